@@ -1,0 +1,60 @@
+#include "engine/backoff.h"
+
+#include <algorithm>
+
+namespace aim::engine {
+
+std::chrono::seconds discovery_backoff(int attempts) {
+  if (attempts <= 0) return std::chrono::seconds{0};
+  // 60 * 2^6 = 3840 already exceeds the cap, so larger exponents need not be computed.
+  int exp = std::min(attempts - 1, 6);
+  return std::min(kDiscoveryBaseBackoff * (1 << exp), kDiscoveryMaxBackoff);
+}
+
+std::optional<Clock::time_point> discovery_retry_at(const DiscoveryState& state,
+                                                    std::string_view current_spec_hash) {
+  if (state.attempts <= 0 || !state.last_attempt_time) return std::nullopt;
+  if (state.spec_hash != current_spec_hash) return std::nullopt;
+  return *state.last_attempt_time + discovery_backoff(state.attempts);
+}
+
+std::chrono::seconds discovery_wait(const DiscoveryState& state, std::string_view current_spec_hash,
+                                    Clock::time_point now) {
+  auto until = discovery_retry_at(state, current_spec_hash);
+  if (!until || now >= *until) return std::chrono::seconds{0};
+  // Round up so that a timer armed for the wait never fires just before the gate opens.
+  return std::chrono::ceil<std::chrono::seconds>(*until - now);
+}
+
+std::string go_duration(std::chrono::seconds d) {
+  long long s = d.count();
+  if (s == 0) return "0s";
+  std::string sign = s < 0 ? "-" : "";
+  if (s < 0) s = -s;
+  long long h = s / 3600, m = (s % 3600) / 60, sec = s % 60;
+  if (h > 0)
+    return sign + std::to_string(h) + "h" + std::to_string(m) + "m" + std::to_string(sec) + "s";
+  if (m > 0) return sign + std::to_string(m) + "m" + std::to_string(sec) + "s";
+  return sign + std::to_string(sec) + "s";
+}
+
+std::string discovery_wait_message(std::chrono::seconds remaining, int attempts) {
+  return "Waiting " + go_duration(remaining) + " before retry (attempt " +
+         std::to_string(attempts) + " failed)";
+}
+
+DiscoveryState record_discovery_failure(DiscoveryState state, Clock::time_point job_created,
+                                        Clock::time_point now, std::string failure_reason,
+                                        std::string_view current_spec_hash) {
+  if (!state.spec_hash.empty() && state.spec_hash != current_spec_hash) state.attempts = 0;
+  if (!state.last_attempt_time || job_created > *state.last_attempt_time) {
+    state.attempts += 1;
+    state.last_attempt_time = now;
+    state.last_failure_reason =
+        failure_reason.empty() ? "Unknown failure" : std::move(failure_reason);
+    state.spec_hash = std::string(current_spec_hash);
+  }
+  return state;
+}
+
+}  // namespace aim::engine

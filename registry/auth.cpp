@@ -1,0 +1,277 @@
+#include "registry/auth.h"
+
+#include <algorithm>
+#include <array>
+#include <cctype>
+#include <cstdlib>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+namespace aim::registry {
+namespace {
+
+std::string lower(std::string_view s) {
+  std::string out(s);
+  std::transform(out.begin(), out.end(), out.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return out;
+}
+
+bool is_token_char(char c) {
+  return std::isalnum(static_cast<unsigned char>(c)) ||
+         std::string_view("!#$%&'*+-.^_`|~/").find(c) != std::string_view::npos;
+}
+
+void skip_space(std::string_view s, std::size_t& i) {
+  while (i < s.size() && (s[i] == ' ' || s[i] == '\t')) ++i;
+}
+
+std::string read_token(std::string_view s, std::size_t& i) {
+  std::size_t start = i;
+  while (i < s.size() && is_token_char(s[i])) ++i;
+  return std::string(s.substr(start, i - start));
+}
+
+std::string read_quoted(std::string_view s, std::size_t& i) {
+  std::string out;
+  ++i;  // opening quote
+  while (i < s.size() && s[i] != '"') {
+    if (s[i] == '\\' && i + 1 < s.size()) ++i;
+    out.push_back(s[i++]);
+  }
+  if (i < s.size()) ++i;  // closing quote
+  return out;
+}
+
+bool wildcard_host_match(std::string_view pattern, std::string_view host) {
+  // "*.example.com" matches exactly one more label: "a.example.com", not "a.b.example.com".
+  if (pattern.substr(0, 2) != "*.") return pattern == host;
+  std::string_view suffix = pattern.substr(1);
+  if (host.size() <= suffix.size() || host.substr(host.size() - suffix.size()) != suffix)
+    return false;
+  std::string_view label = host.substr(0, host.size() - suffix.size());
+  return label.find('.') == std::string_view::npos && !label.empty();
+}
+
+std::string json_string(const nlohmann::json& obj, const char* key) {
+  auto it = obj.find(key);
+  return it != obj.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+}  // namespace
+
+std::string Challenge::param(std::string_view key) const {
+  auto it = params.find(std::string(key));
+  return it == params.end() ? std::string() : it->second;
+}
+
+std::vector<Challenge> parse_www_authenticate(std::string_view s) {
+  std::vector<Challenge> out;
+  std::size_t i = 0;
+  while (i < s.size()) {
+    skip_space(s, i);
+    while (i < s.size() && (s[i] == ',' || s[i] == ' ')) ++i;
+    std::string scheme = read_token(s, i);
+    if (scheme.empty()) break;
+    Challenge c;
+    c.scheme = lower(scheme);
+    for (;;) {
+      skip_space(s, i);
+      std::size_t mark = i;
+      std::string key = read_token(s, i);
+      skip_space(s, i);
+      if (key.empty() || i >= s.size() || s[i] != '=') {
+        i = mark;  // the start of the next challenge (or the end)
+        break;
+      }
+      ++i;
+      skip_space(s, i);
+      std::string value = (i < s.size() && s[i] == '"') ? read_quoted(s, i) : read_token(s, i);
+      c.params[lower(key)] = value;
+      skip_space(s, i);
+      if (i < s.size() && s[i] == ',') ++i;
+    }
+    out.push_back(std::move(c));
+    if (i < s.size() && !is_token_char(s[i]) && s[i] != ' ' && s[i] != ',') break;
+  }
+  return out;
+}
+
+std::string normalize_registry_host(std::string_view server) {
+  std::string s(server);
+  if (auto p = s.find("://"); p != std::string::npos) s.erase(0, p + 3);
+  if (auto slash = s.find('/'); slash != std::string::npos) s.resize(slash);
+  s = lower(s);
+  if (s == "docker.io" || s == "index.docker.io" || s == "registry-1.docker.io" ||
+      s == "registry.hub.docker.com") {
+    return "index.docker.io";
+  }
+  return s;
+}
+
+void Keychain::add(std::string_view server, Credential credential) {
+  entries_.push_back(Entry{normalize_registry_host(server), std::move(credential)});
+}
+
+std::optional<Credential> Keychain::find(std::string_view registry) const {
+  std::string host = normalize_registry_host(registry);
+  for (const auto& e : entries_) {
+    if (e.host == host) return e.credential;
+  }
+  for (const auto& e : entries_) {
+    if (wildcard_host_match(e.host, host)) return e.credential;
+  }
+  return std::nullopt;
+}
+
+Result<void, std::string> add_docker_config(Keychain& keychain, std::string_view text,
+                                            bool has_auths_wrapper) {
+  nlohmann::json doc = nlohmann::json::parse(text.begin(), text.end(), nullptr, false);
+  if (doc.is_discarded() || !doc.is_object()) return fail(std::string("not a JSON object"));
+  const nlohmann::json* auths = &doc;
+  if (has_auths_wrapper) {
+    auto it = doc.find("auths");
+    if (it == doc.end() || !it->is_object()) return fail(std::string("no \"auths\" object"));
+    auths = &*it;
+  }
+  for (const auto& [server, entry] : auths->items()) {
+    if (!entry.is_object()) return fail("entry for " + server + " is not an object");
+    Credential c;
+    c.username = json_string(entry, "username");
+    c.password = json_string(entry, "password");
+    c.identity_token = json_string(entry, "identitytoken");
+    c.registry_token = json_string(entry, "registrytoken");
+    std::string auth = json_string(entry, "auth");
+    if (!auth.empty()) {
+      auto decoded = base64_decode(auth);
+      if (!decoded) return fail("\"auth\" for " + server + " is not base64");
+      auto colon = decoded->find(':');
+      if (colon == std::string::npos)
+        return fail("\"auth\" for " + server + " is not user:password");
+      c.username = decoded->substr(0, colon);
+      c.password = decoded->substr(colon + 1);
+    }
+    keychain.add(server, std::move(c));
+  }
+  return Ok{};
+}
+
+Result<Keychain, std::string> keychain_from_pull_secrets(const std::vector<PullSecret>& secrets) {
+  Keychain kc;
+  for (const auto& s : secrets) {
+    std::string key;
+    bool wrapper = false;
+    if (s.type == "kubernetes.io/dockerconfigjson") {
+      key = ".dockerconfigjson";
+      wrapper = true;
+    } else if (s.type == "kubernetes.io/dockercfg") {
+      key = ".dockercfg";
+    } else {
+      return fail("imagePullSecret \"" + s.name + "\" has type \"" + s.type +
+                  "\", want kubernetes.io/dockerconfigjson or kubernetes.io/dockercfg");
+    }
+    auto it = s.data.find(key);
+    if (it == s.data.end())
+      return fail("imagePullSecret \"" + s.name + "\" has no " + key + " key");
+    auto added = add_docker_config(kc, it->second, wrapper);
+    if (!added) return fail("imagePullSecret \"" + s.name + "\": " + added.error());
+  }
+  return kc;
+}
+
+Result<Keychain, std::string> keychain_from_docker_config_file(const std::string& path) {
+  Keychain kc;
+  std::ifstream in(path);
+  if (!in) return kc;  // no file: anonymous
+  std::stringstream text;
+  text << in.rdbuf();
+  if (in.bad()) return fail("cannot read docker config " + path);
+  auto added = add_docker_config(kc, text.str(), true);
+  if (!added) return fail("docker config " + path + ": " + added.error());
+  return kc;
+}
+
+std::string default_docker_config_path() {
+  if (const char* dir = std::getenv("DOCKER_CONFIG"); dir != nullptr && *dir != '\0') {
+    return std::string(dir) + "/config.json";
+  }
+  const char* home = std::getenv("HOME");
+  return std::string(home == nullptr ? "" : home) + "/.docker/config.json";
+}
+
+Result<BearerToken, std::string> parse_token_response(std::string_view body) {
+  nlohmann::json doc = nlohmann::json::parse(body.begin(), body.end(), nullptr, false);
+  if (doc.is_discarded() || !doc.is_object())
+    return fail(std::string("token response is not a JSON object"));
+  BearerToken t;
+  t.token = json_string(doc, "token");
+  if (t.token.empty()) t.token = json_string(doc, "access_token");
+  if (t.token.empty()) return fail(std::string("token response has no token"));
+  if (auto e = doc.find("expires_in");
+      e != doc.end() && e->is_number_integer() && e->get<long>() > 0) {
+    t.expires_in = std::chrono::seconds(e->get<long>());
+  }
+  return t;
+}
+
+std::string base64_encode(std::string_view data) {
+  static constexpr char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  out.reserve((data.size() + 2) / 3 * 4);
+  std::size_t i = 0;
+  for (; i + 2 < data.size(); i += 3) {
+    unsigned v = (static_cast<unsigned char>(data[i]) << 16) |
+                 (static_cast<unsigned char>(data[i + 1]) << 8) |
+                 static_cast<unsigned char>(data[i + 2]);
+    out.push_back(kAlphabet[(v >> 18) & 63]);
+    out.push_back(kAlphabet[(v >> 12) & 63]);
+    out.push_back(kAlphabet[(v >> 6) & 63]);
+    out.push_back(kAlphabet[v & 63]);
+  }
+  if (i < data.size()) {
+    unsigned v = static_cast<unsigned char>(data[i]) << 16;
+    if (i + 1 < data.size()) v |= static_cast<unsigned char>(data[i + 1]) << 8;
+    out.push_back(kAlphabet[(v >> 18) & 63]);
+    out.push_back(kAlphabet[(v >> 12) & 63]);
+    out.push_back(i + 1 < data.size() ? kAlphabet[(v >> 6) & 63] : '=');
+    out.push_back('=');
+  }
+  return out;
+}
+
+std::optional<std::string> base64_decode(std::string_view text) {
+  auto value = [](char c) -> int {
+    if (c >= 'A' && c <= 'Z') return c - 'A';
+    if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+    if (c >= '0' && c <= '9') return c - '0' + 52;
+    if (c == '+' || c == '-') return 62;
+    if (c == '/' || c == '_') return 63;
+    return -1;
+  };
+  std::string out;
+  unsigned buffer = 0;
+  int bits = 0;
+  std::size_t padding = 0;
+  for (char c : text) {
+    if (c == '=') {
+      ++padding;
+      continue;
+    }
+    if (c == '\n' || c == '\r' || c == ' ') continue;
+    if (padding > 0) return std::nullopt;  // data after padding
+    int v = value(c);
+    if (v < 0) return std::nullopt;
+    buffer = (buffer << 6) | static_cast<unsigned>(v);
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out.push_back(static_cast<char>((buffer >> bits) & 0xFF));
+    }
+  }
+  if (bits >= 6 || padding > 2) return std::nullopt;
+  return out;
+}
+
+}  // namespace aim::registry
