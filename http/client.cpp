@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstring>
 #include <mutex>
 
 namespace aim::http {
@@ -204,7 +205,34 @@ struct Session::Impl {
     handler_stopped = false;
     error_buffer[0] = '\0';
 
-    curl_easy_setopt(curl, CURLOPT_URL, req.url.c_str());
+    // A TLS server name that differs from the URL's host (kubeconfig tls-server-name): ask for
+    // the server name in the URL, so SNI and verification use it, and connect to the real host.
+    std::string url = req.url;
+    std::string connect_to;
+    curl_slist* connect_to_list = nullptr;
+    if (!tls.server_name.empty()) {
+      if (CURLU* u = curl_url()) {
+        char* host = nullptr;
+        char* port = nullptr;
+        if (curl_url_set(u, CURLUPART_URL, req.url.c_str(), 0) == CURLUE_OK &&
+            curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+            curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK &&
+            curl_url_set(u, CURLUPART_HOST, tls.server_name.c_str(), 0) == CURLUE_OK) {
+          char* rewritten = nullptr;
+          if (curl_url_get(u, CURLUPART_URL, &rewritten, 0) == CURLUE_OK) {
+            url = rewritten;
+            connect_to = tls.server_name + ":" + port + ":" + host + ":" + port;
+            connect_to_list = curl_slist_append(nullptr, connect_to.c_str());
+            curl_free(rewritten);
+          }
+        }
+        curl_free(host);
+        curl_free(port);
+        curl_url_cleanup(u);
+      }
+    }
+    curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+    if (connect_to_list) curl_easy_setopt(curl, CURLOPT_CONNECT_TO, connect_to_list);
     curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
     curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buffer);
     curl_easy_setopt(curl, CURLOPT_USERAGENT, user_agent.c_str());
@@ -254,6 +282,7 @@ struct Session::Impl {
 
     CURLcode code = curl_easy_perform(curl);
     curl_slist_free_all(headers);
+    curl_slist_free_all(connect_to_list);
     response = nullptr;
 
     if (code == CURLE_OK) {
@@ -271,6 +300,13 @@ struct Session::Impl {
       Error err;
       err.kind = handler_stopped ? ErrorKind::kAborted : classify(code);
       err.message = error_buffer[0] ? error_buffer : curl_easy_strerror(code);
+      long os_errno = 0;
+      if (code == CURLE_COULDNT_CONNECT &&
+          curl_easy_getinfo(curl, CURLINFO_OS_ERRNO, &os_errno) == CURLE_OK && os_errno != 0) {
+        // "connection refused" / "no route to host": the cause a user can act on comes first.
+        err.message =
+            std::string(std::strerror(static_cast<int>(os_errno))) + " (" + err.message + ")";
+      }
       return fail(std::move(err));
     }
     return resp;

@@ -114,6 +114,36 @@ TEST(Session, ConnectionRefusedIsClassified) {
   EXPECT_EQ(r.error().kind, ErrorKind::kConnect);
 }
 
+TEST(Session, ServerNameOverrideConnectsToTheUrlHost) {
+  // kubeconfig tls-server-name: the request names the server, the connection goes to the URL's
+  // host.
+  LoopbackServer server([](const ServerRequest& r) {
+    return ServerResponse{200, {}, r.headers.count("host") ? r.headers.at("host") : ""};
+  });
+  TlsOptions tls;
+  tls.server_name = "apiserver.example.invalid";
+  Session s(tls);
+  Request req;
+  req.url = server.url() + "/version";
+  auto r = s.perform(req);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(r->body, "apiserver.example.invalid:" + std::to_string(server.port()));
+}
+
+TEST(Session, ConnectionRefusedNamesTheCause) {
+  int port;
+  {
+    LoopbackServer server([](const ServerRequest&) { return ServerResponse{}; });
+    port = server.port();
+  }
+  Session s;
+  Request req;
+  req.url = "http://127.0.0.1:" + std::to_string(port) + "/";
+  auto r = s.perform(req);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.error().message.rfind("Connection refused", 0), 0u) << r.error().message;
+}
+
 TEST(SessionPool, ReusesIdleSessions) {
   LoopbackServer server([](const ServerRequest&) { return ServerResponse{200, {}, "ok"}; });
   SessionPool pool;
