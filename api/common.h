@@ -1,0 +1,261 @@
+// AIM types shared by several kinds (api.md §3): hardware requirements, model sources,
+// resolved references, image metadata, profiles, runtime-config sections and autoscaling.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "api/k8s.h"
+#include "api/schema.h"
+
+namespace aim::api {
+
+struct CpuRequirements {
+  Quantity requests;
+  std::optional<Quantity> limits;
+  Json extra;
+  static void describe(Fields<CpuRequirements>& f);
+};
+
+struct GpuRequirements {
+  std::optional<int32_t> requests;
+  std::optional<std::string> model;
+  std::optional<Quantity> min_vram;
+  std::optional<std::string> resource_name;
+  Json extra;
+  static void describe(Fields<GpuRequirements>& f);
+};
+
+struct HardwareRequirements {
+  std::optional<GpuRequirements> gpu;
+  std::optional<CpuRequirements> cpu;
+  Json extra;
+  static void describe(Fields<HardwareRequirements>& f);
+};
+
+// AIMModelSource (§3.5).
+struct ModelSource {
+  std::optional<std::string> model_id;
+  std::optional<std::string> source_uri;
+  std::optional<Quantity> size;
+  std::optional<EnvList> env;
+  std::optional<std::string> name;              // seed-compatible alias (seed 002)
+  std::optional<std::string> source_uri_alias;  // "sourceURI", seed-compatible alias (seed 002)
+  Json extra;
+  static void describe(Fields<ModelSource>& f);
+  // The effective URI: sourceUri, else the seed alias sourceURI.
+  std::string effective_uri() const;
+  // modelId, else derived from an hf:// URI ("hf://org/name/..." -> "org/name"), else empty.
+  std::string effective_model_id() const;
+};
+
+// AIMResolvedReference (§3.2).
+struct ResolvedReference {
+  std::optional<std::string> name;
+  std::optional<std::string> namespace_;
+  std::optional<std::string> scope;  // Namespace, Cluster, Merged, Unknown
+  std::optional<std::string> kind;
+  std::optional<std::string> uid;
+  Json extra;
+  static void describe(Fields<ResolvedReference>& f);
+};
+
+struct RecommendedDeployment {
+  std::optional<std::string> gpu_model;
+  std::optional<int32_t> gpu_count;
+  std::optional<std::string> precision;
+  std::optional<std::string> metric;
+  std::optional<std::string> profile_id;
+  std::optional<std::string> description;
+  Json extra;
+  static void describe(Fields<RecommendedDeployment>& f);
+};
+
+struct ModelMetadata {
+  std::optional<std::string> canonical_name;
+  std::optional<std::string> source;
+  std::optional<std::vector<std::string>> tags;
+  std::optional<std::vector<std::string>> versions;
+  std::optional<std::vector<std::string>> variants;
+  std::optional<bool> hf_token_required;
+  std::optional<std::string> title;
+  std::optional<std::string> description_full;
+  std::optional<std::string> release_notes;
+  std::optional<std::vector<RecommendedDeployment>> recommended_deployments;
+  Json extra;
+  static void describe(Fields<ModelMetadata>& f);
+};
+
+struct OciMetadata {
+  std::optional<std::string> title, description, licenses, vendor, authors, source, documentation,
+      created, revision, version;
+  Json extra;
+  static void describe(Fields<OciMetadata>& f);
+};
+
+struct ImageMetadata {
+  std::optional<ModelMetadata> model;
+  std::optional<OciMetadata> oci;
+  std::optional<StringMap> original_labels;
+  Json extra;
+  static void describe(Fields<ImageMetadata>& f);
+};
+
+struct ProfileMetadata {
+  std::optional<std::string> engine;
+  std::optional<std::string> gpu;
+  std::optional<int32_t> gpu_count;
+  std::optional<std::string> metric;
+  std::optional<std::string> precision;
+  std::optional<std::string> type;
+  Json extra;
+  static void describe(Fields<ProfileMetadata>& f);
+};
+
+// AIMProfile (§3.7), template status.profile.
+struct Profile {
+  std::optional<Json> engine_args;
+  std::optional<StringMap> env_vars;
+  std::optional<ProfileMetadata> metadata;
+  std::optional<Json> original_discovery_output;
+  Json extra;
+  static void describe(Fields<Profile>& f);
+};
+
+struct DiscoveryState {
+  std::optional<int32_t> attempts;
+  std::optional<std::string> last_attempt_time;
+  std::optional<std::string> last_failure_reason;
+  std::optional<std::string> spec_hash;
+  Json extra;
+  static void describe(Fields<DiscoveryState>& f);
+};
+
+struct StorageConfig {
+  std::optional<std::string> default_storage_class_name;
+  std::optional<int32_t> pvc_headroom_percent;
+  Json extra;
+  static void describe(Fields<StorageConfig>& f);
+};
+
+struct RoutingConfig {
+  std::optional<bool> enabled;
+  std::optional<ParentReference> gateway_ref;
+  std::optional<std::string> path_template;
+  std::optional<std::string> request_timeout;  // Go duration
+  std::optional<StringMap> annotations;
+  Json extra;
+  static void describe(Fields<RoutingConfig>& f);
+};
+
+struct ModelConfig {
+  std::optional<bool> auto_discovery;
+  Json extra;
+  static void describe(Fields<ModelConfig>& f);
+};
+
+struct LabelPropagation {
+  std::optional<bool> enabled;
+  std::optional<std::vector<std::string>> match;
+  Json extra;
+  static void describe(Fields<LabelPropagation>& f);
+};
+
+// Autoscaling (§3.11).
+struct PodMetricSource {
+  std::optional<std::string> backend;
+  std::optional<std::string> server_address;
+  std::optional<std::vector<std::string>> metric_names;
+  std::optional<std::string> query;
+  std::optional<std::string> operation_over_time;
+  Json extra;
+  static void describe(Fields<PodMetricSource>& f);
+};
+
+struct MetricTarget {
+  std::string type;
+  std::optional<std::string> value;
+  std::optional<std::string> average_value;
+  std::optional<int32_t> average_utilization;
+  Json extra;
+  static void describe(Fields<MetricTarget>& f);
+};
+
+struct PodMetric {
+  PodMetricSource metric;
+  MetricTarget target;
+  Json extra;
+  static void describe(Fields<PodMetric>& f);
+};
+
+struct MetricsSpec {
+  std::string type;
+  std::optional<PodMetric> podmetric;
+  Json extra;
+  static void describe(Fields<MetricsSpec>& f);
+};
+
+struct AutoScaling {
+  std::optional<std::vector<MetricsSpec>> metrics;
+  Json extra;
+  static void describe(Fields<AutoScaling>& f);
+};
+
+// ---- shared field groups (Go's inlined structs), declared once and reused ----------------
+
+inline const std::vector<std::string> kMetricValues = {"latency", "throughput"};
+inline const std::vector<std::string> kPrecisionValues = {"auto", "fp4",  "fp8",  "fp16",
+                                                          "fp32", "bf16", "int4", "int8"};
+inline const std::vector<std::string> kProfileTypeValues = {"optimized", "preview", "unoptimized"};
+inline const std::vector<std::string> kResolutionScopeValues = {"Namespace", "Cluster", "Merged",
+                                                                "Unknown"};
+inline constexpr std::string_view kReferenceSourceUriPattern = R"(^(hf|s3)://[^ \t\r\n]+$)";
+inline constexpr std::string_view kModelIdPattern = "^[a-zA-Z0-9_-]+/[a-zA-Z0-9._-]+$";
+
+// RuntimeConfigRef (§3.1): one field, runtimeConfigName.
+template <class T>
+void describe_runtime_config_ref(Fields<T>& f) {
+  f.field("runtimeConfigName", &T::runtime_config_name,
+          "Name of the AIMRuntimeConfig (same namespace) and/or AIMClusterRuntimeConfig to use; "
+          "both are merged with namespace values winning per field. Empty selects the config "
+          "named `default` when it exists.");
+}
+
+// AIMRuntimeParameters (§3.3): metric, precision and hardware, each immutable once set.
+template <class T>
+void describe_runtime_parameters(Fields<T>& f) {
+  f.field("metric", &T::metric,
+          "Optimisation goal: `latency` (low end-to-end latency) or `throughput` (sustained "
+          "request rate). Immutable once set.")
+      .enums_all_of(kMetricValues)
+      .immutable("metric is immutable");
+  f.field("precision", &T::precision, "Numeric precision the runtime uses. Immutable once set.")
+      .enums_all_of(kPrecisionValues)
+      .immutable("precision is immutable");
+  f.field("hardware", &T::hardware, "GPU and CPU needs of one replica. Immutable once set.")
+      .immutable("hardware is immutable");
+}
+
+template <class T>
+void describe_env(Fields<T>& f, std::string_view description) {
+  f.field("env", &T::env, description).list_map({"name"});
+}
+
+template <class T>
+void describe_image_pull_secrets(Fields<T>& f, std::string_view description) {
+  f.field("imagePullSecrets", &T::image_pull_secrets, description);
+}
+
+// AIMServiceRuntimeConfig (§3.9): storage, routing, env.
+template <class T>
+void describe_service_runtime_config(Fields<T>& f) {
+  f.field("storage", &T::storage, "Storage defaults for artifact and cache PVCs.");
+  f.field("routing", &T::routing, "HTTP routing through a Gateway API HTTPRoute.");
+  describe_env(f,
+               "Environment of the inference container. Variables merge by name across layers "
+               "(service > template > runtime config > system defaults).");
+}
+
+}  // namespace aim::api
