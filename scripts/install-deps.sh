@@ -22,4 +22,5 @@ if ((${#missing[@]})); then
   $SUDO apt-get update -qq
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+python3 -c "import pytest" 2>/dev/null || python3 -m pip install -q pytest
 command -v go >/dev/null || { echo "install-deps: Go toolchain not found on PATH (needed for the local control plane)" >&2; exit 1; }
