@@ -1,0 +1,179 @@
+// aim-fetch URI DEST: download a model (hf://, s3://, ngc://, https://) into DEST, verified,
+// resumable, with progress on the terminal and as JSON lines. See fetch/downloader.h.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "fetch/credentials.h"
+#include "fetch/downloader.h"
+#include "fetch/hf.h"
+#include "fetch/https_source.h"
+#include "fetch/ngc.h"
+#include "fetch/progress.h"
+#include "fetch/s3.h"
+#include "fetch/uri.h"
+
+namespace {
+
+std::atomic<bool> g_cancel{false};
+void on_signal(int) {
+  g_cancel = true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using namespace aim::fetch;
+  CLI::App app{"aim-fetch: download a model into a directory, verified and resumable"};
+  std::string uri_text, dest;
+  std::string revision;
+  DownloadOptions opts;
+  std::uint64_t chunk_mib = 64;
+  int progress_fd = -1;
+  std::string progress_file, sha256_file, ca_file, expected_sha256;
+  bool quiet = false, insecure = false, check_size = false;
+  int max_attempts = 8;
+  double backoff_base = 0.5;
+  app.add_option(
+         "uri", uri_text,
+         "hf://org/model[@rev], s3://bucket/prefix, ngc://org/[team/]model[:ver], https://…")
+      ->required();
+  app.add_option("dest", dest, "destination directory");
+  app.add_option("--revision", revision, "Hugging Face revision (overrides @rev in the URI)");
+  app.add_option("-j,--jobs", opts.jobs, "concurrent transfers")->capture_default_str();
+  app.add_option("--chunk-mib", chunk_mib, "byte-range size for large files, MiB")
+      ->capture_default_str();
+  app.add_option("--stall-timeout", opts.stall_seconds,
+                 "seconds without progress before a transfer is retried")
+      ->capture_default_str();
+  app.add_option("--retries", max_attempts, "attempts per request")->capture_default_str();
+  app.add_option("--backoff-base", backoff_base,
+                 "first retry delay, seconds (doubles, with jitter)")
+      ->capture_default_str();
+  app.add_option("--progress-fd", progress_fd,
+                 "write JSON-lines progress to this open file descriptor");
+  app.add_option("--progress-file", progress_file, "write JSON-lines progress to this file");
+  app.add_option("--sha256-file", sha256_file,
+                 "sha256sum-format list to verify https downloads against");
+  app.add_option("--sha256", expected_sha256, "expected sha256 of a single https file");
+  app.add_option("--ca-file", ca_file, "CA bundle for TLS verification");
+  app.add_flag("--insecure", insecure, "skip TLS verification (test servers only)");
+  app.add_flag("-q,--quiet", quiet, "no terminal progress");
+  app.add_flag(
+      "--check-size", check_size,
+      "print {\"url\":…,\"sizeBytes\":N} for the source and exit (the check-size Job's contract)");
+  CLI11_PARSE(app, argc, argv);
+
+  std::signal(SIGINT, on_signal);
+  std::signal(SIGTERM, on_signal);
+  std::signal(SIGXFSZ, SIG_IGN);  // a file-size limit then surfaces as EFBIG: disk_full
+  std::signal(SIGPIPE, SIG_IGN);
+
+  FanoutSink sink;
+  if (!quiet) sink.add(std::make_unique<TerminalSink>(stderr, ::isatty(STDERR_FILENO) == 1));
+  if (progress_fd >= 0) {
+    std::FILE* f = ::fdopen(progress_fd, "w");
+    if (!f) {
+      std::fprintf(stderr, "aim-fetch: --progress-fd %d is not open for writing\n", progress_fd);
+      return exit_code(FailureClass::kInvalidArgument);
+    }
+    sink.add(std::make_unique<JsonLinesSink>(f, true));
+  }
+  if (!progress_file.empty()) {
+    std::FILE* f = std::fopen(progress_file.c_str(), "a");
+    if (!f) {
+      std::fprintf(stderr, "aim-fetch: cannot open --progress-file %s\n", progress_file.c_str());
+      return exit_code(FailureClass::kInvalidArgument);
+    }
+    sink.add(std::make_unique<JsonLinesSink>(f, true));
+  }
+  auto die = [&](Failure f) {
+    sink.failed(f);
+    if (quiet)
+      std::fprintf(stderr, "aim-fetch: %s: %s\n", std::string(to_string(f.cls)).c_str(),
+                   f.message.c_str());
+    return exit_code(f.cls);
+  };
+
+  auto parsed = parse_source_uri(uri_text);
+  if (!parsed.ok()) return die(Failure{FailureClass::kInvalidArgument, parsed.error()});
+  SourceUri uri = std::move(parsed).value();
+  if (!revision.empty()) uri.revision = revision;
+  if (dest.empty() && !check_size)
+    return die(Failure{FailureClass::kInvalidArgument, "DEST is required"});
+
+  auto env = process_env();
+  std::unique_ptr<Source> source;
+  switch (uri.scheme) {
+    case Scheme::kHuggingFace:
+      source = std::make_unique<HfSource>(uri, hf_endpoint(env), hf_token(env));
+      break;
+    case Scheme::kS3:
+      source = std::make_unique<S3Source>(uri, s3_config(env));
+      break;
+    case Scheme::kNgc: {
+      std::string ep = env("NGC_ENDPOINT").value_or("https://api.ngc.nvidia.com");
+      std::string auth = env("NGC_AUTH_ENDPOINT").value_or("https://authn.nvidia.com");
+      source = std::make_unique<NgcSource>(uri, ep, auth, ngc_api_key(env));
+      break;
+    }
+    case Scheme::kHttps: {
+      std::map<std::string, std::string> sums;
+      if (!sha256_file.empty()) {
+        std::ifstream in(sha256_file);
+        std::stringstream ss;
+        ss << in.rdbuf();
+        if (!in) return die(Failure{FailureClass::kInvalidArgument, "cannot read " + sha256_file});
+        auto p = parse_sha256_list(ss.str());
+        if (!p.ok())
+          return die(Failure{FailureClass::kInvalidArgument, sha256_file + ": " + p.error()});
+        sums = std::move(p).value();
+      }
+      if (!expected_sha256.empty()) sums[HttpsSource::file_name_of(uri.url)] = expected_sha256;
+      source = std::make_unique<HttpsSource>(uri, std::move(sums));
+      break;
+    }
+  }
+
+  aim::http::TlsOptions tls;
+  tls.ca_file = ca_file;
+  tls.insecure_skip_verify = insecure;
+  aim::http::SessionPool pool(tls, "aim-fetch/0.1",
+                              static_cast<std::size_t>(std::max(8, opts.jobs * 2)));
+  opts.chunk_size = std::max<std::uint64_t>(1, chunk_mib) << 20;
+  opts.retry.max_attempts = std::max(1, max_attempts);
+  opts.retry.base = std::chrono::milliseconds(static_cast<long>(backoff_base * 1000));
+  const std::string display = redact_url(uri_text);
+
+  if (check_size) {
+    Transport transport(pool, opts.retry, &sink, &g_cancel);
+    auto l = source->list(transport);
+    if (!l.ok()) return die(l.error());
+    std::uint64_t total = 0;
+    for (auto& f : l->files) {
+      if (!f.size_known) {
+        auto p = source->prepare(transport, f);
+        if (!p.ok()) return die(p.error());
+      }
+      total += f.size;
+    }
+    std::cout
+        << nlohmann::json{{"url", display}, {"sizeBytes", total}, {"revision", l->revision}}.dump()
+        << "\n";
+    return 0;
+  }
+
+  Downloader downloader(*source, pool, sink, opts, &g_cancel);
+  auto r = downloader.run(display, dest);
+  if (!r.ok()) return die(r.error());
+  sink.finished(r.value());
+  return 0;
+}

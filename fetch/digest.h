@@ -1,0 +1,39 @@
+// Streaming message digests (SHA-256, SHA-1, MD5) and HMAC-SHA256 over OpenSSL's EVP API.
+// The downloader hashes bytes as they arrive where it can, so a verified file costs no second read.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace aim::fetch {
+
+enum class DigestAlgorithm { kSha256, kSha1, kMd5 };
+
+class Digest {
+ public:
+  explicit Digest(DigestAlgorithm algorithm);
+  ~Digest();
+  Digest(Digest&&) noexcept;
+  Digest& operator=(Digest&&) noexcept;
+  Digest(const Digest&) = delete;
+  Digest& operator=(const Digest&) = delete;
+
+  void update(std::string_view data);
+  std::string hex();  // finishes the digest; call once
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+std::string sha256_hex(std::string_view data);
+std::string hex_encode(std::string_view bytes);
+std::string hmac_sha256(std::string_view key, std::string_view data);  // raw bytes
+
+// The object id git gives a blob: sha1("blob <size>\0" + content). The Hub reports it as the
+// ETag of files stored in git (not LFS), which lets us verify small files too.
+std::string git_blob_header(std::uint64_t size);
+
+}  // namespace aim::fetch

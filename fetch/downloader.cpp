@@ -1,0 +1,658 @@
+#include "fetch/downloader.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "fetch/digest.h"
+#include "fetch/manifest.h"
+#include "fetch/partial.h"
+#include "fetch/uri.h"
+
+namespace aim::fetch {
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr std::uint64_t kUnknownEnd = ~0ull;
+constexpr std::uint64_t kSaveEvery = 64ull << 20;
+
+struct Hashes {
+  std::unique_ptr<Digest> sha256, md5, sha1;
+  void init(const RemoteFile& f) {
+    sha256 = std::make_unique<Digest>(DigestAlgorithm::kSha256);
+    md5 = f.md5.empty() ? nullptr : std::make_unique<Digest>(DigestAlgorithm::kMd5);
+    sha1.reset();
+    if (!f.git_sha1.empty() && f.size_known) {
+      sha1 = std::make_unique<Digest>(DigestAlgorithm::kSha1);
+      sha1->update(git_blob_header(f.size));
+    }
+  }
+  void update(std::string_view d) {
+    sha256->update(d);
+    if (md5) md5->update(d);
+    if (sha1) sha1->update(d);
+  }
+};
+
+struct FileJob {
+  RemoteFile remote;
+  fs::path final_path, part_path, state_path;
+  int fd = -1;
+  std::mutex mu;
+  PartialState state;
+  std::vector<ByteRange> ranges;
+  int ranges_left = 0;
+  std::uint64_t unsaved = 0;
+  std::uint64_t written_unknown = 0;  // bytes written when the size is unknown
+  bool stream_hash = false;
+  std::uint64_t hashed = 0;
+  Hashes hashes;
+  int verify_failures = 0;
+  int location_refreshes = 0;
+  std::mutex refresh_mu;
+};
+
+struct Task {
+  FileJob* job;
+  size_t range;
+};
+
+// Rejects a destination path whose existing parents include a symlink (it could point anywhere).
+Result<void, Failure> make_parents(const fs::path& dest, const std::string& rel) {
+  fs::path cur = dest;
+  fs::path relp(rel);
+  for (auto it = relp.begin(); it != relp.end(); ++it) {
+    if (std::next(it) == relp.end()) break;
+    cur /= *it;
+    struct stat st {};
+    if (::lstat(cur.c_str(), &st) == 0) {
+      if (S_ISLNK(st.st_mode) || !S_ISDIR(st.st_mode))
+        return fail(Failure{FailureClass::kUnsafePath,
+                            rel + ": a parent in the destination is not a plain directory"});
+      continue;
+    }
+    if (::mkdir(cur.c_str(), 0755) != 0 && errno != EEXIST)
+      return fail(classify_errno(errno, "mkdir " + rel));
+  }
+  return Ok{};
+}
+
+std::string verify_mismatch(const RemoteFile& f, const std::string& sha256, const std::string& md5,
+                            const std::string& sha1) {
+  if (!f.sha256.empty() && f.sha256 != sha256)
+    return "sha256 " + sha256 + " != published " + f.sha256;
+  if (!f.md5.empty() && f.md5 != md5) return "md5 " + md5 + " != ETag " + f.md5;
+  if (!f.git_sha1.empty() && !sha1.empty() && f.git_sha1 != sha1)
+    return "git blob " + sha1 + " != published " + f.git_sha1;
+  return {};
+}
+
+// Hashes [0, size) of an open file.
+Result<void, Failure> hash_file(int fd, std::uint64_t size, Hashes& h, const std::string& what) {
+  std::string buf(4 << 20, '\0');
+  std::uint64_t off = 0;
+  while (off < size) {
+    ssize_t n = ::pread(fd, buf.data(), std::min<std::uint64_t>(buf.size(), size - off),
+                        static_cast<off_t>(off));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return fail(classify_errno(n < 0 ? errno : EIO, "read " + what));
+    h.update(std::string_view(buf.data(), static_cast<size_t>(n)));
+    off += static_cast<std::uint64_t>(n);
+  }
+  return Ok{};
+}
+
+class Run {
+ public:
+  Run(Source& source, http::SessionPool& pool, ProgressSink& sink, const DownloadOptions& o,
+      const std::atomic<bool>* external_cancel)
+      : source_(source),
+        sink_(sink),
+        opts_(o),
+        external_(external_cancel),
+        transport_(pool, o.retry, &sink, &stop_) {}
+
+  Result<Summary, Failure> go(const std::string& uri, const fs::path& dest);
+
+ private:
+  Result<void, Failure> setup(FileJob& job, std::uint64_t& needed);
+  Result<void, Failure> fetch_range(FileJob& job, size_t idx);
+  void run_task(const Task& t);
+  bool refresh_location(FileJob& job, const std::string& failed_url);
+  void finalize(FileJob& job);
+  void complete(FileJob& job, const std::string& sha256, std::uint64_t size);
+  void worker();
+  void set_fatal(Failure f);
+  void save(FileJob& job);  // caller holds job.mu
+  ProgressSnapshot snapshot(double elapsed, double rate) const;
+
+  Source& source_;
+  ProgressSink& sink_;
+  DownloadOptions opts_;
+  const std::atomic<bool>* external_;
+  std::atomic<bool> stop_{false};
+  Transport transport_;
+
+  fs::path dest_, staging_;
+  std::vector<std::unique_ptr<FileJob>> jobs_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Task> queue_;
+  int pending_ = 0;
+  std::optional<Failure> fatal_;
+  std::vector<ManifestEntry> entries_;
+
+  std::uint64_t total_bytes_ = 0;
+  std::uint64_t resumed_bytes_ = 0;
+  std::atomic<std::uint64_t> transferred_{0};
+  std::atomic<std::uint64_t> files_done_{0};
+};
+
+void Run::set_fatal(Failure f) {
+  std::lock_guard lock(mu_);
+  if (!fatal_) fatal_ = std::move(f);
+  stop_ = true;
+  cv_.notify_all();
+}
+
+void Run::save(FileJob& job) {
+  job.unsaved = 0;
+  if (!job.remote.size_known) return;
+  (void)save_state(job.state_path, job.state);  // best effort: a lost record only costs a re-fetch
+}
+
+Result<void, Failure> Run::setup(FileJob& job, std::uint64_t& needed) {
+  RemoteFile& f = job.remote;
+  // A file already in place from an earlier run is kept when it still verifies.
+  struct stat st {};
+  if (::lstat(job.final_path.c_str(), &st) == 0 && S_ISREG(st.st_mode) && f.size_known &&
+      static_cast<std::uint64_t>(st.st_size) == f.size) {
+    int fd = ::open(job.final_path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+      Hashes h;
+      h.init(f);
+      auto r = hash_file(fd, f.size, h, f.path);
+      ::close(fd);
+      if (r.ok()) {
+        std::string sha = h.sha256->hex(), md5 = h.md5 ? h.md5->hex() : "",
+                    sha1 = h.sha1 ? h.sha1->hex() : "";
+        if (verify_mismatch(f, sha, md5, sha1).empty()) {
+          resumed_bytes_ += f.size;
+          complete(job, sha, f.size);
+          return Ok{};
+        }
+      }
+    }
+  }
+
+  if (!f.size_known || f.size > opts_.chunk_size) {
+    auto p = source_.prepare(transport_, f);
+    if (!p.ok()) return fail(p.error());
+  }
+
+  if (!f.size_known) {
+    job.fd = ::open(job.part_path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (job.fd < 0) return fail(classify_errno(errno, "open partial file for " + f.path));
+    job.ranges = {ByteRange{0, kUnknownEnd}};
+    job.state = PartialState::fresh(f.path, 0, f.identity, 0);
+    job.stream_hash = true;
+    job.hashes.init(f);
+    job.ranges_left = 1;
+    return Ok{};
+  }
+
+  const std::uint64_t chunk = f.ranges && f.size > opts_.chunk_size ? opts_.chunk_size : 0;
+  bool resumed = false;
+  if (auto old = load_state(job.state_path);
+      old.ok() && old->matches(f.size, f.identity, chunk) && old->path == f.path) {
+    job.fd = ::open(job.part_path.c_str(), O_RDWR | O_CLOEXEC);
+    struct stat pst {};
+    if (job.fd >= 0 && ::fstat(job.fd, &pst) == 0 &&
+        static_cast<std::uint64_t>(pst.st_size) == f.size) {
+      job.state = std::move(old).value();
+      resumed = true;
+    } else if (job.fd >= 0) {
+      ::close(job.fd);
+      job.fd = -1;
+    }
+  }
+  if (!resumed) {
+    job.state = PartialState::fresh(f.path, f.size, f.identity, chunk);
+    job.fd = ::open(job.part_path.c_str(), O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (job.fd < 0) return fail(classify_errno(errno, "open partial file for " + f.path));
+    needed += f.size;
+  }
+  resumed_bytes_ += job.state.bytes_done();
+  job.ranges = job.state.ranges();
+  job.ranges_left = static_cast<int>(job.ranges.size());
+  job.stream_hash = job.ranges.size() == 1 && job.state.done[0] == 0;
+  job.hashes.init(f);
+  return Ok{};
+}
+
+Result<void, Failure> Run::fetch_range(FileJob& job, size_t idx) {
+  RemoteFile f;  // a copy: another range may refresh the location concurrently
+  const ByteRange range = job.ranges[idx];
+  std::uint64_t begin;
+  {
+    std::lock_guard lock(job.mu);
+    f = job.remote;
+    if (!f.size_known) {
+      // Unknown size: no resume, start over.
+      job.written_unknown = 0;
+      job.hashed = 0;
+      job.hashes.init(f);
+      if (::ftruncate(job.fd, 0) != 0) return fail(classify_errno(errno, "truncate " + f.path));
+    } else if (!f.ranges && job.state.done[idx] > 0) {
+      job.state.done[idx] = 0;  // the server cannot resume: start over
+      job.hashed = 0;
+      job.hashes.init(f);
+      job.stream_hash = true;
+    }
+    begin = range.begin + (f.size_known ? job.state.done[idx] : 0);
+  }
+  if (f.size_known && begin >= range.end) return Ok{};
+
+  const bool ranged = f.size_known && f.ranges && (begin > 0 || job.ranges.size() > 1);
+  std::optional<ByteRange> rr;
+  if (ranged) rr = ByteRange{begin, range.end};
+  http::Request req = source_.request(f, rr);
+  req.timeout = std::chrono::milliseconds(0);
+  req.stall_bytes_per_second = 1;
+  req.stall_seconds = opts_.stall_seconds;
+  req.cancel = &stop_;
+
+  long status = 0;
+  http::Headers error_headers;
+  bool http_error = false, protocol_error = false, overflow = false;
+  int write_errno = 0;
+  std::string buf;
+  buf.reserve(opts_.write_buffer);
+  std::uint64_t offset = begin;
+
+  auto flush = [&]() -> bool {
+    size_t off = 0;
+    while (off < buf.size()) {
+      ssize_t n =
+          ::pwrite(job.fd, buf.data() + off, buf.size() - off, static_cast<off_t>(offset + off));
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        write_errno = n < 0 ? errno : EIO;
+        break;
+      }
+      off += static_cast<size_t>(n);
+    }
+    std::string_view written(buf.data(), off);
+    std::lock_guard lock(job.mu);
+    if (job.stream_hash && job.hashed == offset) {
+      job.hashes.update(written);
+      job.hashed += off;
+    }
+    if (f.size_known)
+      job.state.done[idx] += off;
+    else
+      job.written_unknown += off;
+    job.unsaved += off;
+    transferred_ += off;
+    offset += off;
+    buf.clear();
+    if (job.unsaved >= kSaveEvery) save(job);
+    return write_errno == 0;
+  };
+
+  http::StreamHandler handler;
+  handler.on_headers = [&](long st, const http::Headers& h) {
+    status = st;
+    bool ok = ranged ? st == 206 : st == 200;
+    if (!ok) {
+      http_error = !(st >= 200 && st < 300);
+      protocol_error = !http_error;
+      error_headers = h;
+      return false;
+    }
+    if (ranged) {
+      auto cr = h.get("Content-Range").value_or("");
+      if (cr.rfind("bytes " + std::to_string(begin) + "-", 0) != 0) {
+        protocol_error = true;
+        return false;
+      }
+    }
+    return true;
+  };
+  handler.on_data = [&](std::string_view d) {
+    if (f.size_known && offset + buf.size() + d.size() > range.end) {
+      overflow = true;
+      return false;
+    }
+    buf.append(d);
+    if (buf.size() >= opts_.write_buffer) return flush();
+    return true;
+  };
+
+  auto r = transport_.pool().acquire()->stream(req, handler);
+  if (!buf.empty()) flush();
+  {
+    std::lock_guard lock(job.mu);
+    save(job);
+  }
+  if (write_errno) return fail(classify_errno(write_errno, "write " + f.path));
+  if (http_error) return fail(classify_http(status, error_headers, f.path));
+  if (protocol_error)
+    return fail(Failure{
+        FailureClass::kNetwork,
+        f.path + ": unexpected HTTP " + std::to_string(status) + " for a range request", status});
+  if (overflow)
+    return fail(Failure{FailureClass::kChecksumMismatch,
+                        f.path + ": server sent more bytes than the listed size"});
+  if (!r.ok()) {
+    if (stop_) return fail(Failure{FailureClass::kCancelled, "cancelled"});
+    Failure fl = classify_transport(r.error(), f.path);
+    if (fl.cls == FailureClass::kCancelled) fl.cls = FailureClass::kNetwork;
+    return fail(fl);
+  }
+  if (f.size_known) {
+    std::lock_guard lock(job.mu);
+    if (job.state.done[idx] < range.size())
+      return fail(Failure{FailureClass::kNetwork, f.path + ": connection closed after " +
+                                                      std::to_string(job.state.done[idx]) + " of " +
+                                                      std::to_string(range.size()) + " bytes"});
+  }
+  return Ok{};
+}
+
+void Run::run_task(const Task& t) {
+  FileJob& job = *t.job;
+  for (int attempt = 1;; ++attempt) {
+    if (stop_) return;
+    std::string used_url;
+    {
+      std::lock_guard lock(job.mu);
+      used_url = job.remote.url;
+    }
+    auto r = fetch_range(job, t.range);
+    if (r.ok()) break;
+    if (stop_) return;
+    if (r.error().cls == FailureClass::kAuth && refresh_location(job, used_url)) continue;
+    if (!r.error().retryable() || attempt >= opts_.retry.max_attempts) {
+      set_fatal(r.error());
+      return;
+    }
+    transport_.wait_before_retry(job.remote.path, attempt, r.error());
+  }
+  bool last;
+  {
+    std::lock_guard lock(job.mu);
+    last = --job.ranges_left == 0;
+  }
+  if (last) finalize(job);
+}
+
+// Signed CDN locations expire (about an hour on the Hub); a 401/403 there means "resolve again",
+// not "bad credentials". Bounded, so a real auth failure still surfaces.
+bool Run::refresh_location(FileJob& job, const std::string& failed_url) {
+  std::lock_guard serial(job.refresh_mu);  // ranges failing together wait for one refresh
+  RemoteFile fresh;
+  {
+    std::lock_guard lock(job.mu);
+    if (job.remote.resolved_from.empty()) return false;
+    if (job.remote.url != failed_url) return true;  // another range already refreshed it
+    if (job.location_refreshes >= 3) return false;
+    ++job.location_refreshes;
+    fresh = job.remote;
+  }
+  fresh.url = fresh.resolved_from;
+  fresh.send_auth = true;
+  auto p = source_.prepare(transport_, fresh);
+  if (!p.ok()) return false;
+  std::lock_guard lock(job.mu);
+  job.remote.url = fresh.url;
+  job.remote.send_auth = fresh.send_auth;
+  return true;
+}
+
+void Run::complete(FileJob& job, const std::string& sha256, std::uint64_t size) {
+  {
+    std::lock_guard lock(mu_);
+    entries_.push_back(ManifestEntry{job.remote.path, size, sha256});
+  }
+  ++files_done_;
+  sink_.file_done(FileDone{job.remote.path, size, sha256});
+}
+
+void Run::finalize(FileJob& job) {
+  RemoteFile& f = job.remote;
+  const std::uint64_t size = f.size_known ? f.size : job.written_unknown;
+  if (::fsync(job.fd) != 0 && errno != EINVAL)
+    return set_fatal(classify_errno(errno, "fsync " + f.path));
+  std::string sha, md5, sha1;
+  if (job.stream_hash && job.hashed == size) {
+    sha = job.hashes.sha256->hex();
+    md5 = job.hashes.md5 ? job.hashes.md5->hex() : "";
+    sha1 = job.hashes.sha1 ? job.hashes.sha1->hex() : "";
+  } else {
+    Hashes h;
+    h.init(f);
+    auto r = hash_file(job.fd, size, h, f.path);
+    if (!r.ok()) return set_fatal(r.error());
+    sha = h.sha256->hex();
+    md5 = h.md5 ? h.md5->hex() : "";
+    sha1 = h.sha1 ? h.sha1->hex() : "";
+  }
+  std::string mismatch = verify_mismatch(f, sha, md5, sha1);
+  if (!mismatch.empty()) {
+    Failure fl{FailureClass::kChecksumMismatch, f.path + ": " + mismatch};
+    if (job.verify_failures++ > 0) return set_fatal(fl);
+    // Fetch the whole file once more: the corruption may have happened in transit.
+    sink_.retrying(RetryInfo{f.path, 1, std::chrono::milliseconds(0), fl});
+    std::lock_guard glock(mu_);
+    std::lock_guard lock(job.mu);
+    std::fill(job.state.done.begin(), job.state.done.end(), 0);
+    job.written_unknown = 0;
+    job.hashed = 0;
+    job.hashes.init(f);
+    job.stream_hash = job.ranges.size() == 1;
+    transferred_ -= std::min<std::uint64_t>(transferred_, size);
+    save(job);
+    job.ranges_left = static_cast<int>(job.ranges.size());
+    for (size_t i = 0; i < job.ranges.size(); ++i) queue_.push_back(Task{&job, i});
+    pending_ += static_cast<int>(job.ranges.size());
+    cv_.notify_all();
+    return;
+  }
+  ::close(job.fd);
+  job.fd = -1;
+  auto parents = make_parents(dest_, f.path);
+  if (!parents.ok()) return set_fatal(parents.error());
+  struct stat st {};
+  if (::lstat(job.final_path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
+    return set_fatal(Failure{FailureClass::kUnsafePath, f.path + ": a directory is in the way"});
+  if (::rename(job.part_path.c_str(), job.final_path.c_str()) != 0)
+    return set_fatal(classify_errno(errno, "rename into place " + f.path));
+  ::unlink(job.state_path.c_str());
+  complete(job, sha, size);
+}
+
+void Run::worker() {
+  while (true) {
+    Task t;
+    {
+      std::unique_lock lock(mu_);
+      cv_.wait(lock, [&] { return stop_ || !queue_.empty() || pending_ == 0; });
+      if (stop_ || queue_.empty()) return;
+      t = queue_.front();
+      queue_.pop_front();
+    }
+    run_task(t);
+    {
+      std::lock_guard lock(mu_);
+      if (--pending_ == 0) cv_.notify_all();
+    }
+  }
+}
+
+ProgressSnapshot Run::snapshot(double elapsed, double rate) const {
+  ProgressSnapshot s;
+  s.total_bytes = total_bytes_;
+  s.downloaded_bytes = std::min(total_bytes_, resumed_bytes_ + transferred_.load());
+  s.files_done = files_done_.load();
+  s.files_total = jobs_.size();
+  s.bytes_per_second = rate;
+  if (rate > 0) s.eta_seconds = static_cast<double>(total_bytes_ - s.downloaded_bytes) / rate;
+  (void)elapsed;
+  return s;
+}
+
+Result<Summary, Failure> Run::go(const std::string& uri, const fs::path& dest) {
+  const auto t0 = std::chrono::steady_clock::now();
+  auto listing = source_.list(transport_);
+  if (!listing.ok()) return fail(listing.error());
+
+  // Every path is checked before anything touches the disk.
+  std::map<std::string, bool> seen;
+  for (auto& f : listing->files) {
+    auto safe = safe_relative_path(f.path);
+    if (!safe.ok())
+      return fail(Failure{FailureClass::kUnsafePath, "refusing remote listing: " + safe.error()});
+    if (f.path == kManifestName || f.path.rfind(std::string(kStagingDir) + "/", 0) == 0 ||
+        f.path == kStagingDir)
+      return fail(Failure{FailureClass::kUnsafePath,
+                          "remote path collides with aim-fetch's own files: " + f.path});
+    if (seen[f.path])
+      return fail(Failure{FailureClass::kUnsafePath, "duplicate path in listing: " + f.path});
+    seen[f.path] = true;
+  }
+
+  std::error_code ec;
+  dest_ = dest;
+  staging_ = dest / kStagingDir;
+  fs::create_directories(staging_, ec);
+  if (ec) return fail(classify_errno(ec.value(), "create " + staging_.string()));
+  fs::remove(dest / kManifestName, ec);
+
+  std::uint64_t needed = 0;
+  for (auto& f : listing->files) {
+    auto job = std::make_unique<FileJob>();
+    job->remote = f;
+    job->final_path = dest / f.path;
+    const std::string key = sha256_hex(f.path).substr(0, 32);
+    job->part_path = staging_ / (key + ".part");
+    job->state_path = staging_ / (key + ".part.json");
+    if (f.size_known) total_bytes_ += f.size;
+    jobs_.push_back(std::move(job));
+  }
+  for (auto& job : jobs_) {
+    if (stop_ || (external_ && *external_))
+      return fail(Failure{FailureClass::kCancelled, "cancelled"});
+    auto r = setup(*job, needed);
+    if (!r.ok()) return fail(r.error());
+    if (!job->remote.size_known) total_bytes_ += 0;
+  }
+
+  // Capacity check before any byte moves: preallocate, which fails fast on a full disk.
+  struct statvfs vfs {};
+  if (::statvfs(staging_.c_str(), &vfs) == 0) {
+    auto avail = static_cast<std::uint64_t>(vfs.f_bavail) * vfs.f_frsize;
+    if (needed > avail)
+      return fail(Failure{FailureClass::kDiskFull,
+                          "need " + human_bytes(static_cast<double>(needed)) + " but only " +
+                              human_bytes(static_cast<double>(avail)) + " free at " +
+                              dest.string()});
+  }
+  for (auto& job : jobs_) {
+    if (job->fd < 0 || !job->remote.size_known || job->remote.size == 0) continue;
+    if (::fallocate(job->fd, 0, 0, static_cast<off_t>(job->remote.size)) != 0) {
+      int e = errno;
+      if (e == EOPNOTSUPP || e == ENOSYS) {
+        if (::ftruncate(job->fd, static_cast<off_t>(job->remote.size)) != 0)
+          return fail(classify_errno(errno, "size " + job->remote.path));
+      } else {
+        return fail(classify_errno(e, "preallocate " + job->remote.path));
+      }
+    }
+  }
+
+  sink_.started(StartInfo{uri, listing->revision, jobs_.size(), total_bytes_, resumed_bytes_});
+
+  for (auto& job : jobs_) {
+    if (job->fd < 0) continue;  // already complete
+    if (job->remote.size_known && job->remote.size == 0) {
+      finalize(*job);
+      continue;
+    }
+    for (size_t i = 0; i < job->ranges.size(); ++i) queue_.push_back(Task{job.get(), i});
+  }
+  pending_ = static_cast<int>(queue_.size());
+
+  std::vector<std::thread> workers;
+  const int n = std::max(1, std::min<int>(opts_.jobs, std::max<int>(1, pending_)));
+  for (int i = 0; i < n; ++i) workers.emplace_back([this] { worker(); });
+
+  // Progress, and the external cancel flag, on this thread.
+  {
+    double rate = 0;
+    std::uint64_t last_bytes = transferred_.load();
+    auto last = std::chrono::steady_clock::now();
+    std::unique_lock lock(mu_);
+    while (!(pending_ == 0 || stop_)) {
+      cv_.wait_for(lock, opts_.progress_interval);
+      if (external_ && *external_ && !stop_) {
+        fatal_ = Failure{FailureClass::kCancelled, "cancelled by signal"};
+        stop_ = true;
+        cv_.notify_all();
+        break;
+      }
+      auto now = std::chrono::steady_clock::now();
+      double dt = std::chrono::duration<double>(now - last).count();
+      if (dt < 0.2) continue;
+      std::uint64_t b = transferred_.load();
+      double inst = static_cast<double>(b - std::min(b, last_bytes)) / dt;
+      rate = rate == 0 ? inst : 0.7 * rate + 0.3 * inst;
+      last_bytes = b;
+      last = now;
+      auto snap = snapshot(std::chrono::duration<double>(now - t0).count(), rate);
+      lock.unlock();
+      sink_.progress(snap);
+      lock.lock();
+    }
+  }
+  for (auto& w : workers) w.join();
+  for (auto& job : jobs_) {
+    if (job->fd >= 0) {
+      ::close(job->fd);
+      job->fd = -1;
+    }
+  }
+  if (fatal_) return fail(*fatal_);
+
+  auto m = write_manifest(dest, uri, listing->revision, entries_);
+  if (!m.ok()) return fail(Failure{FailureClass::kInternal, m.error()});
+  fs::remove_all(staging_, ec);
+
+  Summary s;
+  s.uri = uri;
+  s.revision = listing->revision;
+  s.digest = content_digest(entries_);
+  s.files = entries_.size();
+  for (const auto& e : entries_) s.total_bytes += e.size;
+  s.transferred_bytes = transferred_.load();
+  s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return s;
+}
+
+}  // namespace
+
+Result<Summary, Failure> Downloader::run(const std::string& display_uri, const fs::path& dest) {
+  Run run(source_, pool_, sink_, options_, cancel_);
+  return run.go(display_uri, dest);
+}
+
+}  // namespace aim::fetch

@@ -1,0 +1,55 @@
+// The download engine: takes a Source's listing and puts verified files into DEST.
+//
+// * Many files at once and large files in parallel byte ranges, over pooled keep-alive sessions.
+// * Bytes stream to disk with pwrite into DEST/.aim-fetch/<key>.part (bounded memory: one small
+//   buffer per transfer), with range bookkeeping beside it (partial.h) so interrupted runs resume.
+// * Each finished file is checked (size, published sha256 / MD5 / git blob id), fsynced and renamed
+//   into place atomically; a mismatch is fetched once more, then reported as checksum_mismatch.
+// * Retries with jittered backoff and Retry-After; stalls are detected per transfer.
+// * A manifest (path, size, sha256 for every file, revision, content digest) is written last.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+
+#include "core/result.h"
+#include "fetch/failure.h"
+#include "fetch/progress.h"
+#include "fetch/source.h"
+#include "fetch/transport.h"
+
+namespace aim::fetch {
+
+struct DownloadOptions {
+  int jobs = 8;                            // concurrent transfers
+  std::uint64_t chunk_size = 64ull << 20;  // byte range per transfer for large files
+  RetryPolicy retry;
+  long stall_seconds = 30;  // abort a transfer that moves < 1 B/s this long
+  std::chrono::milliseconds progress_interval{1000};
+  std::uint64_t write_buffer = 1ull << 20;  // bytes gathered before one pwrite
+};
+
+class Downloader {
+ public:
+  Downloader(Source& source, http::SessionPool& pool, ProgressSink& sink, DownloadOptions options,
+             const std::atomic<bool>* cancel)
+      : source_(source), pool_(pool), sink_(sink), options_(options), cancel_(cancel) {}
+
+  // `display_uri` is what the progress stream and manifest show (already redacted).
+  Result<Summary, Failure> run(const std::string& display_uri, const std::filesystem::path& dest);
+
+ private:
+  Source& source_;
+  http::SessionPool& pool_;
+  ProgressSink& sink_;
+  DownloadOptions options_;
+  const std::atomic<bool>* cancel_;
+};
+
+// The staging directory name inside DEST.
+inline constexpr const char* kStagingDir = ".aim-fetch";
+
+}  // namespace aim::fetch

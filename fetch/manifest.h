@@ -1,0 +1,34 @@
+// The record of what a download produced: every file with its size and sha256, the resolved
+// revision, and one content digest over the lot. Written to DEST/.aim-manifest.json and put in
+// the final progress line, so a cache can be pinned and audited later.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "core/result.h"
+
+namespace aim::fetch {
+
+struct ManifestEntry {
+  std::string path;
+  std::uint64_t size = 0;
+  std::string sha256;
+};
+
+inline constexpr const char* kManifestName = ".aim-manifest.json";
+
+// "sha256:<hex>" of the lines "<path>\t<size>\t<sha256>\n" sorted by path. Paths are validated
+// (no control characters), so the encoding is unambiguous.
+std::string content_digest(std::vector<ManifestEntry> entries);
+
+std::string manifest_json(const std::string& uri, const std::string& revision,
+                          std::vector<ManifestEntry> entries);
+
+Result<void, std::string> write_manifest(const std::filesystem::path& dest, const std::string& uri,
+                                         const std::string& revision,
+                                         const std::vector<ManifestEntry>& entries);
+
+}  // namespace aim::fetch

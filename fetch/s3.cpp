@@ -1,0 +1,212 @@
+#include "fetch/s3.h"
+
+#include <cctype>
+
+namespace aim::fetch {
+namespace {
+
+std::string xml_unescape(std::string_view s) {
+  std::string out;
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '&') {
+      out.push_back(s[i]);
+      continue;
+    }
+    auto semi = s.find(';', i);
+    if (semi == std::string_view::npos) {
+      out.push_back('&');
+      continue;
+    }
+    std::string_view ent = s.substr(i + 1, semi - i - 1);
+    if (ent == "amp")
+      out.push_back('&');
+    else if (ent == "lt")
+      out.push_back('<');
+    else if (ent == "gt")
+      out.push_back('>');
+    else if (ent == "quot")
+      out.push_back('"');
+    else if (ent == "apos")
+      out.push_back('\'');
+    else if (!ent.empty() && ent[0] == '#') {
+      long cp = ent.size() > 1 && (ent[1] == 'x' || ent[1] == 'X')
+                    ? std::strtol(std::string(ent.substr(2)).c_str(), nullptr, 16)
+                    : std::strtol(std::string(ent.substr(1)).c_str(), nullptr, 10);
+      if (cp < 0x80) {
+        out.push_back(static_cast<char>(cp));
+      } else if (cp < 0x800) {
+        out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
+        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+      } else {
+        out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
+        out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
+        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
+      }
+    } else {
+      out.append(s.substr(i, semi - i + 1));
+    }
+    i = semi;
+  }
+  return out;
+}
+
+// The text of the first <tag>…</tag> inside `s`, if any.
+std::optional<std::string> element(std::string_view s, std::string_view tag) {
+  std::string open(1, '<'), close("</");
+  open.append(tag).push_back('>');
+  close.append(tag).push_back('>');
+  auto b = s.find(open);
+  if (b == std::string_view::npos) return std::nullopt;
+  auto e = s.find(close, b + open.size());
+  if (e == std::string_view::npos) return std::nullopt;
+  return xml_unescape(s.substr(b + open.size(), e - b - open.size()));
+}
+
+bool is_md5_hex(const std::string& s) {
+  if (s.size() != 32) return false;
+  for (char c : s)
+    if (!std::isxdigit(static_cast<unsigned char>(c))) return false;
+  return true;
+}
+
+std::string strip_quotes(std::string s) {
+  if (s.size() >= 2 && s.front() == '"' && s.back() == '"') return s.substr(1, s.size() - 2);
+  return s;
+}
+
+}  // namespace
+
+Result<S3ListPage, std::string> parse_list_objects_v2(const std::string& xml) {
+  if (xml.find("<ListBucketResult") == std::string::npos)
+    return fail(std::string("not a ListBucketResult"));
+  S3ListPage page;
+  page.truncated = element(xml, "IsTruncated").value_or("false") == "true";
+  page.next_token = element(xml, "NextContinuationToken").value_or("");
+  size_t pos = 0;
+  while (true) {
+    auto b = xml.find("<Contents>", pos);
+    if (b == std::string::npos) break;
+    auto e = xml.find("</Contents>", b);
+    if (e == std::string::npos) return fail(std::string("unterminated <Contents>"));
+    std::string_view c(xml.data() + b, e - b);
+    S3Object o;
+    auto key = element(c, "Key");
+    auto size = element(c, "Size");
+    if (!key || !size) return fail(std::string("<Contents> without Key or Size"));
+    o.key = *key;
+    try {
+      o.size = std::stoull(*size);
+    } catch (...) {
+      return fail(std::string("bad <Size>"));
+    }
+    o.etag = strip_quotes(element(c, "ETag").value_or(""));
+    page.objects.push_back(std::move(o));
+    pos = e;
+  }
+  return page;
+}
+
+http::Request S3Source::signed_request(
+    const std::string& method, const std::string& key,
+    const std::vector<std::pair<std::string, std::string>>& query,
+    std::vector<std::pair<std::string, std::string>> extra,
+    std::chrono::system_clock::time_point now) const {
+  std::string scheme_host, host, path;
+  if (config_.endpoint.empty()) {
+    host = config_.path_style || uri_.bucket.find('.') != std::string::npos
+               ? "s3." + config_.region + ".amazonaws.com"
+               : uri_.bucket + ".s3." + config_.region + ".amazonaws.com";
+    scheme_host = "https://" + host;
+  } else {
+    scheme_host = config_.endpoint;
+    host = scheme_host.substr(scheme_host.find("://") + 3);
+    if (!config_.path_style) {
+      host = uri_.bucket + "." + host;
+      scheme_host = scheme_host.substr(0, scheme_host.find("://") + 3) + host;
+    }
+  }
+  bool bucket_in_path = config_.path_style ||
+                        (config_.endpoint.empty() && uri_.bucket.find('.') != std::string::npos);
+  path = bucket_in_path ? "/" + uri_.bucket + (key.empty() ? "" : "/" + key) : "/" + key;
+
+  http::Request req;
+  req.method = method;
+  std::string q = canonical_query(query);
+  req.url = scheme_host + aws_uri_encode(path, false) + (q.empty() ? "" : "?" + q);
+  extra.emplace_back("x-amz-content-sha256", "UNSIGNED-PAYLOAD");
+  if (!config_.credentials.empty()) {
+    SigV4Request sr;
+    sr.method = method;
+    sr.host = host;
+    sr.path = path;
+    sr.query = query;
+    sr.headers = extra;
+    sr.payload_hash = "UNSIGNED-PAYLOAD";
+    auto signed_req = sign_v4(sr, config_.credentials, config_.region, "s3", amz_date(now));
+    for (auto& h : signed_req.headers) req.headers.push_back(std::move(h));
+  }
+  for (auto& h : extra) req.headers.push_back(std::move(h));
+  return req;
+}
+
+Result<std::vector<S3Object>, Failure> S3Source::list_prefix(Transport& transport,
+                                                             const std::string& prefix) {
+  std::vector<S3Object> out;
+  std::string token;
+  for (int page = 0; page < 100000; ++page) {
+    std::vector<std::pair<std::string, std::string>> q{{"list-type", "2"}, {"prefix", prefix}};
+    if (!token.empty()) q.emplace_back("continuation-token", token);
+    auto r = transport.call(
+        [&] { return signed_request("GET", "", q, {}, std::chrono::system_clock::now()); },
+        "s3://" + uri_.bucket + "/" + prefix, [](long st) { return st >= 200 && st < 300; });
+    if (!r.ok()) return fail(r.error());
+    auto p = parse_list_objects_v2(r->body);
+    if (!p.ok()) return fail(Failure{FailureClass::kNetwork, "s3 listing: " + p.error()});
+    for (auto& o : p->objects) out.push_back(std::move(o));
+    if (!p->truncated || p->next_token.empty()) break;
+    token = p->next_token;
+  }
+  return out;
+}
+
+Result<Listing, Failure> S3Source::list(Transport& transport) {
+  std::string prefix = uri_.prefix;
+  if (!prefix.empty() && prefix.back() != '/') prefix.push_back('/');
+  auto objs = list_prefix(transport, prefix);
+  if (!objs.ok()) return fail(objs.error());
+  std::string strip = prefix;
+  if (objs->empty() && !uri_.prefix.empty() && uri_.prefix.back() != '/') {
+    // s3://bucket/path/file.bin names one object.
+    auto single = list_prefix(transport, uri_.prefix);
+    if (!single.ok()) return fail(single.error());
+    for (auto& o : *single)
+      if (o.key == uri_.prefix) objs->push_back(o);
+    auto slash = uri_.prefix.rfind('/');
+    strip = slash == std::string::npos ? "" : uri_.prefix.substr(0, slash + 1);
+  }
+  if (objs->empty())
+    return fail(Failure{FailureClass::kNotFound,
+                        "s3://" + uri_.bucket + "/" + uri_.prefix + ": no objects"});
+  Listing l;
+  for (auto& o : *objs) {
+    if (!o.key.empty() && o.key.back() == '/') continue;  // "folder" markers
+    RemoteFile f;
+    f.path = o.key.substr(strip.size());
+    f.size = o.size;
+    if (is_md5_hex(o.etag)) f.md5 = o.etag;
+    f.identity = "etag:" + o.etag;
+    f.url = o.key;  // the key; request() signs per attempt
+    l.files.push_back(std::move(f));
+  }
+  return l;
+}
+
+http::Request S3Source::request(const RemoteFile& file, std::optional<ByteRange> range) {
+  std::vector<std::pair<std::string, std::string>> extra;
+  if (range)
+    extra.emplace_back(
+        "range", "bytes=" + std::to_string(range->begin) + "-" + std::to_string(range->end - 1));
+  return signed_request("GET", file.url, {}, std::move(extra), std::chrono::system_clock::now());
+}
+
+}  // namespace aim::fetch

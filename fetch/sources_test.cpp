@@ -1,0 +1,145 @@
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "fetch/credentials.h"
+#include "fetch/hf.h"
+#include "fetch/https_source.h"
+#include "fetch/ngc.h"
+#include "fetch/s3.h"
+
+namespace aim::fetch {
+namespace {
+
+EnvLookup env_of(std::map<std::string, std::string> m) {
+  return [m](const std::string& k) -> std::optional<std::string> {
+    auto it = m.find(k);
+    if (it == m.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+TEST(HfRevisionInfo, ParsesSiblingsWithLfsAndGitBlobs) {
+  const std::string body =
+      R"({"id":"org/m","sha":"0123456789abcdef0123456789abcdef01234567","siblings":[
+    {"rfilename":"config.json","size":12,"blobId":"ce013625030ba8dba906f756967f9e9ca394464a"},
+    {"rfilename":"model.safetensors","size":134,"blobId":"ffff","lfs":{"sha256":"aa","size":1048576,"pointerSize":134}},
+    {"rfilename":"sub dir/x.txt"}]})";
+  auto l = HfSource::parse_revision_info(body, "org/m", "http://hub");
+  ASSERT_TRUE(l.ok()) << l.error().message;
+  EXPECT_EQ(l->revision, "0123456789abcdef0123456789abcdef01234567");
+  ASSERT_EQ(l->files.size(), 3u);
+  EXPECT_EQ(l->files[0].git_sha1, "ce013625030ba8dba906f756967f9e9ca394464a");
+  EXPECT_EQ(l->files[0].size, 12u);
+  EXPECT_EQ(l->files[0].url,
+            "http://hub/org/m/resolve/0123456789abcdef0123456789abcdef01234567/config.json");
+  EXPECT_EQ(l->files[1].sha256, "aa");
+  EXPECT_EQ(l->files[1].size, 1048576u);
+  EXPECT_TRUE(l->files[1].git_sha1.empty());
+  EXPECT_EQ(l->files[1].identity, "sha256:aa");
+  EXPECT_FALSE(l->files[2].size_known);
+  EXPECT_NE(l->files[2].url.find("sub%20dir/x.txt"), std::string::npos);
+  EXPECT_FALSE(HfSource::parse_revision_info("[]", "org/m", "http://hub").ok());
+}
+
+TEST(S3ListObjectsV2, ParsesContentsAndContinuation) {
+  const std::string xml = R"(<?xml version="1.0" encoding="UTF-8"?>
+<ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>b</Name><Prefix>m/</Prefix>
+<IsTruncated>true</IsTruncated><NextContinuationToken>tok&amp;1</NextContinuationToken>
+<Contents><Key>m/a&amp;b.bin</Key><Size>10</Size><ETag>&quot;900150983cd24fb0d6963f7d28e17f72&quot;</ETag></Contents>
+<Contents><Key>m/big.bin</Key><ETag>"abc-3"</ETag><Size>99</Size></Contents></ListBucketResult>)";
+  auto p = parse_list_objects_v2(xml);
+  ASSERT_TRUE(p.ok()) << p.error();
+  EXPECT_TRUE(p->truncated);
+  EXPECT_EQ(p->next_token, "tok&1");
+  ASSERT_EQ(p->objects.size(), 2u);
+  EXPECT_EQ(p->objects[0].key, "m/a&b.bin");
+  EXPECT_EQ(p->objects[0].etag, "900150983cd24fb0d6963f7d28e17f72");
+  EXPECT_EQ(p->objects[1].size, 99u);
+  EXPECT_EQ(p->objects[1].etag, "abc-3");
+  EXPECT_FALSE(parse_list_objects_v2("<Error><Code>AccessDenied</Code></Error>").ok());
+}
+
+TEST(S3Source, PathStyleRequestsAgainstACustomEndpointAreSigned) {
+  auto uri = parse_source_uri("s3://models/llama").value();
+  S3Config c;
+  c.credentials = {"AK", "SK", ""};
+  c.endpoint = "http://127.0.0.1:9000";
+  c.path_style = true;
+  S3Source s(uri, c);
+  auto req = s.signed_request("GET", "llama/a b.bin", {}, {{"range", "bytes=0-9"}},
+                              std::chrono::system_clock::from_time_t(1700000000));
+  EXPECT_EQ(req.url, "http://127.0.0.1:9000/models/llama/a%20b.bin");
+  bool auth = false;
+  for (auto& [k, v] : req.headers)
+    if (k == "Authorization") {
+      auth = true;
+      EXPECT_NE(v.find("Credential=AK/20231114/us-east-1/s3/aws4_request"), std::string::npos);
+      EXPECT_NE(v.find("SignedHeaders=host;range;x-amz-content-sha256;x-amz-date"),
+                std::string::npos);
+    }
+  EXPECT_TRUE(auth);
+}
+
+TEST(S3Source, VirtualHostedOnAwsAndAnonymousWithoutCredentials) {
+  auto uri = parse_source_uri("s3://models/llama").value();
+  S3Config c;
+  c.region = "eu-west-1";
+  S3Source s(uri, c);
+  auto req = s.signed_request("GET", "", {{"list-type", "2"}, {"prefix", "llama/"}}, {},
+                              std::chrono::system_clock::now());
+  EXPECT_EQ(req.url, "https://models.s3.eu-west-1.amazonaws.com/?list-type=2&prefix=llama%2F");
+  for (auto& [k, v] : req.headers) EXPECT_NE(k, "Authorization");
+}
+
+TEST(Credentials, HfTokenPrecedenceAndEndpoint) {
+  EXPECT_EQ(hf_token(env_of({{"HF_TOKEN", "a"}, {"HUGGING_FACE_HUB_TOKEN", "b"}})), "a");
+  EXPECT_EQ(hf_token(env_of({{"HUGGING_FACE_HUB_TOKEN", "b"}})), "b");
+  EXPECT_FALSE(hf_token(env_of({{"HOME", "/nonexistent"}})).has_value());
+  EXPECT_EQ(hf_endpoint(env_of({})), "https://huggingface.co");
+  EXPECT_EQ(hf_endpoint(env_of({{"HF_ENDPOINT", "http://127.0.0.1:1/"}})), "http://127.0.0.1:1");
+}
+
+TEST(Credentials, S3FromEnvironment) {
+  auto c = s3_config(env_of({{"AWS_ACCESS_KEY_ID", "AK"},
+                             {"AWS_SECRET_ACCESS_KEY", "SK"},
+                             {"AWS_SESSION_TOKEN", "T"},
+                             {"AWS_REGION", "eu-central-1"},
+                             {"AWS_ENDPOINT_URL", "http://127.0.0.1:9000/"}}));
+  EXPECT_EQ(c.credentials.access_key_id, "AK");
+  EXPECT_EQ(c.credentials.session_token, "T");
+  EXPECT_EQ(c.region, "eu-central-1");
+  EXPECT_EQ(c.endpoint, "http://127.0.0.1:9000");
+  EXPECT_TRUE(c.path_style);
+  auto d = s3_config(env_of({{"HOME", "/nonexistent"}}));
+  EXPECT_TRUE(d.credentials.empty());
+  EXPECT_FALSE(d.path_style);
+  EXPECT_EQ(d.region, "us-east-1");
+}
+
+TEST(Sha256List, ParsesSha256sumOutput) {
+  auto m = parse_sha256_list(
+      "BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD  model.bin\n"
+      "# comment\n"
+      "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad *other.bin\n");
+  ASSERT_TRUE(m.ok()) << m.error();
+  EXPECT_EQ(m->at("model.bin"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_TRUE(m->count("other.bin"));
+  EXPECT_FALSE(parse_sha256_list("xyz  a\n").ok());
+}
+
+TEST(HttpsSource, FileNameFromUrl) {
+  EXPECT_EQ(HttpsSource::file_name_of("https://h/models/model.tar.gz?sig=1"), "model.tar.gz");
+  EXPECT_EQ(HttpsSource::file_name_of("https://h/"), "download");
+  EXPECT_EQ(HttpsSource::file_name_of("https://h"), "download");
+}
+
+TEST(Base64, Rfc4648Vectors) {
+  EXPECT_EQ(base64_encode(""), "");
+  EXPECT_EQ(base64_encode("f"), "Zg==");
+  EXPECT_EQ(base64_encode("foob"), "Zm9vYg==");
+  EXPECT_EQ(base64_encode("foobar"), "Zm9vYmFy");
+}
+
+}  // namespace
+}  // namespace aim::fetch
