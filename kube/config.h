@@ -31,9 +31,8 @@ struct ExecCredential {
 
 // Runs the plugin (stdin closed, stderr inherited, KUBERNETES_EXEC_INFO set) and decodes its
 // ExecCredential; the plugin is killed when it does not finish within `timeout`.
-Result<ExecCredential> run_exec_credential(const ExecCredentialConfig& exec,
-                                           std::chrono::milliseconds timeout =
-                                               std::chrono::seconds(30));
+Result<ExecCredential> run_exec_credential(
+    const ExecCredentialConfig& exec, std::chrono::milliseconds timeout = std::chrono::seconds(30));
 
 struct Config {
   std::string server;  // https://127.0.0.1:6443

@@ -14,7 +14,7 @@
 namespace aim::http {
 class Headers;
 struct Error;
-}
+}  // namespace aim::http
 
 namespace aim::kube {
 

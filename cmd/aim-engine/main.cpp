@@ -1,0 +1,147 @@
+// aim-engine: the operator process. For now it wires the controller runtime (client, caches,
+// leader election, metrics and health endpoints) without AIM controllers; they register here
+// as they land.
+#include <CLI/CLI.hpp>
+#include <atomic>
+#include <cstdlib>
+#include <fstream>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "kube/client.h"
+#include "kube/config.h"
+#include "kube/log.h"
+#include "kube/manager.h"
+
+namespace {
+
+// The operator namespace: AIM_SYSTEM_NAMESPACE, else the service account's namespace, else
+// aim-system.
+std::string operator_namespace() {
+  if (const char* env = std::getenv("AIM_SYSTEM_NAMESPACE"); env != nullptr && *env != '\0')
+    return env;
+  std::ifstream in("/var/run/secrets/kubernetes.io/serviceaccount/namespace");
+  std::string ns;
+  if (in && std::getline(in, ns)) {
+    auto b = ns.find_first_not_of(" \t\r\n");
+    auto e = ns.find_last_not_of(" \t\r\n");
+    if (b != std::string::npos) return ns.substr(b, e - b + 1);
+  }
+  return "aim-system";
+}
+
+// Set once the manager exists; a signal before that only records the request.
+std::mutex g_mu;
+aim::kube::Manager* g_manager = nullptr;
+bool g_stop_requested = false;
+
+void request_stop() {
+  std::lock_guard lock(g_mu);
+  g_stop_requested = true;
+  if (g_manager != nullptr) g_manager->request_stop();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  namespace kube = aim::kube;
+  CLI::App app{"aim-engine: the AIM Engine operator"};
+  std::string kubeconfig;
+  kube::ManagerOptions options;
+  options.leader_election_namespace = operator_namespace();
+  std::string log_format = "json";
+  std::string log_level = "info";
+  int lease_duration = 15, renew_deadline = 10, retry_period = 2;
+  app.add_option("--kubeconfig", kubeconfig,
+                 "Path to a kubeconfig (default: $KUBECONFIG, in-cluster, ~/.kube/config)");
+  app.add_option("--metrics-bind-address", options.metrics_bind_address,
+                 "Address of the metrics endpoint; \"0\" disables it")
+      ->capture_default_str();
+  app.add_option("--health-probe-bind-address", options.health_probe_bind_address,
+                 "Address of /healthz and /readyz; \"0\" disables it")
+      ->capture_default_str();
+  app.add_flag(
+         "--leader-elect", options.leader_elect,
+         "Elect a leader so that only one replica reconciles (--leader-elect=false to disable)")
+      ->capture_default_str();
+  app.add_option("--leader-election-id", options.leader_election_id, "Name of the leader Lease")
+      ->capture_default_str();
+  app.add_option("--leader-election-namespace", options.leader_election_namespace,
+                 "Namespace of the leader Lease")
+      ->capture_default_str();
+  app.add_option("--leader-election-lease-duration", lease_duration, "Lease duration, seconds")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600));
+  app.add_option("--leader-election-renew-deadline", renew_deadline, "Renew deadline, seconds")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600));
+  app.add_option("--leader-election-retry-period", retry_period, "Retry period, seconds")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 3600));
+  app.add_option("--log-format", log_format, "Log format: json or text")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"json", "text"}));
+  app.add_option("--log-level", log_level, "Log level: debug, info, warn, error")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"debug", "info", "warn", "warning", "error"}));
+  CLI11_PARSE(app, argc, argv);
+
+  kube::log::Format format = kube::log::Format::kJson;
+  kube::log::Level level = kube::log::Level::kInfo;
+  kube::log::parse_format(log_format, format);
+  kube::log::parse_level(log_level, level);
+  kube::log::init(format, level);
+  kube::log::Logger log("setup");
+  if (!(renew_deadline < lease_duration && retry_period < renew_deadline)) {
+    log.error(
+        "invalid leader election timing: need retry-period < renew-deadline < lease-duration");
+    return 1;
+  }
+  options.lease_duration = std::chrono::seconds(lease_duration);
+  options.renew_deadline = std::chrono::seconds(renew_deadline);
+  options.retry_period = std::chrono::seconds(retry_period);
+  if (const char* pod = std::getenv("POD_NAME"); pod != nullptr && *pod != '\0') {
+    options.identity = pod;  // unique per replica
+  }
+
+  // Before any thread starts, so that every thread inherits the blocked signal mask.
+  kube::handle_shutdown_signals(request_stop);
+
+  auto config = kube::Config::load(kubeconfig);
+  if (!config) {
+    log.error("unable to load kubeconfig", {{"error", config.error().describe()}});
+    return 1;
+  }
+  auto client = kube::Client::create(*config);
+  if (!client) {
+    log.error("unable to create client", {{"error", client.error().describe()}});
+    return 1;
+  }
+  auto version = (*client)->server_version();
+  if (!version) {
+    log.error("unable to reach the API server",
+              {{"server", config->server}, {"error", version.error().describe()}});
+    return 1;
+  }
+  log.info("connected to the API server",
+           {{"server", config->server}, {"version", version->value("gitVersion", "unknown")}});
+
+  kube::Manager manager(*client, options);
+  {
+    std::lock_guard lock(g_mu);
+    g_manager = &manager;
+    if (g_stop_requested) manager.request_stop();
+  }
+  // AIM controllers register here (manager.controller("model").for_type(...)...).
+  auto result = manager.run();
+  {
+    std::lock_guard lock(g_mu);
+    g_manager = nullptr;
+  }
+  if (!result) {
+    log.error("manager stopped with an error", {{"error", result.error()}});
+    return 1;
+  }
+  return 0;
+}

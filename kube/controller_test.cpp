@@ -1,0 +1,309 @@
+#include "kube/controller.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <mutex>
+#include <thread>
+
+#include "kube/testing/fake_client.h"
+
+namespace aim::kube {
+namespace {
+
+using ::testing::Contains;
+using ::testing::ElementsAre;
+using testing::FakeClient;
+using ::testing::IsEmpty;
+
+const ResourceType kWidgets{"example.com", "v1", "widgets", "Widget", true};
+const ResourceType kClusterWidgets{"example.com", "v1", "clusterwidgets", "ClusterWidget", false};
+
+// Waits for a condition that the code under test must eventually reach; the deadline only
+// guards against a hang and is not a timing assertion.
+template <typename Pred>
+bool eventually(Pred pred) {
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  return true;
+}
+
+Json object(const std::string& ns, const std::string& name) {
+  Json o{{"metadata", {{"name", name}}}};
+  if (!ns.empty()) o["metadata"]["namespace"] = ns;
+  return o;
+}
+
+Json owned_by(Json child, const std::string& api_version, const std::string& kind,
+              const std::string& name, bool controller) {
+  child["metadata"]["ownerReferences"] = Json::array({{{"apiVersion", api_version},
+                                                       {"kind", kind},
+                                                       {"name", name},
+                                                       {"uid", "u-" + name},
+                                                       {"controller", controller}}});
+  return child;
+}
+
+// Fast backoff so that error retries happen within milliseconds.
+std::unique_ptr<RateLimiter> fast_limiter() {
+  return std::make_unique<ItemExponentialRateLimiter>(std::chrono::milliseconds(1),
+                                                      std::chrono::milliseconds(20));
+}
+
+class ControllerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    client_ = std::make_shared<FakeClient>();
+    factory_ = std::make_unique<InformerFactory>(client_);
+    registry_ = metrics::make_registry();
+  }
+  void TearDown() override {
+    if (controller_) controller_->stop();
+    factory_->stop();
+  }
+
+  ControllerBuilder builder(const std::string& name) {
+    ControllerBuilder b(*factory_, name);
+    b.rate_limiter(fast_limiter).registry(registry_.get());
+    return b;
+  }
+
+  void run(std::unique_ptr<Controller> c) {
+    controller_ = std::move(c);
+    factory_->start();
+    controller_->start();
+  }
+
+  Reconciler recording(ReconcileResult result = Action::done()) {
+    return [this, result](const Request& r) {
+      std::lock_guard lock(mu_);
+      seen_.push_back(r.key());
+      return result;
+    };
+  }
+  std::vector<std::string> seen() {
+    std::lock_guard lock(mu_);
+    return seen_;
+  }
+  bool saw(const std::string& key) {
+    auto s = seen();
+    return std::find(s.begin(), s.end(), key) != s.end();
+  }
+  int count(const std::string& key) {
+    auto s = seen();
+    return static_cast<int>(std::count(s.begin(), s.end(), key));
+  }
+
+  std::shared_ptr<FakeClient> client_;
+  std::unique_ptr<InformerFactory> factory_;
+  std::unique_ptr<metrics::Registry> registry_;
+  std::unique_ptr<Controller> controller_;
+  std::mutex mu_;
+  std::vector<std::string> seen_;
+};
+
+TEST_F(ControllerTest, PrimaryObjectsAreReconciledIncludingThoseThatExistedBeforeStart) {
+  client_->inject(kWidgets, WatchEvent::Type::kAdded, object("ns", "early"));
+  run(builder("widget").for_type(kWidgets).build(recording()));
+  ASSERT_TRUE(eventually([&] { return saw("ns/early"); }));
+  client_->inject(kWidgets, WatchEvent::Type::kAdded, object("ns", "late"));
+  ASSERT_TRUE(eventually([&] { return saw("ns/late"); }));
+  EXPECT_TRUE(eventually([&] {
+    return registry_->render().find(
+               "controller_runtime_reconcile_total{controller=\"widget\",result=\"success\"} 2") !=
+           std::string::npos;
+  }));
+  EXPECT_THAT(registry_->render(),
+              ::testing::HasSubstr(
+                  "controller_runtime_max_concurrent_reconciles{controller=\"widget\"} 1"));
+}
+
+TEST_F(ControllerTest, OwnedChildEnqueuesItsControllerOwner) {
+  run(builder("widget").for_type(kWidgets).owns(types::config_maps()).build(recording()));
+  ASSERT_TRUE(client_->wait_for_watches("configmaps", 1));
+  client_->inject(types::config_maps(), WatchEvent::Type::kAdded,
+                  owned_by(object("ns", "child"), "example.com/v1", "Widget", "parent", true));
+  ASSERT_TRUE(eventually([&] { return saw("ns/parent"); }));
+  // A change of the child enqueues the owner again.
+  auto child = owned_by(object("ns", "child"), "example.com/v1", "Widget", "parent", true);
+  child["data"] = {{"k", "v"}};
+  client_->inject(types::config_maps(), WatchEvent::Type::kModified, child);
+  ASSERT_TRUE(eventually([&] { return count("ns/parent") >= 2; }));
+  // So does its deletion.
+  client_->inject(types::config_maps(), WatchEvent::Type::kDeleted, child);
+  ASSERT_TRUE(eventually([&] { return count("ns/parent") >= 3; }));
+}
+
+TEST(OwnerMappingTest, OnlyControllerReferencesOfTheOwnerGroupAndKindMap) {
+  auto child = object("ns", "c");
+  EXPECT_THAT(
+      controller_owner_requests(owned_by(child, "example.com/v1", "Widget", "p", true), kWidgets),
+      ElementsAre(Request{"ns", "p"}));
+  // Another version of the same group still matches (controller-runtime compares group+kind).
+  EXPECT_THAT(
+      controller_owner_requests(owned_by(child, "example.com/v2", "Widget", "p", true), kWidgets),
+      ElementsAre(Request{"ns", "p"}));
+  EXPECT_THAT(
+      controller_owner_requests(owned_by(child, "example.com/v1", "Widget", "p", false), kWidgets),
+      IsEmpty());
+  EXPECT_THAT(
+      controller_owner_requests(owned_by(child, "other.com/v1", "Widget", "p", true), kWidgets),
+      IsEmpty());
+  EXPECT_THAT(
+      controller_owner_requests(owned_by(child, "example.com/v1", "Gadget", "p", true), kWidgets),
+      IsEmpty());
+  EXPECT_THAT(controller_owner_requests(child, kWidgets), IsEmpty());
+  // A cluster-scoped owner is requested without a namespace.
+  EXPECT_THAT(controller_owner_requests(
+                  owned_by(child, "example.com/v1", "ClusterWidget", "cp", true), kClusterWidgets),
+              ElementsAre(Request{"", "cp"}));
+}
+
+TEST_F(ControllerTest, ClusterScopedOwnerOfNamespacedChild) {
+  run(builder("cw").for_type(kClusterWidgets).owns(types::config_maps()).build(recording()));
+  ASSERT_TRUE(client_->wait_for_watches("configmaps", 1));
+  client_->inject(types::config_maps(), WatchEvent::Type::kAdded,
+                  owned_by(object("ns", "child"), "example.com/v1", "ClusterWidget", "top", true));
+  ASSERT_TRUE(eventually([&] { return saw("top"); }));
+}
+
+TEST_F(ControllerTest, WatchedObjectsGoThroughTheMappingFunction) {
+  auto map = [](const Json& cm) -> std::vector<Request> {
+    auto target = cm.value("data", Json::object()).value("widget", "");
+    if (target.empty()) return {};
+    return {Request{cm["metadata"]["namespace"], target}};
+  };
+  run(builder("widget").for_type(kWidgets).watches(types::config_maps(), map).build(recording()));
+  ASSERT_TRUE(client_->wait_for_watches("configmaps", 1));
+  auto cm = object("team", "settings");
+  cm["data"] = {{"widget", "w1"}};
+  client_->inject(types::config_maps(), WatchEvent::Type::kAdded, cm);
+  ASSERT_TRUE(eventually([&] { return saw("team/w1"); }));
+  // Retargeting maps both the old and the new state.
+  cm["data"] = {{"widget", "w2"}};
+  client_->inject(types::config_maps(), WatchEvent::Type::kModified, cm);
+  ASSERT_TRUE(eventually([&] { return saw("team/w2") && count("team/w1") >= 2; }));
+}
+
+TEST_F(ControllerTest, RequeueAfterSchedulesAnotherReconcileWithoutCountingAnError) {
+  std::atomic<int> calls{0};
+  run(builder("widget").for_type(kWidgets).build([&](const Request&) -> ReconcileResult {
+    if (calls.fetch_add(1) == 0) return Action::requeue_after(std::chrono::milliseconds(5));
+    return Action::done();
+  }));
+  client_->inject(kWidgets, WatchEvent::Type::kAdded, object("ns", "a"));
+  ASSERT_TRUE(eventually([&] { return calls.load() >= 2; }));
+  auto text = registry_->render();
+  EXPECT_THAT(
+      text,
+      ::testing::HasSubstr(
+          "controller_runtime_reconcile_total{controller=\"widget\",result=\"requeue_after\"} 1"));
+  EXPECT_THAT(text, ::testing::HasSubstr(
+                        "controller_runtime_reconcile_errors_total{controller=\"widget\"} 0"));
+}
+
+TEST_F(ControllerTest, ErrorsBackOffAndSuccessResetsTheBackoff) {
+  std::atomic<int> calls{0};
+  run(builder("widget").for_type(kWidgets).build([&](const Request&) -> ReconcileResult {
+    if (calls.fetch_add(1) < 3) return fail(testing::api_error(ErrorCode::kConflict, "try again"));
+    return Action::done();
+  }));
+  client_->inject(kWidgets, WatchEvent::Type::kAdded, object("ns", "a"));
+  ASSERT_TRUE(eventually([&] { return calls.load() >= 4; }));
+  ASSERT_TRUE(eventually([&] { return controller_->queue().num_requeues("ns/a") == 0; }));
+  auto text = registry_->render();
+  EXPECT_THAT(text, ::testing::HasSubstr(
+                        "controller_runtime_reconcile_errors_total{controller=\"widget\"} 3"));
+  EXPECT_THAT(text,
+              ::testing::HasSubstr(
+                  "controller_runtime_reconcile_total{controller=\"widget\",result=\"error\"} 3"));
+  EXPECT_THAT(text, ::testing::HasSubstr("workqueue_retries_total{name=\"widget\"} 3"));
+}
+
+TEST_F(ControllerTest, ErrorBackoffGrowsPerKey) {
+  // With the default per-key limiter an erroring key is retried after 5 ms, 10 ms, 20 ms...;
+  // the queue's retry count records each failure.
+  std::atomic<int> calls{0};
+  auto b = builder("widget");
+  b.rate_limiter([] {
+    return std::make_unique<ItemExponentialRateLimiter>(std::chrono::milliseconds(5),
+                                                        std::chrono::seconds(1000));
+  });
+  run(b.for_type(kWidgets).build([&](const Request&) -> ReconcileResult {
+    ++calls;
+    return fail(ReconcileError("always failing"));
+  }));
+  client_->inject(kWidgets, WatchEvent::Type::kAdded, object("ns", "a"));
+  // Each failure is recorded against the key and never forgotten while it keeps failing.
+  ASSERT_TRUE(eventually([&] { return controller_->queue().num_requeues("ns/a") >= 3; }));
+  EXPECT_GE(calls.load(), 3);
+}
+
+TEST_F(ControllerTest, ExceptionsAreCountedAsPanicsAndRetried) {
+  std::atomic<int> calls{0};
+  run(builder("widget").for_type(kWidgets).build([&](const Request&) -> ReconcileResult {
+    if (calls.fetch_add(1) == 0) throw std::runtime_error("boom");
+    return Action::done();
+  }));
+  client_->inject(kWidgets, WatchEvent::Type::kAdded, object("ns", "a"));
+  ASSERT_TRUE(eventually([&] { return calls.load() >= 2; }));
+  EXPECT_THAT(
+      registry_->render(),
+      ::testing::HasSubstr("controller_runtime_reconcile_panics_total{controller=\"widget\"} 1"));
+}
+
+TEST_F(ControllerTest, ParallelWorkersNeverShareAKey) {
+  std::mutex m;
+  std::map<std::string, int> active;
+  std::atomic<int> violations{0};
+  std::atomic<int> calls{0};
+  run(builder("widget").for_type(kWidgets).max_concurrent_reconciles(4).build(
+      [&](const Request& r) -> ReconcileResult {
+        {
+          std::lock_guard lock(m);
+          if (++active[r.key()] > 1) ++violations;
+        }
+        std::this_thread::sleep_for(std::chrono::microseconds(200));
+        {
+          std::lock_guard lock(m);
+          --active[r.key()];
+        }
+        ++calls;
+        return Action::done();
+      }));
+  for (int round = 0; round < 20; ++round) {
+    for (int i = 0; i < 5; ++i) {
+      auto o = object("ns", "w" + std::to_string(i));
+      o["spec"] = {{"round", round}};
+      client_->inject(kWidgets, WatchEvent::Type::kModified, o);
+    }
+  }
+  ASSERT_TRUE(eventually([&] { return calls.load() >= 5; }));
+  controller_->stop();
+  EXPECT_EQ(violations.load(), 0);
+}
+
+TEST_F(ControllerTest, InformersAreSharedBetweenControllers) {
+  auto a = builder("a").for_type(kWidgets).owns(types::config_maps()).build(recording());
+  auto b = builder("b").for_type(types::config_maps()).build(recording());
+  factory_->start();
+  a->start();
+  b->start();
+  ASSERT_TRUE(client_->wait_for_watches("configmaps", 1));
+  ASSERT_TRUE(client_->wait_for_watches("widgets", 1));
+  EXPECT_EQ(client_->open_watches("configmaps"), 1);
+  a->stop();
+  b->stop();
+}
+
+TEST(RequestTest, KeyRoundTrip) {
+  EXPECT_EQ((Request{"ns", "n"}).key(), "ns/n");
+  EXPECT_EQ(Request::from_key("ns/n"), (Request{"ns", "n"}));
+  EXPECT_EQ(Request::from_key("cluster-obj"), (Request{"", "cluster-obj"}));
+}
+
+}  // namespace
+}  // namespace aim::kube

@@ -1,0 +1,154 @@
+#include "kube/informer.h"
+
+#include "kube/watcher.h"
+
+namespace aim::kube {
+
+Informer::Informer(std::shared_ptr<Client> client, ResourceType type, std::string ns,
+                   ListOptions selectors)
+    : client_(std::move(client)),
+      type_(std::move(type)),
+      ns_(std::move(ns)),
+      selectors_(std::move(selectors)) {}
+
+Informer::~Informer() {
+  stop();
+}
+
+void Informer::add_handler(EventHandler handler) {
+  std::lock_guard lock(handlers_mu_);
+  if (handler.on_add) {
+    for (const auto& obj : store_.list()) handler.on_add(obj);
+  }
+  handlers_.push_back(std::move(handler));
+}
+
+void Informer::start() {
+  std::lock_guard lock(run_mu_);
+  if (started_) return;
+  started_ = true;
+  stop_.store(false);
+  thread_ = std::thread([this] {
+    Watcher watcher(client_, type_, ns_, selectors_);
+    WatchHandler handler;
+    handler.on_replace = [this](std::vector<Json> items, const std::string&) {
+      on_replace(std::move(items));
+    };
+    handler.on_event = [this](const WatchEvent& ev) { on_event(ev); };
+    watcher.run(stop_, handler);
+  });
+}
+
+void Informer::stop() {
+  std::lock_guard lock(run_mu_);
+  if (!started_) return;
+  stop_.store(true);
+  if (thread_.joinable()) thread_.join();
+  started_ = false;
+}
+
+void Informer::on_replace(std::vector<Json> items) {
+  std::lock_guard lock(handlers_mu_);
+  auto diff = store_.replace(std::move(items));
+  for (const auto& h : handlers_) {
+    if (h.on_add) {
+      for (const auto& o : diff.added) h.on_add(o);
+    }
+    if (h.on_update) {
+      for (const auto& [old_obj, new_obj] : diff.updated) h.on_update(old_obj, new_obj);
+    }
+    if (h.on_delete) {
+      for (const auto& o : diff.deleted) h.on_delete(o);
+    }
+  }
+  store_.mark_synced();
+}
+
+void Informer::on_event(const WatchEvent& event) {
+  std::lock_guard lock(handlers_mu_);
+  switch (event.type) {
+    case WatchEvent::Type::kAdded:
+    case WatchEvent::Type::kModified: {
+      auto old_obj = store_.upsert(event.object);
+      auto new_obj = store_.get(object_key(event.object));
+      for (const auto& h : handlers_) {
+        if (old_obj == nullptr) {
+          if (h.on_add) h.on_add(new_obj);
+        } else if (h.on_update) {
+          h.on_update(old_obj, new_obj);
+        }
+      }
+      break;
+    }
+    case WatchEvent::Type::kDeleted: {
+      auto removed = store_.remove(object_key(event.object));
+      auto last = removed != nullptr ? removed : std::make_shared<const Json>(event.object);
+      for (const auto& h : handlers_) {
+        if (h.on_delete) h.on_delete(last);
+      }
+      break;
+    }
+    default:
+      break;  // bookmarks and errors are the watcher's business
+  }
+}
+
+InformerFactory::~InformerFactory() {
+  stop();
+}
+
+std::shared_ptr<Informer> InformerFactory::informer(const ResourceType& type, const std::string& ns,
+                                                    const ListOptions& selectors) {
+  std::string id = type.group + "/" + type.version + "/" + type.resource + "|" + ns + "|" +
+                   selectors.label_selector + "|" + selectors.field_selector;
+  std::lock_guard lock(mu_);
+  auto& slot = informers_[id];
+  if (!slot) {
+    slot = std::make_shared<Informer>(client_, type, ns, selectors);
+    if (started_) slot->start();
+  }
+  return slot;
+}
+
+void InformerFactory::start() {
+  std::lock_guard lock(mu_);
+  started_ = true;
+  for (auto& [id, inf] : informers_) inf->start();
+}
+
+void InformerFactory::stop() {
+  std::vector<std::shared_ptr<Informer>> all;
+  {
+    std::lock_guard lock(mu_);
+    started_ = false;
+    for (auto& [id, inf] : informers_) all.push_back(inf);
+  }
+  for (auto& inf : all) inf->stop();
+}
+
+bool InformerFactory::wait_for_sync(std::chrono::milliseconds timeout,
+                                    const std::atomic<bool>* stop) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  std::vector<std::shared_ptr<Informer>> all;
+  {
+    std::lock_guard lock(mu_);
+    for (auto& [id, inf] : informers_) all.push_back(inf);
+  }
+  for (auto& inf : all) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        deadline - std::chrono::steady_clock::now());
+    if (left.count() < 0) left = std::chrono::milliseconds(0);
+    if (!inf->wait_for_sync(left, stop)) return false;
+  }
+  return true;
+}
+
+bool InformerFactory::synced() const {
+  std::lock_guard lock(mu_);
+  for (const auto& [id, inf] : informers_) {
+    if (!inf->has_synced()) return false;
+  }
+  return true;
+}
+
+}  // namespace aim::kube
