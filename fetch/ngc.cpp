@@ -1,19 +1,10 @@
 #include "fetch/ngc.h"
 
-#include <openssl/evp.h>
-
 #include <nlohmann/json.hpp>
 
-namespace aim::fetch {
+#include "core/base64.h"
 
-std::string base64_encode(std::string_view data) {
-  std::string out(4 * ((data.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(data.data()),
-                          static_cast<int>(data.size()));
-  out.resize(static_cast<size_t>(n));
-  return out;
-}
+namespace aim::fetch {
 
 std::string NgcSource::model_base() const {
   std::string b = endpoint_ + "/v2/org/" + uri_.ngc_org;

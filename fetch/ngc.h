@@ -39,6 +39,4 @@ class NgcSource final : public Source {
   std::string bearer_;
 };
 
-std::string base64_encode(std::string_view data);
-
 }  // namespace aim::fetch

@@ -89,7 +89,4 @@ struct BearerToken {
 };
 Result<BearerToken, std::string> parse_token_response(std::string_view body);
 
-std::string base64_encode(std::string_view data);
-std::optional<std::string> base64_decode(std::string_view text);
-
 }  // namespace aim::registry

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "core/base64.h"
 #include "registry/digest.h"
 
 namespace aim::registry {

@@ -9,6 +9,7 @@
 #include <mutex>
 #include <thread>
 
+#include "core/base64.h"
 #include "registry/digest.h"
 #include "test/support/loopback_server.h"
 

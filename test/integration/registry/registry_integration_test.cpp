@@ -9,6 +9,7 @@
 #include <ostream>
 #include <set>
 
+#include "core/base64.h"
 #include "registry/client.h"
 #include "registry/image_metadata.h"
 #include "test/support/loopback_server.h"
