@@ -1,5 +1,6 @@
 #include "kube/controller.h"
 
+#include <algorithm>
 #include <exception>
 #include <optional>
 #include <stdexcept>
@@ -28,20 +29,24 @@ void add_all(WorkQueue& q, const std::vector<Request>& reqs) {
   }
 }
 
-// Handlers that map every add/update/delete (old and new state) through `map` into the queue.
-EventHandler mapping_handler(std::shared_ptr<WorkQueue> queue,
-                             std::function<std::vector<Request>(const Json&)> map) {
+}  // namespace
+
+// An update maps both the old and the new state (so moving an owner reference re-queues both
+// owners), but each key is added once: adding the same key twice lets an idle worker take it
+// between the adds and reconcile the same change twice.
+EventHandler mapping_handler(std::shared_ptr<WorkQueue> queue, MapFunc map) {
   EventHandler h;
   h.on_add = [queue, map](const ObjectPtr& o) { add_all(*queue, map(*o)); };
   h.on_update = [queue, map](const ObjectPtr& old_obj, const ObjectPtr& new_obj) {
-    add_all(*queue, map(*old_obj));
-    add_all(*queue, map(*new_obj));
+    std::vector<Request> reqs = map(*old_obj);
+    for (auto& r : map(*new_obj)) {
+      if (std::find(reqs.begin(), reqs.end(), r) == reqs.end()) reqs.push_back(std::move(r));
+    }
+    add_all(*queue, reqs);
   };
   h.on_delete = [queue, map](const ObjectPtr& o) { add_all(*queue, map(*o)); };
   return h;
 }
-
-}  // namespace
 
 Request Request::from_key(std::string_view key) {
   auto [ns, name] = split_key(key);

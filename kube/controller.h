@@ -74,6 +74,10 @@ using Reconciler = std::function<ReconcileResult(const Request&)>;
 // Maps a watched object to the primary objects to reconcile.
 using MapFunc = std::function<std::vector<Request>(const Json& object)>;
 
+// The event handler that feeds a watched kind into a controller's queue through `map`: adds,
+// deletes, and updates (old and new state, each resulting key added once).
+EventHandler mapping_handler(std::shared_ptr<WorkQueue> queue, MapFunc map);
+
 struct ControllerOptions {
   std::string name;
   ResourceType primary;

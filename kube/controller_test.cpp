@@ -299,6 +299,38 @@ TEST_F(ControllerTest, InformersAreSharedBetweenControllers) {
   b->stop();
 }
 
+TEST(MappingHandlerTest, UpdateAddsEachKeyOnce) {
+  auto registry = metrics::make_registry();
+  WorkQueue::Options qo;
+  qo.registry = registry.get();
+  auto queue = std::make_shared<WorkQueue>("mapping", std::move(qo));
+  auto handler = mapping_handler(queue, [](const Json& o) {
+    std::vector<Request> out{{"ns", o["metadata"]["name"].get<std::string>()}};
+    if (o.contains("spec")) out.push_back({"ns", o["spec"]["owner"].get<std::string>()});
+    return out;
+  });
+  auto adds = [&] {
+    return registry->counter("workqueue_adds_total", "", {"name"}).with({"mapping"}).value();
+  };
+
+  // Old and new state map to the same key: one add, not two.
+  auto before = std::make_shared<const Json>(object("ns", "a"));
+  auto after = std::make_shared<const Json>(object("ns", "a"));
+  handler.on_update(before, after);
+  EXPECT_EQ(adds(), 1);
+  EXPECT_EQ(queue->len(), 1u);
+
+  // An owner that moved: both the old and the new owner are queued, the object itself once.
+  Json moved_from = object("ns", "b");
+  moved_from["spec"]["owner"] = "x";
+  Json moved_to = object("ns", "b");
+  moved_to["spec"]["owner"] = "y";
+  handler.on_update(std::make_shared<const Json>(moved_from),
+                    std::make_shared<const Json>(moved_to));
+  EXPECT_EQ(adds(), 4);
+  EXPECT_EQ(queue->len(), 4u);
+}
+
 TEST(RequestTest, KeyRoundTrip) {
   EXPECT_EQ((Request{"ns", "n"}).key(), "ns/n");
   EXPECT_EQ(Request::from_key("ns/n"), (Request{"ns", "n"}));
