@@ -4,15 +4,10 @@
 #include <array>
 #include <cctype>
 
+#include "core/strings.h"
+
 namespace aim::engine {
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 template <std::size_t N>
 bool contains_any(const std::string& text, const std::array<std::string_view, N>& words) {
@@ -62,7 +57,7 @@ std::string_view to_string(ErrorCategory c) {
 }
 
 ImageErrorKind classify_image_error_text(std::string_view message) {
-  std::string text = lower(message);
+  std::string text = ascii_lower(message);
   if (contains_any(text, kAuthWords)) return ImageErrorKind::kAuth;
   if (contains_any(text, kNotFoundWords)) return ImageErrorKind::kNotFound;
   return ImageErrorKind::kGeneric;

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <utility>
 
+#include "core/strings.h"
 #include "engine/service_names.h"
 
 namespace aim::engine {
@@ -134,15 +135,6 @@ std::int64_t quantity_value(const std::string& q) {
     }
   }
   return static_cast<std::int64_t>(std::ceil(number * mult));
-}
-
-std::string join(const std::vector<std::string>& items, std::string_view sep) {
-  std::string out;
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    if (i > 0) out += sep;
-    out += items[i];
-  }
-  return out;
 }
 
 }  // namespace

@@ -6,22 +6,13 @@
 #include <map>
 #include <tuple>
 
+#include "core/strings.h"
 #include "engine/service_names.h"
 
 namespace aim::engine {
 namespace {
 
 constexpr std::size_t kMaxReason = 120;
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
-bool iequals(std::string_view a, std::string_view b) {
-  return lower(a) == lower(b);
-}
 
 std::string clip(std::string s) {
   if (s.size() > kMaxReason) {
@@ -101,15 +92,6 @@ const char* stage_label(int stage) {
   }
 }
 
-std::string join(const std::vector<std::string>& items, std::string_view sep) {
-  std::string out;
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    if (i > 0) out += sep;
-    out += items[i];
-  }
-  return out;
-}
-
 // "2 not Ready, 1 GPU not in cluster" over the rejected verdicts, in stage order.
 std::string rejection_counts(const std::vector<CandidateVerdict>& verdicts) {
   std::map<std::pair<int, bool>, int> by_stage;  // (stage, tied) -> count
@@ -161,11 +143,11 @@ int32_t effective_gpu_count(const TemplateCandidate& c) {
 }
 std::string effective_profile_type(const TemplateCandidate& c) {
   if (!c.has_profile || c.profile_type.empty()) return "unoptimized";
-  return lower(c.profile_type);
+  return ascii_lower(c.profile_type);
 }
 
 int profile_type_rank(std::string_view type) {
-  std::string t = lower(type);
+  std::string t = ascii_lower(type);
   if (t == "optimized") return 0;
   if (t == "preview") return 1;
   if (t == "unoptimized" || t.empty()) return 2;
@@ -185,7 +167,7 @@ int gpu_tier_rank(std::string_view gpu_model) {
 }
 
 int metric_rank(std::string_view metric) {
-  std::string m = lower(metric);
+  std::string m = ascii_lower(metric);
   if (m == "latency") return 0;
   if (m == "throughput") return 1;
   return 2;
@@ -195,7 +177,7 @@ int precision_rank(std::string_view precision) {
   // Seed 001 (spec README §3): fp4 > fp8 > fp16 > fp32 > bf16 > int4 > int8, then others.
   static constexpr std::array<std::string_view, 7> kOrder = {"fp4",  "fp8",  "fp16", "fp32",
                                                              "bf16", "int4", "int8"};
-  std::string p = lower(precision);
+  std::string p = ascii_lower(precision);
   for (std::size_t i = 0; i < kOrder.size(); ++i) {
     if (p == kOrder[i]) return static_cast<int>(i);
   }

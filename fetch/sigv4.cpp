@@ -4,16 +4,12 @@
 #include <cctype>
 #include <ctime>
 
+#include "core/strings.h"
 #include "fetch/digest.h"
+#include "http/client.h"
 
 namespace aim::fetch {
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
 // Trim and collapse runs of spaces, as the canonical header rules ask.
 std::string canonical_value(std::string_view v) {
@@ -34,19 +30,7 @@ std::string canonical_value(std::string_view v) {
 }  // namespace
 
 std::string aws_uri_encode(std::string_view s, bool encode_slash) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : s) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' ||
-        (c == '/' && !encode_slash)) {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 0xF]);
-    }
-  }
-  return out;
+  return http::url_encode(s, !encode_slash);
 }
 
 std::string canonical_query(const std::vector<std::pair<std::string, std::string>>& query) {
@@ -80,7 +64,8 @@ SigV4Result sign_v4(const SigV4Request& request, const AwsCredentials& credentia
   headers.emplace_back("x-amz-date", std::string(date));
   if (!credentials.session_token.empty())
     headers.emplace_back("x-amz-security-token", credentials.session_token);
-  for (const auto& [k, v] : request.headers) headers.emplace_back(lower(k), canonical_value(v));
+  for (const auto& [k, v] : request.headers)
+    headers.emplace_back(ascii_lower(k), canonical_value(v));
   std::sort(headers.begin(), headers.end());
 
   std::string canonical_headers, signed_headers;

@@ -3,6 +3,8 @@
 #include <cctype>
 #include <vector>
 
+#include "http/client.h"
+
 namespace aim::fetch {
 namespace {
 
@@ -158,18 +160,7 @@ std::string resolve_url(std::string_view base, std::string_view location) {
 }
 
 std::string encode_path(std::string_view path) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (unsigned char c : path) {
-    if (std::isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~' || c == '/') {
-      out.push_back(static_cast<char>(c));
-    } else {
-      out.push_back('%');
-      out.push_back(kHex[c >> 4]);
-      out.push_back(kHex[c & 0xF]);
-    }
-  }
-  return out;
+  return http::url_encode(path, true);
 }
 
 }  // namespace aim::fetch

@@ -149,7 +149,8 @@ class SessionPool {
   std::vector<std::unique_ptr<Session>> idle_;
 };
 
-// Percent-encodes a string for use in a URL query value or path segment (RFC 3986 unreserved kept).
-std::string url_encode(std::string_view s);
+// Percent-encodes a string for use in a URL (RFC 3986 unreserved characters kept; with
+// keep_slash, '/' too, for whole paths). This is also AWS SigV4's URI encoding.
+std::string url_encode(std::string_view s, bool keep_slash = false);
 
 }  // namespace aim::http

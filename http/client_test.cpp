@@ -24,6 +24,7 @@ TEST(Headers, LookupIsCaseInsensitive) {
 TEST(UrlEncode, KeepsUnreservedAndEscapesTheRest) {
   EXPECT_EQ(url_encode("a-b_c.d~e"), "a-b_c.d~e");
   EXPECT_EQ(url_encode("k=v&x y/z"), "k%3Dv%26x%20y%2Fz");
+  EXPECT_EQ(url_encode("/a b/c", true), "/a%20b/c");
 }
 
 TEST(Session, PerformsRequestsAndReusesTheConnection) {

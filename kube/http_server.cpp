@@ -13,6 +13,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "core/strings.h"
+
 namespace aim::kube {
 namespace {
 
@@ -50,11 +52,6 @@ bool send_all(int fd, const std::string& data) {
     off += static_cast<std::size_t>(n);
   }
   return true;
-}
-
-std::string lower(std::string s) {
-  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
-  return s;
 }
 
 }  // namespace
@@ -231,11 +228,11 @@ void HttpServer::serve(int fd) {
       pos = end + 2;
       auto colon = line.find(':');
       if (colon == std::string::npos) continue;
-      std::string name = lower(line.substr(0, colon));
+      std::string name = ascii_lower(line.substr(0, colon));
       std::string value = line.substr(colon + 1);
       value.erase(0, value.find_first_not_of(" \t"));
       if (name == "connection") {
-        auto v = lower(value);
+        auto v = ascii_lower(value);
         if (v == "close") keep_alive = false;
         if (v == "keep-alive") keep_alive = true;
       } else if (name == "content-length") {

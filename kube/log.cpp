@@ -13,6 +13,8 @@
 #include <ctime>
 #include <mutex>
 
+#include "core/strings.h"
+
 namespace aim::kube::log {
 namespace {
 
@@ -70,13 +72,6 @@ std::string text_value(const nlohmann::json& v) {
   return v.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
-
 }  // namespace
 
 void init(Format format, Level level) {
@@ -89,7 +84,7 @@ Level level() {
 }
 
 bool parse_level(std::string_view text, Level& out) {
-  auto t = lower(text);
+  auto t = ascii_lower(text);
   if (t == "debug") {
     out = Level::kDebug;
   } else if (t == "info") {
@@ -105,7 +100,7 @@ bool parse_level(std::string_view text, Level& out) {
 }
 
 bool parse_format(std::string_view text, Format& out) {
-  auto t = lower(text);
+  auto t = ascii_lower(text);
   if (t == "json") {
     out = Format::kJson;
   } else if (t == "text" || t == "console") {
@@ -135,7 +130,7 @@ std::string format_record(Format format, Level level, std::string_view logger,
     return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   }
   std::string out =
-      fmt::format("{} {:<5} {} {}", timestamp(), lower(level_name(level)), logger, message);
+      fmt::format("{} {:<5} {} {}", timestamp(), ascii_lower(level_name(level)), logger, message);
   for (const auto* list : {&base, &fields}) {
     for (const auto& [k, v] : *list) out += fmt::format(" {}={}", k, text_value(v));
   }

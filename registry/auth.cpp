@@ -9,16 +9,10 @@
 #include <sstream>
 
 #include "core/base64.h"
+#include "core/strings.h"
 
 namespace aim::registry {
 namespace {
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 bool is_token_char(char c) {
   return std::isalnum(static_cast<unsigned char>(c)) ||
@@ -77,7 +71,7 @@ std::vector<Challenge> parse_www_authenticate(std::string_view s) {
     std::string scheme = read_token(s, i);
     if (scheme.empty()) break;
     Challenge c;
-    c.scheme = lower(scheme);
+    c.scheme = ascii_lower(scheme);
     for (;;) {
       skip_space(s, i);
       std::size_t mark = i;
@@ -90,7 +84,7 @@ std::vector<Challenge> parse_www_authenticate(std::string_view s) {
       ++i;
       skip_space(s, i);
       std::string value = (i < s.size() && s[i] == '"') ? read_quoted(s, i) : read_token(s, i);
-      c.params[lower(key)] = value;
+      c.params[ascii_lower(key)] = value;
       skip_space(s, i);
       if (i < s.size() && s[i] == ',') ++i;
     }
@@ -104,7 +98,7 @@ std::string normalize_registry_host(std::string_view server) {
   std::string s(server);
   if (auto p = s.find("://"); p != std::string::npos) s.erase(0, p + 3);
   if (auto slash = s.find('/'); slash != std::string::npos) s.resize(slash);
-  s = lower(s);
+  s = ascii_lower(s);
   if (s == "docker.io" || s == "index.docker.io" || s == "registry-1.docker.io" ||
       s == "registry.hub.docker.com") {
     return "index.docker.io";

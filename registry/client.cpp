@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "core/base64.h"
+#include "core/strings.h"
 #include "registry/digest.h"
 
 namespace aim::registry {
@@ -25,13 +26,6 @@ constexpr std::string_view kAcceptManifests =
 // Safety margin so a cached token is not used right as it expires.
 constexpr std::chrono::seconds kTokenMargin{10};
 constexpr std::size_t kBodyExcerpt = 300;
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  std::transform(out.begin(), out.end(), out.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return out;
-}
 
 std::string strip_params(std::string_view content_type) {
   auto semi = content_type.find(';');
@@ -131,9 +125,9 @@ std::string next_link(std::string_view header) {
     if (close == std::string_view::npos) return "";
     std::string url(header.substr(open + 1, close - open - 1));
     auto next_entry = header.find('<', close);
-    std::string params = lower(header.substr(close + 1, next_entry == std::string_view::npos
-                                                            ? std::string_view::npos
-                                                            : next_entry - close - 1));
+    std::string params = ascii_lower(header.substr(close + 1, next_entry == std::string_view::npos
+                                                                  ? std::string_view::npos
+                                                                  : next_entry - close - 1));
     if (params.find("rel=\"next\"") != std::string::npos ||
         params.find("rel=next") != std::string::npos) {
       return url;

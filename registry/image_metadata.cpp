@@ -4,6 +4,8 @@
 #include <cctype>
 #include <cstdint>
 
+#include "core/strings.h"
+
 namespace aim::registry {
 namespace {
 
@@ -16,12 +18,6 @@ std::string trim(std::string_view s) {
   if (b == std::string_view::npos) return "";
   auto e = s.find_last_not_of(" \t\r\n");
   return std::string(s.substr(b, e - b + 1));
-}
-
-std::string lower(std::string_view s) {
-  std::string out(s);
-  for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
 }
 
 std::string label(const std::map<std::string, std::string>& labels, std::string_view key) {
@@ -68,9 +64,9 @@ std::optional<bool> parse_bool(std::string_view s) {
 // Go's encoding/json matches field names exactly first, then case-insensitively.
 const json* field(const json& obj, std::string_view name) {
   if (auto it = obj.find(std::string(name)); it != obj.end()) return &*it;
-  std::string want = lower(name);
+  std::string want = ascii_lower(name);
   for (auto it = obj.begin(); it != obj.end(); ++it) {
-    if (lower(it.key()) == want) return &*it;
+    if (ascii_lower(it.key()) == want) return &*it;
   }
   return nullptr;
 }

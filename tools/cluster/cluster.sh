@@ -402,14 +402,19 @@ cmd_start() {
   log "applying CRDs: KServe InferenceService $KSERVE_VERSION, Gateway API $GATEWAY_API_VERSION standard"
   apply_crd_files external "$kserve_dir/config/crd/full/serving.kserve.io_inferenceservices.yaml" \
     "$gw_dir"/config/crd/standard/gateway.networking.k8s.io_*.yaml
-  if [[ -d "$REPO/deploy/crds" ]]; then
+  # Our CRDs; the optional ones (DynamoModel, nvidia.com) only with AIM_ENABLE_DYNAMO_MODEL=true.
+  local folders=(crds)
+  [[ "${AIM_ENABLE_DYNAMO_MODEL:-false}" == "true" ]] && folders+=(crds-optional)
+  local folder
+  for folder in "${folders[@]}"; do
+    [[ -d "$REPO/deploy/$folder" ]] || continue
     local crds=()
-    mapfile -t crds < <(find "$REPO/deploy/crds" -maxdepth 1 -name '*.yaml' | sort)
+    mapfile -t crds < <(find "$REPO/deploy/$folder" -maxdepth 1 -name '*.yaml' | sort)
     if ((${#crds[@]} > 0)); then
-      log "applying ${#crds[@]} CRD file(s) from deploy/crds"
+      log "applying ${#crds[@]} CRD file(s) from deploy/$folder"
       apply_crd_files deploy "${crds[@]}"
     fi
-  fi
+  done
 
   wait_until "the simulated nodes to be Ready" "$START_TIMEOUT" kwok \
     kubectl_ wait --for=condition=Ready --timeout=5s -f "$HERE/manifests/nodes.yaml"
