@@ -115,6 +115,11 @@ bool matches(const Json& object, std::string_view ns, const ListOptions& options
          field_selector_matches(object, options.field_selector);
 }
 
+// The API server's NotFound for one object, as every verb reports it.
+Error not_found(const ResourceType& type, std::string_view name) {
+  return api_error(ErrorCode::kNotFound, fmt::format("{} \"{}\" not found", type.resource, name));
+}
+
 }  // namespace
 
 Error api_error(ErrorCode code, std::string message) {
@@ -241,8 +246,7 @@ Result<Json> FakeClient::get(const ResourceType& type, std::string_view ns, std:
   auto& st = state_locked(type);
   auto it = st.objects.find(object_key(type.namespaced ? ns : "", name));
   if (it == st.objects.end()) {
-    return fail(
-        api_error(ErrorCode::kNotFound, fmt::format("{} \"{}\" not found", type.resource, name)));
+    return fail(not_found(type, name));
   }
   return it->second;
 }
@@ -279,8 +283,7 @@ Result<Json> FakeClient::update_impl(const ResourceType& type, const Json& objec
   auto key = object_key(ns, name);
   auto it = st.objects.find(key);
   if (it == st.objects.end()) {
-    return fail(
-        api_error(ErrorCode::kNotFound, fmt::format("{} \"{}\" not found", type.resource, name)));
+    return fail(not_found(type, name));
   }
   auto rv = str(object, "metadata", "resourceVersion");
   if (!rv.empty() && rv != str(it->second, "metadata", "resourceVersion")) {
@@ -327,8 +330,7 @@ Result<Json> FakeClient::merge_patch(const ResourceType& type, std::string_view 
   auto key = object_key(type.namespaced ? ns : "", name);
   auto it = st.objects.find(key);
   if (it == st.objects.end()) {
-    return fail(
-        api_error(ErrorCode::kNotFound, fmt::format("{} \"{}\" not found", type.resource, name)));
+    return fail(not_found(type, name));
   }
   auto rv = patch.contains("metadata") ? str(patch, "metadata", "resourceVersion") : std::string();
   if (!rv.empty() && rv != str(it->second, "metadata", "resourceVersion")) {
@@ -363,8 +365,7 @@ Result<Json> FakeClient::apply(const ResourceType& type, const Json& object,
   auto it = st.objects.find(key);
   if (it == st.objects.end()) {
     if (subresource == "status") {
-      return fail(
-          api_error(ErrorCode::kNotFound, fmt::format("{} \"{}\" not found", type.resource, name)));
+      return fail(not_found(type, name));
     }
     return create_locked(type, object);
   }
@@ -390,8 +391,7 @@ Result<void> FakeClient::remove(const ResourceType& type, std::string_view ns,
   auto key = object_key(type.namespaced ? ns : "", name);
   auto it = st.objects.find(key);
   if (it == st.objects.end()) {
-    return fail(
-        api_error(ErrorCode::kNotFound, fmt::format("{} \"{}\" not found", type.resource, name)));
+    return fail(not_found(type, name));
   }
   const Json& cur = it->second;
   if (options.precondition_uid && *options.precondition_uid != str(cur, "metadata", "uid")) {
