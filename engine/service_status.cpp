@@ -23,15 +23,6 @@ ComponentHealth from_error(std::string component, ComponentState state, const Ob
   return h;
 }
 
-bool is_error_state(ComponentState s) {
-  return s == ComponentState::Failed || s == ComponentState::Degraded ||
-         s == ComponentState::NotAvailable;
-}
-
-bool infra(ErrorCategory c) {
-  return c == ErrorCategory::kInfrastructure || c == ErrorCategory::kUnknown;
-}
-
 ComponentHealth model_health(const ModelObservation& m) {
   const auto up = Dependency::Upstream;
   std::string who = m.kind_name + " " + m.name;
@@ -204,82 +195,7 @@ std::optional<ComponentHealth> hpa_health(const HpaObservation& h, bool isvc_rea
   return health("HPA", ComponentState::Ready, "HPAOperational", "HPA is operational", down);
 }
 
-Condition cond(std::string type, bool ok, std::string reason, std::string message) {
-  return Condition{
-      std::move(type), ok ? "True" : "False", std::move(reason), std::move(message), "",
-      std::nullopt};
-}
-
-bool had_condition(const std::vector<Condition>& old, const std::string& type) {
-  return std::any_of(old.begin(), old.end(), [&](const Condition& c) { return c.type == type; });
-}
-
 }  // namespace
-
-const char* to_string(ComponentState s) {
-  switch (s) {
-    case ComponentState::Failed:
-      return "Failed";
-    case ComponentState::NotAvailable:
-      return "NotAvailable";
-    case ComponentState::Degraded:
-      return "Degraded";
-    case ComponentState::Pending:
-      return "Pending";
-    case ComponentState::Starting:
-      return "Starting";
-    case ComponentState::Progressing:
-      return "Progressing";
-    case ComponentState::Ready:
-      return "Ready";
-  }
-  return "Unknown";
-}
-
-int state_priority(ComponentState s) {
-  return static_cast<int>(s);
-}
-
-nlohmann::json to_json(const Condition& c) {
-  nlohmann::json j = {{"type", c.type},
-                      {"status", c.status},
-                      {"reason", c.reason},
-                      {"message", c.message},
-                      {"lastTransitionTime", c.last_transition_time}};
-  if (c.observed_generation) j["observedGeneration"] = *c.observed_generation;
-  return j;
-}
-
-std::optional<Condition> condition_from_json(const nlohmann::json& j) {
-  if (!j.is_object() || !j.contains("type") || !j["type"].is_string()) return std::nullopt;
-  Condition c;
-  c.type = j["type"].get<std::string>();
-  c.status = j.value("status", "");
-  c.reason = j.value("reason", "");
-  c.message = j.value("message", "");
-  c.last_transition_time = j.value("lastTransitionTime", "");
-  if (j.contains("observedGeneration") && j["observedGeneration"].is_number_integer()) {
-    c.observed_generation = j["observedGeneration"].get<int64_t>();
-  }
-  return c;
-}
-
-std::vector<Condition> merge_conditions(const std::vector<Condition>& old_conditions,
-                                        const std::vector<Condition>& desired,
-                                        const std::string& now) {
-  std::vector<Condition> out;
-  out.reserve(desired.size());
-  for (Condition c : desired) {
-    auto prev = std::find_if(old_conditions.begin(), old_conditions.end(),
-                             [&](const Condition& o) { return o.type == c.type; });
-    bool same =
-        prev != old_conditions.end() && prev->status == c.status && prev->reason == c.reason;
-    c.last_transition_time =
-        same && !prev->last_transition_time.empty() ? prev->last_transition_time : now;
-    out.push_back(std::move(c));
-  }
-  return out;
-}
 
 const char* to_string(CachingMode m) {
   switch (m) {
@@ -478,87 +394,12 @@ std::vector<ComponentHealth> service_components(const ServiceObservation& o) {
 
 DerivedStatus derive_service_status(const std::vector<ComponentHealth>& components,
                                     const std::vector<Condition>& old_conditions) {
+  DerivedState state = derive_state(components, old_conditions);
   DerivedStatus out;
-  bool has_infra = false, has_auth = false, has_invalid = false, has_missing = false;
-  for (const auto& c : components) {
-    if (!c.error) continue;
-    has_infra |= infra(*c.error);
-    has_auth |= *c.error == ErrorCategory::kAuth;
-    has_invalid |= *c.error == ErrorCategory::kInvalidSpec;
-    has_missing |= *c.error == ErrorCategory::kMissingUpstream;
-  }
-
-  for (const auto& c : components) {
-    out.conditions.push_back(cond(c.component + "Ready", c.state == ComponentState::Ready,
-                                  c.reason.empty() ? to_string(c.state) : c.reason, c.message));
-  }
-  if (has_infra) {
-    out.conditions.push_back(
-        cond("DependenciesReachable", false, "InfrastructureError", "Cannot reach dependencies"));
-  } else if (had_condition(old_conditions, "DependenciesReachable")) {
-    out.conditions.push_back(
-        cond("DependenciesReachable", true, "Reachable", "All dependencies are reachable"));
-  }
-  if (has_auth) {
-    out.conditions.push_back(
-        cond("AuthValid", false, "AuthError", "Authentication or authorization failure"));
-  } else if (had_condition(old_conditions, "AuthValid")) {
-    out.conditions.push_back(cond("AuthValid", true, "AuthenticationValid",
-                                  "Authentication and authorization successful"));
-  }
-  if (has_invalid) {
-    out.conditions.push_back(
-        cond("ConfigValid", false, "InvalidSpec", "Configuration validation failed"));
-  } else if (has_missing) {
-    out.conditions.push_back(
-        cond("ConfigValid", false, "ReferenceNotFound", "Referenced resource not found"));
-  } else if (had_condition(old_conditions, "ConfigValid")) {
-    out.conditions.push_back(
-        cond("ConfigValid", true, "ConfigurationValid", "Configuration is valid"));
-  }
-
-  ComponentState root = ComponentState::Ready;
-  if (has_auth || has_invalid || has_missing) {
-    const char* reason = has_auth ? "AuthError" : has_invalid ? "InvalidSpec" : "ReferenceNotFound";
-    const char* message = has_auth      ? "Authentication or authorization failure"
-                          : has_invalid ? "Configuration validation failed"
-                                        : "Referenced resource not found";
-    out.conditions.push_back(cond("Ready", false, reason, message));
-    root = ComponentState::Failed;
-    out.should_apply = false;
-  } else {
-    const ComponentHealth* first_error = nullptr;
-    for (const auto& c : components) {
-      if (!c.affects_readiness) continue;
-      ComponentState s = c.state;
-      if (s != ComponentState::Ready && !is_error_state(s) && s != ComponentState::Pending) {
-        s = c.dependency == Dependency::Upstream ? ComponentState::Pending
-                                                 : ComponentState::Progressing;
-      }
-      if (state_priority(s) < state_priority(root)) root = s;
-      if (first_error == nullptr && is_error_state(s)) first_error = &c;
-    }
-    if (root == ComponentState::Ready) {
-      out.conditions.push_back(
-          cond("Ready", true, "AllComponentsReady", "All components are ready"));
-    } else if (first_error != nullptr) {
-      out.conditions.push_back(
-          cond("Ready", false, first_error->reason,
-               "Component " + first_error->component + " is not ready: " + first_error->message));
-    } else if (has_infra) {
-      out.conditions.push_back(
-          cond("Ready", false, "InfrastructureError", "Infrastructure error - waiting for retry"));
-    } else {
-      out.conditions.push_back(
-          cond("Ready", false, "Progressing", "Waiting for components to become ready"));
-    }
-    if (has_infra && root != ComponentState::Ready) root = ComponentState::Degraded;
-  }
-  if (has_infra) {
-    out.should_apply = false;
-    out.infrastructure_error = true;
-  }
-
+  out.conditions = std::move(state.conditions);
+  out.should_apply = state.should_apply;
+  out.infrastructure_error = state.infrastructure_error;
+  const ComponentState root = state.root;
   switch (root) {
     case ComponentState::Ready:
       out.status = "Running";

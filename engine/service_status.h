@@ -20,53 +20,12 @@
 #include <vector>
 
 #include "engine/error_class.h"
+#include "engine/health.h"
 #include "engine/inference_service.h"
 #include "engine/routing.h"
 #include "engine/selection.h"
 
 namespace aim::engine {
-
-// ---------------------------------------------------------------------------------------------
-// Component health and conditions
-
-enum class ComponentState { Failed, NotAvailable, Degraded, Pending, Starting, Progressing, Ready };
-const char* to_string(ComponentState s);
-// Priority used to pick the worst state (lower is worse): Failed 0 ... Ready 6.
-int state_priority(ComponentState s);
-
-enum class Dependency { Unspecified, Upstream, Downstream };
-
-struct ComponentHealth {
-  std::string component;  // "Model" -> condition type "ModelReady"
-  ComponentState state = ComponentState::Progressing;
-  std::string reason;
-  std::string message;
-  Dependency dependency = Dependency::Unspecified;
-  // The error behind the state, if any: Auth / InvalidSpec / MissingUpstream block applies and
-  // fail the service; Infrastructure / Unknown mean "retry" and degrade a non-ready service.
-  std::optional<ErrorCategory> error;
-  // False for a component that is reported but must not hold the service back (the cache of an
-  // Auto service while it warms: the service already runs from its own PVC).
-  bool affects_readiness = true;
-};
-
-struct Condition {
-  std::string type;
-  std::string status;  // "True" / "False"
-  std::string reason;
-  std::string message;
-  std::string last_transition_time;  // RFC 3339
-  std::optional<int64_t> observed_generation;
-};
-
-nlohmann::json to_json(const Condition& c);
-std::optional<Condition> condition_from_json(const nlohmann::json& j);
-
-// The new condition list: `desired` in order, each keeping the old lastTransitionTime when its
-// status and reason are unchanged (else `now`). Old conditions absent from `desired` are dropped.
-std::vector<Condition> merge_conditions(const std::vector<Condition>& old_conditions,
-                                        const std::vector<Condition>& desired,
-                                        const std::string& now);
 
 // ---------------------------------------------------------------------------------------------
 // Observations

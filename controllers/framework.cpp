@@ -1,0 +1,544 @@
+#include "controllers/framework.h"
+
+#include <fnmatch.h>
+
+#include <algorithm>
+#include <chrono>
+#include <fstream>
+
+#include "api/conditions.h"
+#include "api/constants.h"
+#include "api/kinds.h"
+#include "core/strings.h"
+
+namespace aim::controllers {
+
+kube::ResourceType resource_type(const api::KindInfo& info) {
+  return kube::ResourceType{std::string(info.group), std::string(info.version),
+                            std::string(info.plural), std::string(info.kind), info.namespaced};
+}
+
+namespace types {
+kube::ResourceType aim_models() {
+  return resource_type(api::AIMModel::kind_info);
+}
+kube::ResourceType aim_cluster_models() {
+  return resource_type(api::AIMClusterModel::kind_info);
+}
+kube::ResourceType aim_service_templates() {
+  return resource_type(api::AIMServiceTemplate::kind_info);
+}
+kube::ResourceType aim_cluster_service_templates() {
+  return resource_type(api::AIMClusterServiceTemplate::kind_info);
+}
+kube::ResourceType aim_runtime_configs() {
+  return resource_type(api::AIMRuntimeConfig::kind_info);
+}
+kube::ResourceType aim_cluster_runtime_configs() {
+  return resource_type(api::AIMClusterRuntimeConfig::kind_info);
+}
+kube::ResourceType aim_cluster_model_sources() {
+  return resource_type(api::AIMClusterModelSource::kind_info);
+}
+kube::ResourceType aim_services() {
+  return resource_type(api::AIMService::kind_info);
+}
+kube::ResourceType aim_template_caches() {
+  return resource_type(api::AIMTemplateCache::kind_info);
+}
+kube::ResourceType aim_artifacts() {
+  return resource_type(api::AIMArtifact::kind_info);
+}
+kube::ResourceType aim_cluster_artifact_downloaders() {
+  return resource_type(api::AIMClusterArtifactDownloader::kind_info);
+}
+kube::ResourceType dynamo_models() {
+  return resource_type(api::DynamoModel::kind_info);
+}
+kube::ResourceType inference_services() {
+  return {"serving.kserve.io", "v1beta1", "inferenceservices", "InferenceService", true};
+}
+kube::ResourceType http_routes() {
+  return {"gateway.networking.k8s.io", "v1", "httproutes", "HTTPRoute", true};
+}
+kube::ResourceType horizontal_pod_autoscalers() {
+  return {"autoscaling", "v2", "horizontalpodautoscalers", "HorizontalPodAutoscaler", true};
+}
+kube::ResourceType core_events() {
+  return {"", "v1", "events", "Event", true};
+}
+}  // namespace types
+
+// ---- context -----------------------------------------------------------------------------------
+
+std::string detect_operator_namespace() {
+  if (const char* env = std::getenv(std::string(api::kOperatorNamespaceEnv).c_str());
+      env != nullptr && *env != '\0') {
+    return env;
+  }
+  std::ifstream in("/var/run/secrets/kubernetes.io/serviceaccount/namespace");
+  std::string ns;
+  if (in && std::getline(in, ns)) {
+    auto b = ns.find_first_not_of(" \t\r\n");
+    auto e = ns.find_last_not_of(" \t\r\n");
+    if (b != std::string::npos) return ns.substr(b, e - b + 1);
+  }
+  return std::string(api::kDefaultOperatorNamespace);
+}
+
+int64_t Context::now() const {
+  if (clock) return clock();
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string Context::now_rfc3339() const {
+  return api::format_rfc3339(now());
+}
+
+kube::Store& Context::cache(const kube::ResourceType& type) const {
+  return informers->informer(type)->store();
+}
+
+kube::EventRecorder* Context::events(const std::string& reporting_controller) const {
+  return manager != nullptr ? &manager->event_recorder(reporting_controller) : nullptr;
+}
+
+// ---- primary object helpers --------------------------------------------------------------------
+
+namespace {
+const Json& empty_object() {
+  static const Json kEmpty = Json::object();
+  return kEmpty;
+}
+
+std::string string_at(const Json& object, const char* a, const char* b) {
+  auto m = object.find(a);
+  if (m == object.end() || !m->is_object()) return {};
+  auto v = m->find(b);
+  return v != m->end() && v->is_string() ? v->get<std::string>() : std::string();
+}
+}  // namespace
+
+bool is_paused(const Json& object) {
+  const auto& meta = object.value("metadata", empty_object());
+  auto ann = meta.find("annotations");
+  if (ann == meta.end() || !ann->is_object()) return false;
+  auto v = ann->find(api::kAnnotationReconciliationPaused);
+  return v != ann->end() && v->is_string() && v->get<std::string>() == "true";
+}
+
+bool is_being_deleted(const Json& object) {
+  return !string_at(object, "metadata", "deletionTimestamp").empty();
+}
+
+bool has_finalizer(const Json& object, std::string_view finalizer) {
+  const auto& meta = object.value("metadata", empty_object());
+  auto f = meta.find("finalizers");
+  if (f == meta.end() || !f->is_array()) return false;
+  return std::any_of(f->begin(), f->end(), [&](const Json& v) {
+    return v.is_string() && v.get<std::string>() == finalizer;
+  });
+}
+
+std::string name_of(const Json& object) {
+  return string_at(object, "metadata", "name");
+}
+std::string namespace_of(const Json& object) {
+  return string_at(object, "metadata", "namespace");
+}
+std::string uid_of(const Json& object) {
+  return string_at(object, "metadata", "uid");
+}
+
+const Json& labels_of(const Json& object) {
+  auto m = object.find("metadata");
+  if (m == object.end() || !m->is_object()) return empty_object();
+  auto l = m->find("labels");
+  return l != m->end() && l->is_object() ? *l : empty_object();
+}
+
+std::string label(const Json& object, std::string_view key) {
+  const auto& labels = labels_of(object);
+  auto v = labels.find(key);
+  return v != labels.end() && v->is_string() ? v->get<std::string>() : std::string();
+}
+
+namespace {
+Result<Json, kube::Error> update_finalizers(const Context& ctx, const kube::ResourceType& type,
+                                            const Json& object, std::string_view finalizer,
+                                            bool add) {
+  Json updated = object;
+  Json& list = updated["metadata"]["finalizers"];
+  if (!list.is_array()) list = Json::array();
+  Json next = Json::array();
+  for (const auto& f : list) {
+    if (!(f.is_string() && f.get<std::string>() == finalizer)) next.push_back(f);
+  }
+  if (add) next.push_back(std::string(finalizer));
+  if (next == list) return updated;
+  if (next.empty()) {
+    updated["metadata"].erase("finalizers");
+  } else {
+    list = std::move(next);
+  }
+  updated.erase("status");  // the main resource ignores it; do not send stale status back
+  return ctx.client->update(type, updated);
+}
+}  // namespace
+
+Result<Json, kube::Error> add_finalizer(const Context& ctx, const kube::ResourceType& type,
+                                        const Json& object, std::string_view finalizer) {
+  return update_finalizers(ctx, type, object, finalizer, true);
+}
+
+Result<Json, kube::Error> remove_finalizer(const Context& ctx, const kube::ResourceType& type,
+                                           const Json& object, std::string_view finalizer) {
+  return update_finalizers(ctx, type, object, finalizer, false);
+}
+
+Result<bool, kube::Error> namespace_terminating(const Context& ctx, std::string_view ns) {
+  auto got = ctx.client->get(kube::types::namespaces(), "", ns);
+  if (!got) {
+    if (got.error().is(kube::ErrorCode::kNotFound) || got.error().is(kube::ErrorCode::kForbidden))
+      return true;
+    return fail(got.error());
+  }
+  if (is_being_deleted(*got)) return true;
+  return string_at(*got, "status", "phase") == "Terminating";
+}
+
+// ---- child objects -----------------------------------------------------------------------------
+
+void set_controller_owner(Json& child, const Json& owner) {
+  Json ref = {{"apiVersion", owner.value("apiVersion", "")},
+              {"kind", owner.value("kind", "")},
+              {"name", name_of(owner)},
+              {"uid", uid_of(owner)},
+              {"controller", true},
+              {"blockOwnerDeletion", true}};
+  Json& refs = child["metadata"]["ownerReferences"];
+  if (!refs.is_array()) refs = Json::array();
+  Json next = Json::array();
+  for (const auto& r : refs) {
+    if (r.value("uid", "") == uid_of(owner)) continue;
+    if (r.value("controller", false)) continue;  // a single controller owner
+    next.push_back(r);
+  }
+  next.push_back(std::move(ref));
+  refs = std::move(next);
+}
+
+bool is_controlled_by(const Json& child, const Json& owner) {
+  const auto& meta = child.value("metadata", empty_object());
+  auto refs = meta.find("ownerReferences");
+  if (refs == meta.end() || !refs->is_array()) return false;
+  const std::string uid = uid_of(owner);
+  return std::any_of(refs->begin(), refs->end(), [&](const Json& r) {
+    return r.value("controller", false) && r.value("uid", "") == uid;
+  });
+}
+
+namespace {
+bool propagation_matches(const Json& runtime_config_spec, const std::string& key) {
+  if (!runtime_config_spec.is_object()) return false;
+  auto lp = runtime_config_spec.find("labelPropagation");
+  if (lp == runtime_config_spec.end() || !lp->is_object()) return false;
+  if (!lp->value("enabled", false)) return false;
+  auto match = lp->find("match");
+  if (match == lp->end() || !match->is_array()) return false;
+  for (const auto& pattern : *match) {
+    if (!pattern.is_string()) continue;
+    // fnmatch without FNM_PATHNAME treats '/' as an ordinary character, like the reference's
+    // filepath.Match on label keys in practice; an invalid pattern simply does not match.
+    if (fnmatch(pattern.get<std::string>().c_str(), key.c_str(), 0) == 0) return true;
+  }
+  return false;
+}
+
+void add_absent(Json& labels, const std::string& key, const Json& value) {
+  if (!labels.is_object()) labels = Json::object();
+  if (!labels.contains(key)) labels[key] = value;
+}
+}  // namespace
+
+void label_child(Json& child, const Json& parent, std::string_view controller,
+                 const Json& runtime_config_spec) {
+  const bool is_job = child.value("kind", "") == "Job";
+  Json& labels = child["metadata"]["labels"];
+  Json* pod_labels = is_job ? &child["spec"]["template"]["metadata"]["labels"] : nullptr;
+  const std::string aim_prefix = std::string(api::kAimLabelDomain) + "/";
+  for (const auto& [key, value] : labels_of(parent).items()) {
+    if (key.rfind(aim_prefix, 0) == 0 || propagation_matches(runtime_config_spec, key)) {
+      add_absent(labels, key, value);
+      if (pod_labels != nullptr) add_absent(*pod_labels, key, value);
+    }
+  }
+  const std::string name_label = aim_prefix + std::string(controller) + ".name";
+  add_absent(labels, std::string(api::kLabelK8sManagedBy),
+             "aim-" + std::string(controller) + "-controller");
+  add_absent(labels, name_label, name_of(parent));
+  if (pod_labels != nullptr) add_absent(*pod_labels, name_label, name_of(parent));
+}
+
+bool json_subset(const Json& desired, const Json& live) {
+  if (desired.is_object()) {
+    if (!live.is_object()) return false;
+    for (const auto& [key, value] : desired.items()) {
+      auto it = live.find(key);
+      if (it == live.end()) {
+        // An empty object/array/null we would send is the same as an absent field.
+        if (value.is_null() || (value.is_structured() && value.empty())) continue;
+        return false;
+      }
+      if (!json_subset(value, *it)) return false;
+    }
+    return true;
+  }
+  if (desired.is_array()) {
+    if (!live.is_array() || live.size() != desired.size()) return false;
+    for (std::size_t i = 0; i < desired.size(); ++i) {
+      if (!json_subset(desired[i], live[i])) return false;
+    }
+    return true;
+  }
+  if (desired.is_number() && live.is_number()) {
+    return desired.get<double>() == live.get<double>();
+  }
+  return desired == live;
+}
+
+namespace {
+// The parts of metadata the operator sets; the server owns the rest.
+Json comparable(const Json& desired) {
+  Json d = desired;
+  if (d.contains("metadata")) {
+    Json meta = Json::object();
+    for (const char* k : {"labels", "annotations", "ownerReferences", "finalizers"}) {
+      if (d["metadata"].contains(k)) meta[k] = d["metadata"][k];
+    }
+    d["metadata"] = std::move(meta);
+  }
+  d.erase("status");
+  return d;
+}
+}  // namespace
+
+Result<std::pair<ApplyOutcome, Json>, kube::Error> apply_child(const Context& ctx,
+                                                               const kube::ResourceType& type,
+                                                               const Json& desired,
+                                                               const Json* live,
+                                                               std::string_view field_manager) {
+  if (live == nullptr || live->is_null()) {
+    auto created = ctx.client->create(type, desired);
+    if (created) return std::pair{ApplyOutcome::kCreated, std::move(created).value()};
+    if (!created.error().is(kube::ErrorCode::kAlreadyExists)) return fail(created.error());
+    // The cache was behind: converge the existing object instead.
+  } else if (json_subset(comparable(desired), *live)) {
+    return std::pair{ApplyOutcome::kUnchanged, *live};
+  }
+  kube::ApplyOptions options;
+  options.field_manager = std::string(field_manager);
+  options.force = true;
+  Json body = desired;
+  body["metadata"].erase("resourceVersion");
+  auto applied = ctx.client->apply(type, body, options);
+  if (!applied) return fail(applied.error());
+  return std::pair{ApplyOutcome::kUpdated, std::move(applied).value()};
+}
+
+// ---- status and conditions ---------------------------------------------------------------------
+
+std::vector<engine::Condition> conditions_of(const Json& object) {
+  std::vector<engine::Condition> out;
+  auto st = object.find("status");
+  if (st == object.end() || !st->is_object()) return out;
+  auto cs = st->find("conditions");
+  if (cs == st->end() || !cs->is_array()) return out;
+  for (const auto& c : *cs) {
+    if (auto parsed = engine::condition_from_json(c)) out.push_back(std::move(*parsed));
+  }
+  return out;
+}
+
+void set_conditions(Json& status, const Json& object, const std::vector<engine::Condition>& desired,
+                    const std::string& now) {
+  std::optional<int64_t> generation;
+  if (auto m = object.find("metadata"); m != object.end() && m->contains("generation")) {
+    generation = (*m)["generation"].get<int64_t>();
+  }
+  std::vector<engine::Condition> stamped = desired;
+  for (auto& c : stamped) c.observed_generation = generation;
+  auto merged = engine::merge_conditions(conditions_of(object), stamped, now);
+  Json list = Json::array();
+  for (const auto& c : merged) list.push_back(engine::to_json(c));
+  status["conditions"] = std::move(list);
+}
+
+Result<bool, kube::Error> write_status(const Context& ctx, const kube::ResourceType& type,
+                                       const Json& object, const Json& status) {
+  const Json& current = object.contains("status") ? object["status"] : empty_object();
+  if (current == status) return false;
+  Json body = Json::object();
+  body["apiVersion"] = object.value("apiVersion", type.api_version());
+  body["kind"] = object.value("kind", type.kind);
+  body["metadata"] = {{"name", name_of(object)},
+                      {"resourceVersion", string_at(object, "metadata", "resourceVersion")}};
+  if (type.namespaced) body["metadata"]["namespace"] = namespace_of(object);
+  body["status"] = status;
+  auto written = ctx.client->update_status(type, body);
+  if (!written) {
+    if (written.error().is(kube::ErrorCode::kConflict) ||
+        written.error().is(kube::ErrorCode::kNotFound)) {
+      return false;
+    }
+    return fail(written.error());
+  }
+  return true;
+}
+
+void emit_condition_events(kube::EventRecorder* recorder, const Json& object,
+                           const std::vector<engine::Condition>& old_conditions,
+                           const std::vector<engine::Condition>& new_conditions,
+                           const std::vector<engine::ComponentHealth>& components) {
+  if (recorder == nullptr) return;
+  for (const auto& c : new_conditions) {
+    auto old = std::find_if(old_conditions.begin(), old_conditions.end(),
+                            [&](const engine::Condition& o) { return o.type == c.type; });
+    if (old != old_conditions.end() && old->status == c.status && old->reason == c.reason) {
+      continue;
+    }
+    bool warning = false;
+    if (c.status == "False") {
+      // A component in an error state, or a framework condition that reports a failure.
+      warning =
+          c.type == "DependenciesReachable" || c.type == "AuthValid" || c.type == "ConfigValid";
+      for (const auto& h : components) {
+        if (h.component + "Ready" == c.type && engine::is_error_state(h.state)) warning = true;
+      }
+      if (c.type == "Ready") {
+        warning = std::any_of(components.begin(), components.end(), [](const auto& h) {
+          return h.affects_readiness && engine::is_error_state(h.state);
+        });
+      }
+    }
+    std::string note = c.message;
+    if (note.empty()) {
+      std::string component = c.type;
+      if (component.size() > 5 && component.ends_with("Ready")) {
+        component.resize(component.size() - 5);
+      }
+      note = component + (c.status == "True" ? " is ready: " : " is not ready: ") + c.reason;
+    }
+    const std::string reason = c.reason.empty() ? c.type : c.reason;
+    if (warning) {
+      recorder->warning(object, reason, "Reconcile", note);
+    } else {
+      recorder->normal(object, reason, "Reconcile", note);
+    }
+  }
+}
+
+// ---- errors ------------------------------------------------------------------------------------
+
+engine::ClassifiedError classify(const kube::Error& error) {
+  using engine::ErrorCategory;
+  engine::ClassifiedError out;
+  out.message = error.describe();
+  switch (error.code) {
+    case kube::ErrorCode::kNotFound:
+      out.category = ErrorCategory::kMissingDownstream;
+      out.reason = "NotFound";
+      break;
+    case kube::ErrorCode::kUnauthorized:
+      out.category = ErrorCategory::kAuth;
+      out.reason = "Unauthorized";
+      break;
+    case kube::ErrorCode::kForbidden:
+      out.category = ErrorCategory::kAuth;
+      out.reason = "Forbidden";
+      break;
+    case kube::ErrorCode::kInvalid:
+      out.category = ErrorCategory::kInvalidSpec;
+      out.reason = "InvalidSpec";
+      break;
+    case kube::ErrorCode::kAlreadyExists:
+      out.category = ErrorCategory::kInvalidSpec;
+      out.reason = "AlreadyExists";
+      break;
+    case kube::ErrorCode::kConflict:
+      out.category = ErrorCategory::kInfrastructure;
+      out.reason = "Conflict";
+      break;
+    case kube::ErrorCode::kTimeout:
+      out.category = ErrorCategory::kInfrastructure;
+      out.reason = "Timeout";
+      break;
+    case kube::ErrorCode::kTooManyRequests:
+      out.category = ErrorCategory::kInfrastructure;
+      out.reason = "RateLimited";
+      break;
+    case kube::ErrorCode::kServerError:
+      out.category = ErrorCategory::kInfrastructure;
+      out.reason = error.http_status == 503 || error.http_status == 500 ? "ServiceUnavailable"
+                                                                        : "ServerError";
+      break;
+    case kube::ErrorCode::kBadRequest:
+    case kube::ErrorCode::kMethodNotAllowed:
+      out.category = ErrorCategory::kInvalidSpec;
+      out.reason = "ClientError";
+      break;
+    case kube::ErrorCode::kNetwork:
+    case kube::ErrorCode::kTls:
+      out.category = ErrorCategory::kInfrastructure;
+      out.reason = "NetworkError";
+      break;
+    default:
+      out.category = ErrorCategory::kUnknown;
+      out.reason = "UnknownError";
+      break;
+  }
+  return out;
+}
+
+engine::ComponentHealth health_from_error(std::string component, const kube::Error& error,
+                                          engine::Dependency dependency) {
+  engine::ComponentHealth h;
+  h.component = std::move(component);
+  h.dependency = dependency;
+  if (error.is(kube::ErrorCode::kNotFound)) {
+    if (dependency == engine::Dependency::Upstream) {
+      h.state = engine::ComponentState::Failed;
+      h.error = engine::ErrorCategory::kMissingUpstream;
+      h.reason = std::string(api::kReasonReferenceNotFound);
+      h.message = "Upstream dependency not found";
+    } else {
+      h.state = engine::ComponentState::Progressing;
+      h.error = engine::ErrorCategory::kMissingDownstream;
+      h.reason = "ResourceNotReady";
+      h.message = "Downstream resource not found or being created";
+    }
+    return h;
+  }
+  auto c = classify(error);
+  h.error = c.category;
+  h.reason = c.reason;
+  h.message = c.message;
+  switch (c.category) {
+    case engine::ErrorCategory::kAuth:
+    case engine::ErrorCategory::kInvalidSpec:
+      h.state = engine::ComponentState::Failed;
+      break;
+    case engine::ErrorCategory::kInfrastructure:
+    case engine::ErrorCategory::kMissingUpstream:
+      h.state = engine::ComponentState::Degraded;
+      break;
+    default:
+      h.state = engine::ComponentState::Progressing;
+      break;
+  }
+  return h;
+}
+
+}  // namespace aim::controllers

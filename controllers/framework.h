@@ -1,0 +1,179 @@
+// The reconcile framework every AIM controller shares (behavior.md §2, fixed per spec README §4):
+// resource types, the pause annotation, finalizers and namespace termination, child objects
+// (owner reference, controller labels, label propagation, create-or-converge without needless
+// writes), the one place that writes status (only when it changed), and condition events.
+//
+// A controller's reconcile reads its primary object and everything else from informer caches,
+// computes component health with engine/ (pure), and converges:
+//
+//   auto obj = ctx.cache(types::aim_models()).get(req.ns, req.name);   // nullptr: deleted
+//   if (!obj || is_paused(*obj)) return kube::Action::done();
+//   ... std::vector<engine::ComponentHealth> health = ...;
+//   auto state = engine::derive_state(health, old_conditions(*obj));
+//   if (state.should_apply) TRY(apply_child(ctx, types::..., desired, "aim-model-controller"));
+//   Json status = ...; set_conditions(status, *obj, state.conditions, ctx.now());
+//   write_status(ctx, types::aim_models(), *obj, status);   // no-op when unchanged
+//   emit_condition_events(*recorder, *obj, old, new);       // on transitions only
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "api/resource.h"
+#include "core/result.h"
+#include "engine/health.h"
+#include "kube/client.h"
+#include "kube/controller.h"
+#include "kube/events.h"
+#include "kube/informer.h"
+#include "kube/manager.h"
+
+namespace aim::controllers {
+
+using Json = nlohmann::json;
+
+// ---- resource types ---------------------------------------------------------------------------
+
+kube::ResourceType resource_type(const api::KindInfo& info);
+
+namespace types {
+kube::ResourceType aim_models();
+kube::ResourceType aim_cluster_models();
+kube::ResourceType aim_service_templates();
+kube::ResourceType aim_cluster_service_templates();
+kube::ResourceType aim_runtime_configs();
+kube::ResourceType aim_cluster_runtime_configs();
+kube::ResourceType aim_cluster_model_sources();
+kube::ResourceType aim_services();
+kube::ResourceType aim_template_caches();
+kube::ResourceType aim_artifacts();
+kube::ResourceType aim_cluster_artifact_downloaders();  // extension kind
+kube::ResourceType dynamo_models();                     // nvidia.com/v1alpha1 (optional CRD)
+kube::ResourceType inference_services();                // serving.kserve.io/v1beta1
+kube::ResourceType http_routes();                       // gateway.networking.k8s.io/v1
+kube::ResourceType horizontal_pod_autoscalers();        // autoscaling/v2
+kube::ResourceType core_events();                       // v1 Event (involvedObject)
+}  // namespace types
+
+// ---- process context -------------------------------------------------------------------------
+
+// The operator namespace (behavior.md §1.2): $AIM_SYSTEM_NAMESPACE, else the service account's
+// namespace file, else "aim-system".
+std::string detect_operator_namespace();
+
+// What every reconciler needs. Built once by the process (or a test) and shared.
+struct Context {
+  std::shared_ptr<kube::Client> client;
+  kube::InformerFactory* informers = nullptr;
+  kube::Manager* manager = nullptr;  // event recorders; may be null in unit tests
+  std::string operator_namespace = "aim-system";
+  // Wall clock in Unix seconds (tests may fake it).
+  std::function<int64_t()> clock;
+
+  int64_t now() const;
+  std::string now_rfc3339() const;
+  // The shared informer cache of a type (cluster-wide). Created on first use; a controller that
+  // reads a type must also watch it (or call this before the manager starts) so it syncs.
+  kube::Store& cache(const kube::ResourceType& type) const;
+  // The recorder of a reporting controller ("aim-model-controller"); null without a manager.
+  kube::EventRecorder* events(const std::string& reporting_controller) const;
+};
+
+// ---- primary object helpers --------------------------------------------------------------------
+
+// metadata.annotations["aim.eai.amd.com/reconciliation-paused"] == "true" exactly.
+bool is_paused(const Json& object);
+bool is_being_deleted(const Json& object);
+bool has_finalizer(const Json& object, std::string_view finalizer);
+std::string name_of(const Json& object);
+std::string namespace_of(const Json& object);
+std::string uid_of(const Json& object);
+const Json& labels_of(const Json& object);                    // {} when none
+std::string label(const Json& object, std::string_view key);  // "" when absent
+
+// Adds / removes a finalizer with an optimistic-concurrency update (resourceVersion). Conflict
+// and NotFound come back as errors; callers requeue on Conflict.
+Result<Json, kube::Error> add_finalizer(const Context& ctx, const kube::ResourceType& type,
+                                        const Json& object, std::string_view finalizer);
+Result<Json, kube::Error> remove_finalizer(const Context& ctx, const kube::ResourceType& type,
+                                           const Json& object, std::string_view finalizer);
+
+// True when the namespace is gone, being deleted, or cannot be read for lack of permission
+// (behavior.md §2.9): cleanup is skipped so namespace deletion is never blocked.
+Result<bool, kube::Error> namespace_terminating(const Context& ctx, std::string_view ns);
+
+// ---- child objects -----------------------------------------------------------------------------
+
+// Sets the single controller owner reference {apiVersion, kind, name, uid, controller: true,
+// blockOwnerDeletion: true}, replacing any reference with the same uid.
+void set_controller_owner(Json& child, const Json& owner);
+// Does `child` carry a controller owner reference to `owner` (by uid)?
+bool is_controlled_by(const Json& child, const Json& owner);
+
+// Labels a child (behavior.md §2.5, §2.1 step 9), adding only keys the child lacks:
+// the parent's `aim.eai.amd.com/*` labels; the parent's other labels matching the runtime
+// config's labelPropagation (when enabled); `app.kubernetes.io/managed-by:
+// aim-<controller>-controller` and `aim.eai.amd.com/<controller>.name: <parent name>`. For a Job
+// the propagated labels and the `.name` label also go on spec.template.
+void label_child(Json& child, const Json& parent, std::string_view controller,
+                 const Json& runtime_config_spec = Json());
+
+// Is every field of `desired` present with the same value in `live` (objects compared key by
+// key, arrays element by element and of equal length)? metadata is compared on labels,
+// annotations and ownerReferences only.
+bool json_subset(const Json& desired, const Json& live);
+
+enum class ApplyOutcome { kCreated, kUpdated, kUnchanged };
+
+// Converges a child: created when absent from `live` (nullptr), left alone when `desired` is
+// already a subset of `live` (no request at all), otherwise server-side applied with
+// `field_manager` and force (the operator owns the fields it sets). Returns the outcome and the
+// object as the server has it (or `live` when unchanged).
+Result<std::pair<ApplyOutcome, Json>, kube::Error> apply_child(const Context& ctx,
+                                                               const kube::ResourceType& type,
+                                                               const Json& desired,
+                                                               const Json* live,
+                                                               std::string_view field_manager);
+
+// ---- status and conditions ---------------------------------------------------------------------
+
+// The object's status.conditions as engine conditions.
+std::vector<engine::Condition> conditions_of(const Json& object);
+// Merges `desired` into the old conditions (engine::merge_conditions: timestamps kept when status
+// and reason are unchanged, stale conditions dropped), stamps observedGeneration and writes
+// status["conditions"].
+void set_conditions(Json& status, const Json& object, const std::vector<engine::Condition>& desired,
+                    const std::string& now);
+
+// The one place that writes status. `status` is the complete desired status. Writes (PUT on the
+// status subresource, with the object's resourceVersion) only when it differs from the object's
+// current status. Returns true when written. A Conflict is not an error: it returns false and
+// the watch brings the newer object back.
+Result<bool, kube::Error> write_status(const Context& ctx, const kube::ResourceType& type,
+                                       const Json& object, const Json& status);
+
+// One event per condition that is new or changed status or reason (behavior.md §2.6, but on
+// transitions only: a steady failure does not re-emit every reconcile). Normal for True, Warning
+// for False conditions whose reason is an error, Normal otherwise. `action` as events.k8s.io.
+void emit_condition_events(kube::EventRecorder* recorder, const Json& object,
+                           const std::vector<engine::Condition>& old_conditions,
+                           const std::vector<engine::Condition>& new_conditions,
+                           const std::vector<engine::ComponentHealth>& components = {});
+
+// ---- errors ------------------------------------------------------------------------------------
+
+// A kube::Error as a component error (behavior.md §2.7): category, reason, message.
+engine::ClassifiedError classify(const kube::Error& error);
+// Component health from a failed read of a dependency: NotFound becomes MissingUpstream
+// (`ReferenceNotFound`) for upstream or MissingDownstream for downstream; others classified.
+engine::ComponentHealth health_from_error(std::string component, const kube::Error& error,
+                                          engine::Dependency dependency);
+
+}  // namespace aim::controllers

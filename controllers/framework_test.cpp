@@ -1,0 +1,204 @@
+#include "controllers/framework.h"
+
+#include <gtest/gtest.h>
+
+#include "kube/testing/fake_client.h"
+
+namespace aim::controllers {
+namespace {
+
+using kube::WatchEvent;
+
+Json model(const std::string& name) {
+  return {{"apiVersion", "aim.eai.amd.com/v1alpha1"},
+          {"kind", "AIMModel"},
+          {"metadata",
+           {{"name", name},
+            {"namespace", "ns1"},
+            {"uid", "uid-" + name},
+            {"labels", {{"aim.eai.amd.com/team", "a"}, {"team", "b"}, {"other", "c"}}}}},
+          {"spec", {{"image", "example.com/m:1"}}}};
+}
+
+TEST(Framework, PausedOnlyForExactlyTrue) {
+  Json m = model("m");
+  EXPECT_FALSE(is_paused(m));
+  m["metadata"]["annotations"]["aim.eai.amd.com/reconciliation-paused"] = "True";
+  EXPECT_FALSE(is_paused(m));
+  m["metadata"]["annotations"]["aim.eai.amd.com/reconciliation-paused"] = "true";
+  EXPECT_TRUE(is_paused(m));
+}
+
+TEST(Framework, JsonSubsetComparesDesiredFieldsOnly) {
+  Json live = {{"a", 1}, {"b", {{"c", "x"}, {"d", {1, 2}}}}, {"server", "set"}};
+  EXPECT_TRUE(json_subset({{"a", 1}}, live));
+  EXPECT_TRUE(json_subset({{"a", 1.0}}, live));  // 1 and 1.0 are the same JSON number
+  EXPECT_TRUE(json_subset({{"b", {{"d", {1, 2}}}}}, live));
+  EXPECT_TRUE(json_subset({{"e", Json::array()}}, live));  // empty equals absent
+  EXPECT_FALSE(json_subset({{"a", 2}}, live));
+  EXPECT_FALSE(json_subset({{"b", {{"d", {1}}}}}, live));     // list length matters
+  EXPECT_FALSE(json_subset({{"b", {{"d", {2, 1}}}}}, live));  // and order
+  EXPECT_FALSE(json_subset({{"f", "new"}}, live));
+}
+
+TEST(Framework, LabelChildCopiesAimLabelsAndPropagationMatches) {
+  Json parent = model("llama");
+  Json job = {{"kind", "Job"}, {"metadata", {{"labels", {{"team", "mine"}}}}}};
+  Json rc = {{"labelPropagation", {{"enabled", true}, {"match", {"te*", "[invalid"}}}}};
+  label_child(job, parent, "model", rc);
+  const Json& l = job["metadata"]["labels"];
+  EXPECT_EQ(l["aim.eai.amd.com/team"], "a");
+  EXPECT_EQ(l["team"], "mine");  // present keys are never overwritten
+  EXPECT_FALSE(l.contains("other"));
+  EXPECT_EQ(l["app.kubernetes.io/managed-by"], "aim-model-controller");
+  EXPECT_EQ(l["aim.eai.amd.com/model.name"], "llama");
+  const Json& pod = job["spec"]["template"]["metadata"]["labels"];
+  EXPECT_EQ(pod["aim.eai.amd.com/model.name"], "llama");
+  EXPECT_EQ(pod["team"], "b");
+  EXPECT_FALSE(pod.contains("app.kubernetes.io/managed-by"));
+
+  Json cm = {{"kind", "ConfigMap"}};
+  label_child(cm, parent, "model");  // no runtime config: only aim labels propagate
+  EXPECT_FALSE(cm["metadata"]["labels"].contains("team"));
+  EXPECT_FALSE(cm.contains("spec"));
+}
+
+TEST(Framework, ControllerOwnerReplacesPreviousController) {
+  Json child = {
+      {"metadata",
+       {{"ownerReferences",
+         {{{"uid", "old"}, {"controller", true}}, {{"uid", "keep"}, {"controller", false}}}}}}};
+  set_controller_owner(child, model("m"));
+  ASSERT_EQ(child["metadata"]["ownerReferences"].size(), 2u);
+  EXPECT_TRUE(is_controlled_by(child, model("m")));
+  EXPECT_FALSE(is_controlled_by(child, model("n")));
+}
+
+class FrameworkClient : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ctx.client = fake;
+    ctx.clock = [] { return int64_t{1767225600}; };  // 2026-01-01T00:00:00Z
+  }
+  std::shared_ptr<kube::testing::FakeClient> fake = std::make_shared<kube::testing::FakeClient>();
+  Context ctx;
+};
+
+TEST_F(FrameworkClient, ApplyChildCreatesThenSkipsUnchangedThenApplies) {
+  Json cm = {{"apiVersion", "v1"},
+             {"kind", "ConfigMap"},
+             {"metadata", {{"name", "c"}, {"namespace", "ns1"}, {"labels", {{"x", "1"}}}}},
+             {"data", {{"k", "v"}}}};
+  auto first = apply_child(ctx, kube::types::config_maps(), cm, nullptr, "aim-test");
+  ASSERT_TRUE(first.ok()) << first.error().describe();
+  EXPECT_EQ(first->first, ApplyOutcome::kCreated);
+  Json live = first->second;
+
+  fake->clear_actions();
+  auto second = apply_child(ctx, kube::types::config_maps(), cm, &live, "aim-test");
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second->first, ApplyOutcome::kUnchanged);
+  EXPECT_TRUE(fake->actions().empty()) << "an unchanged child must cost no request";
+
+  cm["data"]["k"] = "w";
+  auto third = apply_child(ctx, kube::types::config_maps(), cm, &live, "aim-test");
+  ASSERT_TRUE(third.ok());
+  EXPECT_EQ(third->first, ApplyOutcome::kUpdated);
+  EXPECT_EQ(third->second["data"]["k"], "w");
+  EXPECT_EQ(fake->actions("apply").size(), 1u);
+}
+
+TEST_F(FrameworkClient, WriteStatusOnlyWhenChanged) {
+  auto type = types::aim_models();
+  Json stored = fake->inject(type, WatchEvent::Type::kAdded, model("m"));
+  Json status = {{"status", "Ready"}};
+  auto w1 = write_status(ctx, type, stored, status);
+  ASSERT_TRUE(w1.ok());
+  EXPECT_TRUE(*w1);
+  Json now = fake->objects(type, "ns1").at(0);
+  EXPECT_EQ(now["status"], status);
+
+  fake->clear_actions();
+  auto w2 = write_status(ctx, type, now, status);
+  ASSERT_TRUE(w2.ok());
+  EXPECT_FALSE(*w2);
+  EXPECT_TRUE(fake->actions().empty());
+
+  // A stale object: the conflict is swallowed (the watch brings the newer object back).
+  auto w3 = write_status(ctx, type, stored, Json{{"status", "Failed"}});
+  ASSERT_TRUE(w3.ok());
+  EXPECT_FALSE(*w3);
+}
+
+TEST_F(FrameworkClient, SetConditionsKeepsTimestampsAndDropsStale) {
+  Json obj = model("m");
+  obj["metadata"]["generation"] = 3;
+  obj["status"]["conditions"] = {{{"type", "Ready"},
+                                  {"status", "False"},
+                                  {"reason", "Progressing"},
+                                  {"lastTransitionTime", "2025-01-01T00:00:00Z"}},
+                                 {{"type", "Stale"}, {"status", "True"}, {"reason", "X"}}};
+  Json status = Json::object();
+  engine::Condition ready{"Ready", "False", "Progressing", "new message", "", std::nullopt};
+  set_conditions(status, obj, {ready}, ctx.now_rfc3339());
+  ASSERT_EQ(status["conditions"].size(), 1u);
+  EXPECT_EQ(status["conditions"][0]["lastTransitionTime"], "2025-01-01T00:00:00Z");
+  EXPECT_EQ(status["conditions"][0]["observedGeneration"], 3);
+
+  ready.status = "True";
+  ready.reason = "AllComponentsReady";
+  set_conditions(status, obj, {ready}, ctx.now_rfc3339());
+  EXPECT_EQ(status["conditions"][0]["lastTransitionTime"], "2026-01-01T00:00:00Z");
+}
+
+TEST_F(FrameworkClient, FinalizersAddAndRemove) {
+  auto type = types::aim_models();
+  Json stored = fake->inject(type, WatchEvent::Type::kAdded, model("m"));
+  auto added = add_finalizer(ctx, type, stored, "aim.eai.amd.com/x");
+  ASSERT_TRUE(added.ok()) << added.error().describe();
+  EXPECT_TRUE(has_finalizer(*added, "aim.eai.amd.com/x"));
+  // Adding again is a no-op without a request.
+  fake->clear_actions();
+  ASSERT_TRUE(add_finalizer(ctx, type, *added, "aim.eai.amd.com/x").ok());
+  EXPECT_TRUE(fake->actions().empty());
+  auto removed = remove_finalizer(ctx, type, *added, "aim.eai.amd.com/x");
+  ASSERT_TRUE(removed.ok());
+  EXPECT_FALSE(has_finalizer(*removed, "aim.eai.amd.com/x"));
+  // A stale copy conflicts.
+  auto stale = add_finalizer(ctx, type, stored, "aim.eai.amd.com/y");
+  ASSERT_FALSE(stale.ok());
+  EXPECT_TRUE(stale.error().is(kube::ErrorCode::kConflict));
+}
+
+TEST_F(FrameworkClient, NamespaceTerminating) {
+  fake->inject(kube::types::namespaces(), WatchEvent::Type::kAdded,
+               {{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", "live"}}}});
+  fake->inject(kube::types::namespaces(), WatchEvent::Type::kAdded,
+               {{"apiVersion", "v1"},
+                {"kind", "Namespace"},
+                {"metadata", {{"name", "dying"}, {"deletionTimestamp", "2026-01-01T00:00:00Z"}}}});
+  EXPECT_FALSE(*namespace_terminating(ctx, "live"));
+  EXPECT_TRUE(*namespace_terminating(ctx, "dying"));
+  EXPECT_TRUE(*namespace_terminating(ctx, "gone"));
+}
+
+TEST(Framework, HealthFromErrorByDependency) {
+  kube::Error nf;
+  nf.code = kube::ErrorCode::kNotFound;
+  auto up = health_from_error("Model", nf, engine::Dependency::Upstream);
+  EXPECT_EQ(up.error, engine::ErrorCategory::kMissingUpstream);
+  EXPECT_EQ(up.reason, "ReferenceNotFound");
+  auto down = health_from_error("Job", nf, engine::Dependency::Downstream);
+  EXPECT_EQ(down.error, engine::ErrorCategory::kMissingDownstream);
+  kube::Error forbidden;
+  forbidden.code = kube::ErrorCode::kForbidden;
+  EXPECT_EQ(health_from_error("X", forbidden, engine::Dependency::Upstream).state,
+            engine::ComponentState::Failed);
+  kube::Error timeout;
+  timeout.code = kube::ErrorCode::kTimeout;
+  EXPECT_EQ(classify(timeout).reason, "Timeout");
+  EXPECT_EQ(classify(timeout).category, engine::ErrorCategory::kInfrastructure);
+}
+
+}  // namespace
+}  // namespace aim::controllers
