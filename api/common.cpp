@@ -107,6 +107,8 @@ void ModelMetadata::describe(Fields<ModelMetadata>& f) {
   f.doc("AMD model metadata read from the image labels.");
   f.field("canonicalName", &ModelMetadata::canonical_name,
           "Canonical model name, e.g. `mistralai/Mixtral-8x22B-Instruct-v0.1`.");
+  f.field("family", &ModelMetadata::family, "Model family, e.g. `llama`.")
+      .extension("Read from the `model.family` image label.");
   f.field("source", &ModelMetadata::source, "URL of the model source.");
   f.field("tags", &ModelMetadata::tags, "Model tags.");
   f.field("versions", &ModelMetadata::versions, "Model versions.");

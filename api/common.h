@@ -75,6 +75,7 @@ struct RecommendedDeployment {
 
 struct ModelMetadata {
   std::optional<std::string> canonical_name;
+  std::optional<std::string> family;
   std::optional<std::string> source;
   std::optional<std::vector<std::string>> tags;
   std::optional<std::vector<std::string>> versions;

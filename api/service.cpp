@@ -119,12 +119,30 @@ void ServiceRuntimeStatus::describe(Fields<ServiceRuntimeStatus>& f) {
 void TemplateCandidate::describe(Fields<TemplateCandidate>& f) {
   f.doc("A template considered by automatic selection, and why it won or lost.");
   f.field("name", &TemplateCandidate::name, "Template name.").required();
-  f.field("namespace", &TemplateCandidate::namespace_, "Namespace; empty for cluster templates.");
-  f.field("scope", &TemplateCandidate::scope, "`Namespace` or `Cluster`.");
+  f.field("scope", &TemplateCandidate::scope, "`Namespace` or `Cluster`.")
+      .enums({"Namespace", "Cluster"});
   f.field("status", &TemplateCandidate::status, "Outcome.")
       .required()
-      .enums({"chosen", "rejected", "tied"});
-  f.field("reason", &TemplateCandidate::reason, "Why the candidate was rejected or chosen.");
+      .enums({"chosen", "rejected"});
+  f.field("stage", &TemplateCandidate::stage,
+          "Selection stage that rejected the candidate: 1 Ready, 2 optimized, 3 overrides, 4 GPU "
+          "in cluster, 5 scope, 6 preference.");
+  f.field("reason", &TemplateCandidate::reason, "Why the candidate was rejected (short).");
+}
+
+void TemplateSelectionStatus::describe(Fields<TemplateSelectionStatus>& f) {
+  f.doc("How automatic template selection decided, candidate by candidate.");
+  f.field("outcome", &TemplateSelectionStatus::outcome, "Result of the selection.")
+      .required()
+      .enums({"Selected", "NoCandidates", "NoneReady", "NoMatch", "Ambiguous"});
+  f.field("chosen", &TemplateSelectionStatus::chosen, "The selected template.");
+  f.field("chosenScope", &TemplateSelectionStatus::chosen_scope, "Scope of the selected template.")
+      .enums({"Namespace", "Cluster"});
+  f.field("summary", &TemplateSelectionStatus::summary, "One line for humans.");
+  f.field("candidates", &TemplateSelectionStatus::candidates,
+          "The candidates, chosen first, then by how far they got (at most 20).");
+  f.field("omittedCandidates", &TemplateSelectionStatus::omitted_candidates,
+          "Candidates left out of the list to bound the status size.");
 }
 
 void AIMServiceStatus::describe(Fields<AIMServiceStatus>& f) {
@@ -147,8 +165,9 @@ void AIMServiceStatus::describe(Fields<AIMServiceStatus>& f) {
           "The template, set once it is Ready.");
   f.field("cache", &AIMServiceStatus::cache, "");
   f.field("runtime", &AIMServiceStatus::runtime, "");
-  f.field("templateCandidates", &AIMServiceStatus::template_candidates,
-          "Every template automatic selection considered, with the outcome and reason.")
+  f.field("templateSelection", &AIMServiceStatus::template_selection,
+          "How automatic template selection chose: every candidate considered, with the stage and "
+          "reason it lost.")
       .extension("Explainable template selection (landscape.md §6).");
 }
 

@@ -98,12 +98,24 @@ struct ServiceRuntimeStatus {
 // Extension: one candidate considered by automatic template selection.
 struct TemplateCandidate {
   std::string name;
-  std::optional<std::string> namespace_;
   std::optional<std::string> scope;
-  std::string status;  // chosen, rejected, tied
+  std::string status;  // chosen, rejected
+  std::optional<int32_t> stage;
   std::optional<std::string> reason;
   Json extra;
   static void describe(Fields<TemplateCandidate>& f);
+};
+
+// Extension: the explanation of automatic template selection (engine::selection_to_json).
+struct TemplateSelectionStatus {
+  std::string outcome;
+  std::optional<std::string> chosen;
+  std::optional<std::string> chosen_scope;
+  std::optional<std::string> summary;
+  std::optional<std::vector<TemplateCandidate>> candidates;
+  std::optional<int32_t> omitted_candidates;
+  Json extra;
+  static void describe(Fields<TemplateSelectionStatus>& f);
 };
 
 struct AIMServiceStatus {
@@ -116,7 +128,7 @@ struct AIMServiceStatus {
   std::optional<ResolvedReference> resolved_template;
   std::optional<ServiceCacheStatus> cache;
   std::optional<ServiceRuntimeStatus> runtime;
-  std::optional<std::vector<TemplateCandidate>> template_candidates;  // extension
+  std::optional<TemplateSelectionStatus> template_selection;  // extension
   Json extra;
   static void describe(Fields<AIMServiceStatus>& f);
 };
