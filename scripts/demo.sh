@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# README command (a): the operator on a local control plane.
+# README command (a): the operator on a local control plane with a sample catalogue.
 #   scripts/demo.sh          install what is missing, build, start the control plane and the operator,
-#                            apply the sample catalog (when there is one) and show the state
+#                            apply the sample catalogue (deploy/samples: two cluster models described
+#                            inline, three services) and show what a user would look at: models,
+#                            templates (Ready or NotAvailable), services with their chosen template,
+#                            and one service's selection explanation (aimctl explain)
 #   scripts/demo.sh stop     stop the operator and the control plane
 # The operator keeps running in the background after the demo prints its summary; its log is in
 # .local/demo/aim-engine.log. Timing of each step is printed so cold and warm runs can be compared.
@@ -37,7 +40,7 @@ echo "==> building the local control plane from Go modules"
 tools/cluster/cluster.sh build; lap
 echo "==> building the operator (release)"
 cmake --preset release >/dev/null
-cmake --build --preset release --target aim-engine; lap
+cmake --build --preset release --target aim-engine aimctl; lap
 echo "==> starting the local control plane"
 tools/cluster/cluster.sh start; lap
 export KUBECONFIG="$AIM_CLUSTER_DIR/kubeconfig"
@@ -57,11 +60,39 @@ done
 grep "became leader" "$DEMO_DIR/aim-engine.log" || { echo "operator did not become leader"; exit 1; }
 lap
 
-if [ -d deploy/samples ]; then
-  echo "==> applying the sample catalog"
-  "$KUBECTL" apply -f deploy/samples/
-fi
+AIMCTL="$ROOT/build/release/cmd/aimctl/aimctl"
+echo "==> applying the sample catalogue (deploy/samples)"
+# The simulated discovery pods print what the real images' dry-run would (see the file's header).
+for ns in aim-system aim-demo; do
+  "$KUBECTL" create namespace "$ns" --dry-run=client -o yaml | "$KUBECTL" apply -f - >/dev/null
+  sed "s/@NAMESPACE@/$ns/" tools/cluster/manifests/demo/discovery-logs.yaml | "$KUBECTL" apply -f - >/dev/null
+done
+"$KUBECTL" apply -f deploy/samples/catalog.yaml -f deploy/samples/services.yaml
 
+echo "==> waiting for the catalogue to settle (models Ready, templates discovered)"
+settled() {
+  local models templates services
+  models=$("$KUBECTL" get aimclustermodels -o jsonpath='{range .items[*]}{.status.status}{"\n"}{end}')
+  templates=$("$KUBECTL" get aimclusterservicetemplates -o jsonpath='{range .items[*]}{.status.status}{"\n"}{end}')
+  services=$("$KUBECTL" get aimservices -n aim-demo -o jsonpath='{range .items[*]}{.status.status}{"\n"}{end}')
+  [ -n "$models" ] && [ -n "$templates" ] && [ -n "$services" ] || return 1
+  ! grep -qv '^Ready$' <<<"$models" || return 1
+  ! grep -qvE '^(Ready|NotAvailable)$' <<<"$templates" || return 1
+  ! grep -qvE '^(Starting|Running|Degraded|Failed|NotAvailable)$' <<<"$services" || return 1
+}
+for _ in $(seq 1 180); do settled && break; sleep 1; done
+settled || echo "    (not settled after 180 s; showing the current state)"
+lap
+
+echo
+echo "==> kubectl get aim -A   (every AIM kind: category 'aim')"
+"$KUBECTL" get aim -A
+echo
+echo "==> InferenceServices the services created (no KServe controller runs here, so none is Ready)"
+"$KUBECTL" get inferenceservices -n aim-demo
+echo
+echo "==> why chat-llama runs the template it runs:  aimctl explain chat-llama -n aim-demo"
+"$AIMCTL" explain chat-llama -n aim-demo
 echo
 echo "==> nodes (KWOK-simulated GPU nodes)"
 "$KUBECTL" get nodes -L amd.com/gpu.device-id -L amd.com/gpu.vram

@@ -85,8 +85,24 @@ export KUBECONFIG="$AIM_CLUSTER_DIR/kubeconfig"
 export AIM_KUBECTL="$ROOT/tools/cluster/bin/kubectl"
 "$AIM_KUBECTL" version 2>/dev/null | grep -i server || true
 
-ctest --test-dir build/debug -L integration -j "$JOBS" --output-on-failure 2>&1 | tee "$LOG_DIR/integration.log"
+# The catalog suites read images from real OCI registries (open, htpasswd, token auth): start a
+# set on their own ports for the ctest run (the registry suite below starts its own).
+step "integration: test registries"
+if [ ! -x tools/registry/bin/registry ]; then
+  tools/registry/registry.sh build || die "building the test registries failed"
+fi
+(
+  export AIM_REGISTRY_DIR="$ROOT/.local/registry-ci" AIM_REGISTRY_PORT_BASE=5201
+  tools/registry/registry.sh stop >/dev/null 2>&1 || true
+  tools/registry/registry.sh start
+) || die "the test registries did not start"
+trap 'tools/cluster/cluster.sh stop >/dev/null 2>&1 || true; AIM_REGISTRY_DIR="$ROOT/.local/registry-ci" tools/registry/registry.sh stop >/dev/null 2>&1 || true' EXIT
+
+# shellcheck disable=SC1091
+(source "$ROOT/.local/registry-ci/env.sh" &&
+  ctest --test-dir build/debug -L integration -j "$JOBS" --output-on-failure) 2>&1 | tee "$LOG_DIR/integration.log"
 count_ctest "$LOG_DIR/integration.log" integration
+AIM_REGISTRY_DIR="$ROOT/.local/registry-ci" tools/registry/registry.sh stop >/dev/null 2>&1 || true
 
 # Suites that manage their own servers and print "N passed, N failed" (the others are in ctest).
 for name in cluster registry; do

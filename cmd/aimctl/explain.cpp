@@ -1,5 +1,6 @@
 #include "cmd/aimctl/explain.h"
 
+#include <algorithm>
 #include <sstream>
 
 namespace aim::aimctl {
@@ -13,9 +14,17 @@ std::string str(const Json& j, const char* key) {
   return it->is_string() ? it->get<std::string>() : it->dump();
 }
 
+// Left-aligned in a column of `width`, always followed by at least two spaces.
 std::string pad(std::string s, std::size_t width) {
-  if (s.size() < width) s.append(width - s.size(), ' ');
+  s.append(s.size() + 2 > width ? 2 : width - s.size(), ' ');
   return s;
+}
+
+// The width of the name column: the longest candidate name (template names reach 63).
+std::size_t name_width(const Json& candidates) {
+  std::size_t w = 8;
+  for (const auto& c : candidates) w = std::max(w, c.value("name", std::string()).size());
+  return w + 2;
 }
 
 }  // namespace
@@ -42,16 +51,18 @@ std::string render_explanation(const Json& svc) {
     out << "\nNo selection recorded yet (the model may not be resolved).\n";
   } else {
     out << "\nSelection: " << str(*sel, "outcome") << "\n  " << str(*sel, "summary") << "\n\n";
-    out << "  " << pad("TEMPLATE", 56) << pad("SCOPE", 11) << pad("RESULT", 10)
+    const Json candidates = sel->value("candidates", Json::array());
+    const std::size_t width = name_width(candidates);
+    out << "  " << pad("TEMPLATE", width) << pad("SCOPE", 11) << pad("RESULT", 10)
         << "STAGE / REASON\n";
-    for (const auto& c : sel->value("candidates", Json::array())) {
+    for (const auto& c : candidates) {
       std::string result = str(c, "status");
       std::string why =
           result == "chosen" ? "" : "stage " + str(c, "stage") + ": " + str(c, "reason");
       // The engine's reasons already start with "stage N:"; do not say it twice.
       if (auto r = str(c, "reason"); r.rfind("stage ", 0) == 0) why = r;
-      out << "  " << pad(str(c, "name"), 56) << pad(str(c, "scope"), 11) << pad(result, 10) << why
-          << "\n";
+      out << "  " << pad(str(c, "name"), width) << pad(str(c, "scope"), 11) << pad(result, 10)
+          << why << "\n";
     }
     if (sel->contains("omittedCandidates")) {
       out << "  ... and " << str(*sel, "omittedCandidates") << " more\n";
@@ -64,7 +75,7 @@ std::string render_explanation(const Json& svc) {
       out << "\nConditions not True:\n";
       header = true;
     }
-    out << "  " << pad(str(c, "type"), 24) << pad(str(c, "reason"), 28) << str(c, "message")
+    out << "  " << pad(str(c, "type"), 28) << pad(str(c, "reason"), 28) << str(c, "message")
         << "\n";
   }
   return out.str();

@@ -40,12 +40,19 @@ TEST(AimctlExplain, ListsEveryCandidateWithStageAndReason) {
   EXPECT_EQ(out.find("stage 4: stage 4"), std::string::npos);
   EXPECT_NE(out.find("stage 6: lower preference (precision fp16)"), std::string::npos);
   EXPECT_NE(out.find("... and 2 more"), std::string::npos);
+  // Columns never run together, however long the name.
+  EXPECT_NE(out.find("llama-mi300x-fp16  "), std::string::npos);
   // Only conditions that are not True are listed.
   EXPECT_NE(out.find("Ready"), std::string::npos);
   EXPECT_EQ(out.find("ModelResolved"), std::string::npos);
 }
 
 TEST(AimctlExplain, ExplicitTemplateAndMissingStatus) {
+  Json long_name = service_with_selection();
+  std::string name63(63, 'x');
+  long_name["status"]["templateSelection"]["candidates"][0]["name"] = name63;
+  EXPECT_NE(render_explanation(long_name).find(name63 + "  Cluster"), std::string::npos);
+
   Json svc = {{"metadata", {{"name", "s"}, {"namespace", "n"}}},
               {"spec", {{"template", {{"name", "pinned"}}}}}};
   std::string out = render_explanation(svc);
