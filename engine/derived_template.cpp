@@ -105,6 +105,12 @@ std::optional<DerivedTemplate> derive_template(const DerivedTemplateInput& in) {
   DerivedTemplate out;
   out.name = *name;
   out.labels = {{"app.kubernetes.io/managed-by", "aim-engine"}, {kLabelOrigin, kOriginDerived}};
+  // Like the templates a model creates (an addition to the reference's two labels): selects the
+  // template, and its discovery pods, by model.
+  if (spec.contains("modelName") && spec["modelName"].is_string() &&
+      !spec["modelName"].get<std::string>().empty()) {
+    out.labels["aim.eai.amd.com/model"] = spec["modelName"];
+  }
   out.spec = std::move(spec);
   return out;
 }

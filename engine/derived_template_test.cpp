@@ -93,6 +93,7 @@ TEST(DeriveTemplate, AppliesOverridesAndKeepsTheRest) {
   EXPECT_EQ(d->name, *derived_template_name("base", in.overrides));
   EXPECT_EQ(d->labels["aim.eai.amd.com/origin"], "derived");
   EXPECT_EQ(d->labels["app.kubernetes.io/managed-by"], "aim-engine");
+  EXPECT_EQ(d->labels["aim.eai.amd.com/model"], "llama");
   const json& s = d->spec;
   EXPECT_EQ(s["modelName"], "llama");
   EXPECT_EQ(s["metric"], "latency");

@@ -384,7 +384,8 @@ cmd_start() {
   log "applying KWOK CRDs and stages"
   apply_crd_files kwok "$kwok_dir"/kustomize/crd/bases/kwok.x-k8s.io_{stages,logs,clusterlogs}.yaml
   sed "s#@POD_LOG_DIR@#$PODLOGS#g" "$HERE/manifests/kwok-default-logs.yaml.in" |
-    kubectl_ apply -f - -f "$HERE/manifests/kwok-stages.yaml" -f "$HERE/manifests/namespaces.yaml" >/dev/null ||
+    kubectl_ apply -f - -f "$HERE/manifests/kwok-stages.yaml" -f "$HERE/manifests/namespaces.yaml" \
+      -f "$HERE/manifests/storage.yaml" >/dev/null ||
     fail_with_log kube-apiserver "applying manifests/ failed"
 
   log "starting kube-controller-manager, kube-scheduler, kwok, simlogs"

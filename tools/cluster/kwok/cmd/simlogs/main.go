@@ -12,6 +12,13 @@
 //	  log.<container>: |                 # optional: text for one container (wins over "log")
 //	    ...
 //
+// A text containing "{{" is a Go text/template, rendered once per pod and container with
+// podData (pod name, namespace, labels, annotations, and the env and args of the container,
+// falling back to the first container's): one ConfigMap can then answer every discovery pod
+// of a namespace with a result that matches its own template, e.g.
+// {{index .Labels "aim.eai.amd.com/template"}} or {{.Env.AIM_METRIC}}. A template that fails
+// to parse or execute logs the error text instead, so a test sees what went wrong.
+//
 // For every pod that matches, simlogs writes the text as a CRI log file under --log-dir
 // and creates a KWOK Logs object named after the pod, which takes precedence over the
 // cluster-wide default (a ClusterLogs pointing at an empty file). When several rules
@@ -29,6 +36,7 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"text/template"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -130,6 +138,7 @@ func main() {
 	podFactory.WaitForCacheSync(ctx.Done())
 	ruleFactory.WaitForCacheSync(ctx.Done())
 	fmt.Println("simlogs: watching pods and", ruleLabel, "ConfigMaps")
+	startProvisioner(ctx, client)
 
 	go func() {
 		<-ctx.Done()
@@ -195,6 +204,7 @@ func (c *controller) sync(ctx context.Context, key string) error {
 		if !ok {
 			text = rule.Data["log"]
 		}
+		text = render(text, pod, ct)
 		file := filepath.Join(dir, ct.Name+".log")
 		if err := os.WriteFile(file, criLog(text, stamp), 0o644); err != nil {
 			return err
@@ -284,4 +294,64 @@ func criLog(text string, stamp time.Time) []byte {
 		b.WriteByte('\n')
 	}
 	return []byte(b.String())
+}
+
+// podData is what a log template sees.
+type podData struct {
+	Name        string
+	Namespace   string
+	Labels      map[string]string
+	Annotations map[string]string
+	Container   string            // the container being logged
+	Env         map[string]string // literal env values (valueFrom entries are absent)
+	Args        []string
+	Command     []string
+	Image       string
+}
+
+// render expands text as a Go text/template when it contains "{{"; plain text is returned as is.
+func render(text string, pod *corev1.Pod, ct corev1.Container) string {
+	if !strings.Contains(text, "{{") {
+		return text
+	}
+	src := ct
+	if len(src.Env) == 0 && len(src.Args) == 0 && len(pod.Spec.Containers) > 0 {
+		src = pod.Spec.Containers[0]
+	}
+	data := podData{
+		Name: pod.Name, Namespace: pod.Namespace, Container: ct.Name,
+		Labels: map[string]string{}, Annotations: map[string]string{}, Env: map[string]string{},
+		Args: src.Args, Command: src.Command, Image: src.Image,
+	}
+	for k, v := range pod.Labels {
+		data.Labels[k] = v
+	}
+	for k, v := range pod.Annotations {
+		data.Annotations[k] = v
+	}
+	for _, e := range src.Env {
+		if e.ValueFrom == nil {
+			data.Env[e.Name] = e.Value
+		}
+	}
+	funcs := template.FuncMap{
+		"default": func(def, v string) string {
+			if v == "" {
+				return def
+			}
+			return v
+		},
+		"lower": strings.ToLower,
+		"upper": strings.ToUpper,
+		"join":  strings.Join,
+	}
+	t, err := template.New("log").Funcs(funcs).Option("missingkey=zero").Parse(text)
+	if err != nil {
+		return "simlogs: template error: " + err.Error() + "\n"
+	}
+	var b strings.Builder
+	if err := t.Execute(&b, data); err != nil {
+		return "simlogs: template error: " + err.Error() + "\n"
+	}
+	return b.String()
 }

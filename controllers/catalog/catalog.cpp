@@ -1,0 +1,250 @@
+// Registration of the catalog controllers and their watches (behavior.md §1.5-§1.6).
+#include "controllers/catalog/catalog.h"
+
+#include <map>
+#include <mutex>
+
+#include "api/constants.h"
+#include "controllers/catalog/internal.h"
+#include "controllers/catalog/model_controller.h"
+#include "controllers/catalog/model_source_controller.h"
+#include "controllers/catalog/runtime_config_controller.h"
+#include "controllers/catalog/template_controller.h"
+#include "engine/gpu.h"
+
+namespace aim::controllers::catalog {
+
+namespace {
+
+using Requests = std::vector<kube::Request>;
+
+std::string runtime_config_name_of(const Json& object) {
+  return engine::effective_runtime_config_name(
+      str_field(field(object, "spec"), "runtimeConfigName"));
+}
+
+// Objects of `type` (in `ns`, or everywhere when `all_namespaces`) whose effective runtime config
+// name is `name`. Unlike the reference, models using the implicit `default` are found too.
+Requests by_runtime_config(const Context& ctx, const kube::ResourceType& type,
+                           const std::string& ns, bool all_namespaces, const std::string& name) {
+  Requests out;
+  auto items = all_namespaces ? ctx.cache(type).list() : ctx.cache(type).list(ns);
+  for (const auto& o : items) {
+    if (runtime_config_name_of(*o) == name) {
+      out.push_back({type.namespaced ? namespace_of(*o) : std::string(), name_of(*o)});
+    }
+  }
+  return out;
+}
+
+Requests templates_of_model(const Context& ctx, const kube::ResourceType& template_type,
+                            const std::string& ns, const std::string& model) {
+  Requests out;
+  for (const auto& t : ctx.cache(template_type).list(ns)) {
+    if (str_field(field(*t, "spec"), "modelName") == model) {
+      out.push_back({namespace_of(*t), name_of(*t)});
+    }
+  }
+  return out;
+}
+
+// Node events that change what the GPU inventory sees: a node appeared or went away, or its
+// `amd.com/` / `beta.amd.com/` labels changed. Heartbeats and other updates are ignored.
+class NodeGpuFilter {
+ public:
+  bool changed(const Context& ctx, const Json& node) {
+    std::string name = name_of(node);
+    bool gone = !ctx.cache(kube::types::nodes()).get("", name);
+    std::string fp;
+    const Json& l = labels_of(node);
+    if (l.is_object()) {
+      for (const auto& [k, v] : l.items()) {
+        if (k.starts_with("amd.com/") || k.starts_with("beta.amd.com/")) {
+          fp += k + "=" + (v.is_string() ? v.get<std::string>() : v.dump()) + "\n";
+        }
+      }
+    }
+    std::lock_guard lock(mu_);
+    if (gone) {
+      seen_.erase(name);
+      return true;
+    }
+    auto it = seen_.find(name);
+    if (it != seen_.end() && it->second == fp) return false;
+    seen_[name] = fp;
+    return true;
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, std::string> seen_;
+};
+
+Requests gpu_templates(const Context& ctx, const kube::ResourceType& template_type) {
+  Requests out;
+  for (const auto& t : ctx.cache(template_type).list()) {
+    if (engine::gpu_required(engine::gpu_requirement(field(field(*t, "spec"), "hardware")))) {
+      out.push_back({template_type.namespaced ? namespace_of(*t) : std::string(), name_of(*t)});
+    }
+  }
+  return out;
+}
+
+void register_models(kube::Manager& mgr, const Context& ctx) {
+  const Context* c = &ctx;
+  auto ns_scope = ModelScope::namespaced();
+  mgr.controller("model")
+      .for_type(ns_scope.model_type)
+      .owns(ns_scope.template_type)
+      .watches(ns_scope.template_type,
+               [](const Json& t) -> Requests {
+                 std::string m = str_field(field(t, "spec"), "modelName");
+                 if (m.empty()) return {};
+                 return {{namespace_of(t), m}};
+               })
+      .watches(types::aim_runtime_configs(),
+               [c](const Json& rc) {
+                 return by_runtime_config(*c, types::aim_models(), namespace_of(rc), false,
+                                          name_of(rc));
+               })
+      .watches(types::aim_cluster_runtime_configs(),
+               [c](const Json& rc) {
+                 return by_runtime_config(*c, types::aim_models(), "", true, name_of(rc));
+               })
+      .complete([c, ns_scope](const kube::Request& r) { return reconcile_model(*c, ns_scope, r); });
+
+  auto cl_scope = ModelScope::cluster_scoped();
+  mgr.controller("cluster-model")
+      .for_type(cl_scope.model_type)
+      .owns(cl_scope.template_type)
+      .watches(cl_scope.template_type,
+               [](const Json& t) -> Requests {
+                 std::string m = str_field(field(t, "spec"), "modelName");
+                 if (m.empty()) return {};
+                 return {{"", m}};
+               })
+      .watches(types::aim_cluster_runtime_configs(),
+               [c](const Json& rc) {
+                 return by_runtime_config(*c, types::aim_cluster_models(), "", true, name_of(rc));
+               })
+      .complete([c, cl_scope](const kube::Request& r) { return reconcile_model(*c, cl_scope, r); });
+}
+
+void register_templates(kube::Manager& mgr, const Context& ctx) {
+  const Context* c = &ctx;
+  auto ns_filter = std::make_shared<NodeGpuFilter>();
+  auto cl_filter = std::make_shared<NodeGpuFilter>();
+  auto ns_scope = TemplateScope::namespaced();
+  mgr.controller("service-template")
+      .for_type(ns_scope.template_type)
+      .owns(kube::types::jobs())
+      .owns(types::aim_template_caches())
+      .watches(types::aim_runtime_configs(),
+               [c](const Json& rc) {
+                 return by_runtime_config(*c, types::aim_service_templates(), namespace_of(rc),
+                                          false, name_of(rc));
+               })
+      .watches(types::aim_cluster_runtime_configs(),
+               [c](const Json& rc) {
+                 return by_runtime_config(*c, types::aim_service_templates(), "", true,
+                                          name_of(rc));
+               })
+      .watches(kube::types::nodes(),
+               [c, ns_filter](const Json& node) -> Requests {
+                 if (!ns_filter->changed(*c, node)) return {};
+                 return gpu_templates(*c, types::aim_service_templates());
+               })
+      .watches(types::aim_models(),
+               [c](const Json& m) {
+                 return templates_of_model(*c, types::aim_service_templates(), namespace_of(m),
+                                           name_of(m));
+               })
+      // A namespaced template may name a cluster model (e.g. a service's derived template over
+      // a cluster template): every namespace's templates of that name.
+      .watches(types::aim_cluster_models(),
+               [c](const Json& m) {
+                 return templates_of_model(*c, types::aim_service_templates(), "", name_of(m));
+               })
+      .watches(kube::types::pods(),
+               [](const Json& p) -> Requests {
+                 std::string t = label(p, api::kLabelTemplate);
+                 if (t.empty() || label(p, "aim.eai.amd.com/service-template.name").empty()) {
+                   return {};
+                 }
+                 return {{namespace_of(p), t}};
+               })
+      .complete(
+          [c, ns_scope](const kube::Request& r) { return reconcile_template(*c, ns_scope, r); });
+
+  auto cl_scope = TemplateScope::cluster_scoped();
+  mgr.controller("cluster-service-template")
+      .for_type(cl_scope.template_type)
+      .owns(kube::types::jobs())
+      .watches(types::aim_cluster_runtime_configs(),
+               [c](const Json& rc) {
+                 return by_runtime_config(*c, types::aim_cluster_service_templates(), "", true,
+                                          name_of(rc));
+               })
+      .watches(kube::types::nodes(),
+               [c, cl_filter](const Json& node) -> Requests {
+                 if (!cl_filter->changed(*c, node)) return {};
+                 return gpu_templates(*c, types::aim_cluster_service_templates());
+               })
+      .watches(types::aim_cluster_models(),
+               [c](const Json& m) {
+                 return templates_of_model(*c, types::aim_cluster_service_templates(), "",
+                                           name_of(m));
+               })
+      .watches(kube::types::pods(),
+               [c](const Json& p) -> Requests {
+                 std::string t = label(p, api::kLabelTemplate);
+                 if (t.empty() || namespace_of(p) != c->operator_namespace ||
+                     label(p, "aim.eai.amd.com/cluster-service-template.name").empty()) {
+                   return {};
+                 }
+                 return {{"", t}};
+               })
+      .complete(
+          [c, cl_scope](const kube::Request& r) { return reconcile_template(*c, cl_scope, r); });
+}
+
+void register_runtime_configs(kube::Manager& mgr, const Context& ctx) {
+  const Context* c = &ctx;
+  mgr.controller("runtime-config")
+      .for_type(types::aim_runtime_configs())
+      .watches(types::aim_cluster_runtime_configs(),
+               [c](const Json& cl) {
+                 Requests out;
+                 for (const auto& o : c->cache(types::aim_runtime_configs()).list()) {
+                   if (name_of(*o) == name_of(cl)) out.push_back({namespace_of(*o), name_of(*o)});
+                 }
+                 return out;
+               })
+      .complete([c](const kube::Request& r) { return reconcile_runtime_config(*c, false, r); });
+  mgr.controller("cluster-runtime-config")
+      .for_type(types::aim_cluster_runtime_configs())
+      .complete([c](const kube::Request& r) { return reconcile_runtime_config(*c, true, r); });
+}
+
+}  // namespace
+
+void register_catalog_controllers(kube::Manager& mgr, const Context& ctx, const Options& options) {
+  // Caches every catalog reconcile reads, created before the manager starts so they sync.
+  for (const auto& t :
+       {types::aim_runtime_configs(), types::aim_cluster_runtime_configs(), kube::types::nodes(),
+        kube::types::jobs(), kube::types::pods(), types::aim_template_caches()}) {
+    (void)ctx.cache(t);
+  }
+  if (options.models) register_models(mgr, ctx);
+  if (options.templates) register_templates(mgr, ctx);
+  if (options.runtime_configs) register_runtime_configs(mgr, ctx);
+  if (options.model_sources) register_model_source_controller(mgr, ctx);
+}
+
+}  // namespace aim::controllers::catalog
+
+namespace aim::controllers {
+void register_catalog_controllers(kube::Manager& mgr, const Context& ctx) {
+  catalog::register_catalog_controllers(mgr, ctx, catalog::Options{});
+}
+}  // namespace aim::controllers

@@ -1,0 +1,49 @@
+// The model catalog controllers (behavior.md §3.1-§3.4, §3.9, §4.1-§4.7, §4.11-§4.12; fixed per
+// spec README §4): AIMModel / AIMClusterModel (image metadata, generated templates, status over
+// the templates), AIMServiceTemplate / AIMClusterServiceTemplate (discovery Jobs, GPU
+// availability, backoff, the 10-job limit), AIMRuntimeConfig / AIMClusterRuntimeConfig (a
+// status on the config objects) and AIMClusterModelSource (registry listing). See
+// docs/catalog.md for every deliberate difference from the reference.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "controllers/framework.h"
+#include "engine/health.h"
+#include "engine/runtime_config.h"
+#include "kube/manager.h"
+
+namespace aim::controllers::catalog {
+
+// Runtime config resolution from the informer caches (behavior.md §4.12): the AIMRuntimeConfig
+// `name` (or `default` when empty) in `ns` (skipped when `ns` is empty, i.e. for cluster-scoped
+// objects) merged over the AIMClusterRuntimeConfig of that name, with presence semantics.
+// Reads only caches: call it from a controller that watches both config kinds (or after
+// ctx.cache() of both types was created before the manager started).
+engine::ResolvedRuntimeConfig resolve_runtime_config(const Context& ctx, std::string_view ns,
+                                                     std::string_view name);
+
+// The `RuntimeConfig` component of a resolution: Ready / ConfigFound or DefaultConfigNotFound,
+// or Failed / ConfigNotFound (MissingUpstream). `upstream` marks it as an upstream dependency
+// (cluster-scoped kinds).
+engine::ComponentHealth runtime_config_health(const engine::ResolvedRuntimeConfig& resolved,
+                                              bool upstream);
+
+// Which controllers to register (all by default). Tests register only what they need.
+struct Options {
+  bool models = true;           // model + cluster-model
+  bool templates = true;        // service-template + cluster-service-template
+  bool runtime_configs = true;  // status controllers of both runtime-config kinds
+  bool model_sources = true;    // cluster-model-source
+};
+
+void register_catalog_controllers(kube::Manager& mgr, const Context& ctx, const Options& options);
+
+}  // namespace aim::controllers::catalog
+
+namespace aim::controllers {
+// The entry point cmd/aim-engine calls: every catalog controller.
+void register_catalog_controllers(kube::Manager& mgr, const Context& ctx);
+}  // namespace aim::controllers

@@ -1,0 +1,414 @@
+// Catalog controllers: the pure planners (template and Job shapes, runtime-config checks,
+// durations, Job/pod health) and reconciles over the fake API server (idle means no writes; the
+// discovery-slot limit).
+#include "controllers/catalog/catalog.h"
+
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "controllers/catalog/internal.h"
+#include "controllers/catalog/model_controller.h"
+#include "controllers/catalog/model_source_controller.h"
+#include "controllers/catalog/runtime_config_controller.h"
+#include "controllers/catalog/template_controller.h"
+#include "kube/informer.h"
+#include "kube/testing/fake_client.h"
+
+namespace aim::controllers::catalog {
+namespace {
+
+using kube::WatchEvent;
+using namespace std::chrono_literals;
+
+Json model(const std::string& name, const Json& deployments, const std::string& ns = "ns1") {
+  Json m = {
+      {"apiVersion", "aim.eai.amd.com/v1alpha1"},
+      {"kind", ns.empty() ? "AIMClusterModel" : "AIMModel"},
+      {"metadata", {{"name", name}, {"uid", "uid-" + name}}},
+      {"spec",
+       {{"image", "amdenterpriseai/aim-qwen-qwen3-32b:0.8.5"},
+        {"imagePullSecrets", Json::array({{{"name", "pull"}}})},
+        {"serviceAccountName", "sa"},
+        {"imageMetadata",
+         {{"model",
+           {{"canonicalName", "Qwen/Qwen3-32B"}, {"recommendedDeployments", deployments}}}}}}}};
+  if (!ns.empty()) m["metadata"]["namespace"] = ns;
+  return m;
+}
+
+TEST(CatalogPlanTemplates, OnePerRecommendedDeploymentWithTheReferenceNameAndShape) {
+  Json deps = Json::array(
+      {{{"gpuModel", "MI300X"}, {"gpuCount", 1}, {"metric", "latency"}, {"precision", "fp8"}},
+       {{"gpuModel", ""}, {"gpuCount", 0}, {"metric", "throughput"}, {"profileId", "p1"}}});
+  auto m = model("qwen-qwen3-32b", deps);
+  auto plan = plan_templates(ModelScope::namespaced(), m, m["spec"]["imageMetadata"]);
+  ASSERT_EQ(plan.size(), 2u);
+  // behavior.md §4.6 worked example.
+  EXPECT_EQ(plan[0]["metadata"]["name"],
+            "amdenterpriseai-aim-qwen-qwen3-32b-0-8-5-1x-mi300x-lat-fp8-c381");
+  EXPECT_EQ(plan[0]["kind"], "AIMServiceTemplate");
+  EXPECT_EQ(plan[0]["metadata"]["namespace"], "ns1");
+  EXPECT_EQ(plan[0]["metadata"]["labels"]["aim.eai.amd.com/model"], "qwen-qwen3-32b");
+  EXPECT_EQ(plan[0]["metadata"]["labels"]["aim.eai.amd.com/origin"], "auto-generated");
+  EXPECT_EQ(plan[0]["spec"]["modelName"], "qwen-qwen3-32b");
+  EXPECT_EQ(plan[0]["spec"]["serviceAccountName"], "sa");
+  EXPECT_EQ(plan[0]["spec"]["imagePullSecrets"][0]["name"], "pull");
+  EXPECT_EQ(plan[0]["spec"]["hardware"], (Json{{"gpu", {{"requests", 1}, {"model", "MI300X"}}}}));
+  // No GPU block unless both model and count are set; empty fields are not copied.
+  EXPECT_FALSE(plan[1]["spec"].contains("hardware"));
+  EXPECT_FALSE(plan[1]["spec"].contains("precision"));
+  EXPECT_EQ(plan[1]["spec"]["profileId"], "p1");
+}
+
+TEST(CatalogPlanTemplates, ClusterModelsMakeClusterTemplatesWithoutNamespace) {
+  Json deps = Json::array({{{"gpuModel", "MI325X"}, {"gpuCount", 8}}});
+  auto m = model("c", deps, "");
+  auto plan = plan_templates(ModelScope::cluster_scoped(), m, m["spec"]["imageMetadata"]);
+  ASSERT_EQ(plan.size(), 1u);
+  EXPECT_EQ(plan[0]["kind"], "AIMClusterServiceTemplate");
+  EXPECT_FALSE(plan[0]["metadata"].contains("namespace"));
+}
+
+TEST(CatalogPlanTemplates, CustomModelGetsOneAutoTemplateOrOnePerCustomTemplate) {
+  auto m = model("custom", Json::array());
+  m["spec"]["modelSources"] = Json::array({{{"modelId", "org/m"}, {"sourceUri", "hf://org/m"}}});
+  m["spec"]["custom"] = {{"hardware", {{"gpu", {{"requests", 1}, {"model", "MI300X"}}}}}};
+  m["spec"]["env"] =
+      Json::array({{{"name", "A"}, {"value", "1"}}, {{"name", "B"}, {"value", "2"}}});
+  auto single = plan_templates(ModelScope::namespaced(), m, nullptr);
+  ASSERT_EQ(single.size(), 1u);
+  EXPECT_EQ(single[0]["spec"]["type"], "unoptimized");
+  EXPECT_EQ(single[0]["spec"]["modelSources"][0]["modelId"], "org/m");
+  EXPECT_EQ(single[0]["spec"]["hardware"]["gpu"]["model"], "MI300X");
+  EXPECT_EQ(single[0]["spec"]["env"].size(), 2u);
+
+  m["spec"]["customTemplates"] =
+      Json::array({{{"name", "fast"},
+                    {"profile", {{"metric", "latency"}, {"precision", "fp8"}}},
+                    {"hardware", {{"gpu", {{"requests", 4}}}}},
+                    {"env", Json::array({{{"name", "B"}, {"value", "template"}}})}}});
+  auto declared = plan_templates(ModelScope::namespaced(), m, nullptr);
+  ASSERT_EQ(declared.size(), 1u);
+  EXPECT_EQ(declared[0]["metadata"]["labels"]["aim.eai.amd.com/template.alias"], "fast");
+  EXPECT_EQ(declared[0]["spec"]["metric"], "latency");
+  // Hardware merged over custom.hardware: the template's count, the default model.
+  EXPECT_EQ(declared[0]["spec"]["hardware"]["gpu"], (Json{{"requests", 4}, {"model", "MI300X"}}));
+  // env: model env < template env, by name.
+  EXPECT_EQ(declared[0]["spec"]["env"][1]["value"], "template");
+  EXPECT_NE(declared[0]["metadata"]["name"], single[0]["metadata"]["name"]);
+
+  auto cluster = plan_templates(ModelScope::cluster_scoped(), m, nullptr);
+  EXPECT_FALSE(cluster[0]["spec"].contains("env")) << "cluster custom templates carry no env";
+}
+
+Json template_obj(const std::string& name, const Json& spec_extra = Json::object()) {
+  Json t = {{"apiVersion", "aim.eai.amd.com/v1alpha1"},
+            {"kind", "AIMServiceTemplate"},
+            {"metadata", {{"name", name}, {"namespace", "ns1"}, {"uid", "uid-" + name}}},
+            {"spec", {{"modelName", "qwen-qwen3-32b"}, {"metric", "latency"}}}};
+  t["spec"].update(spec_extra);
+  return t;
+}
+
+TEST(CatalogDiscoveryJob, HasTheReferenceShape) {
+  auto m = model("qwen-qwen3-32b", Json::array());
+  auto t = template_obj("tpl", {{"precision", "fp8"},
+                                {"hardware", {{"gpu", {{"requests", 2}, {"model", "MI300X"}}}}},
+                                {"env", Json::array({{{"name", "X"}, {"value", "y"}}})}});
+  Json job = discovery_job(TemplateScope::namespaced(), t, m, "ns1");
+  EXPECT_EQ(job["metadata"]["name"].get<std::string>().rfind("discover-tpl-", 0), 0u);
+  EXPECT_EQ(job["metadata"]["namespace"], "ns1");
+  auto labels = job["metadata"]["labels"];
+  EXPECT_EQ(labels["app.kubernetes.io/name"], "aim-discovery");
+  EXPECT_EQ(labels["app.kubernetes.io/component"], "discovery");
+  EXPECT_EQ(labels["app.kubernetes.io/managed-by"], "aim-controller");
+  EXPECT_EQ(labels["aim.eai.amd.com/template"], "tpl");
+  EXPECT_EQ(job["spec"]["backoffLimit"], 0);
+  EXPECT_EQ(job["spec"]["ttlSecondsAfterFinished"], 60);
+  auto pod = job["spec"]["template"]["spec"];
+  EXPECT_EQ(pod["restartPolicy"], "Never");
+  EXPECT_EQ(pod["serviceAccountName"], "sa");
+  EXPECT_EQ(pod["imagePullSecrets"][0]["name"], "pull");
+  EXPECT_EQ(pod["securityContext"]["runAsUser"], 65532);
+  EXPECT_EQ(pod["securityContext"]["seccompProfile"]["type"], "RuntimeDefault");
+  auto c = pod["containers"][0];
+  EXPECT_EQ(c["name"], "discovery");
+  EXPECT_FALSE(c.contains("command"));
+  EXPECT_EQ(c["args"], Json::array({"dry-run", "--format=json"}));
+  EXPECT_EQ(c["securityContext"]["capabilities"]["drop"], Json::array({"ALL"}));
+  std::vector<std::string> env;
+  for (const auto& e : c["env"]) env.push_back(e["name"]);
+  EXPECT_EQ(env, (std::vector<std::string>{"AIM_LOG_LEVEL_ROOT", "AIM_LOG_LEVEL", "X", "AIM_METRIC",
+                                           "AIM_PRECISION", "AIM_GPU_MODEL", "AIM_GPU_COUNT"}));
+  // Cluster templates: no template env, job in the operator namespace.
+  Json cjob = discovery_job(TemplateScope::cluster_scoped(), t, m, "aim-system");
+  EXPECT_EQ(cjob["metadata"]["namespace"], "aim-system");
+  EXPECT_EQ(cjob["spec"]["template"]["spec"]["containers"][0]["env"].size(), 6u);
+}
+
+TEST(CatalogRuntimeConfig, InvalidGlobsAndNegativeHeadroom) {
+  EXPECT_TRUE(runtime_config_problems(Json::object()).empty());
+  EXPECT_TRUE(
+      runtime_config_problems({{"labelPropagation", {{"match", {"team-*", "a[bc]"}}}}}).empty());
+  EXPECT_EQ(runtime_config_problems({{"labelPropagation", {{"match", {"team-[a"}}}}}).size(), 1u);
+  EXPECT_EQ(runtime_config_problems({{"storage", {{"pvcHeadroomPercent", -1}}}}).size(), 1u);
+}
+
+TEST(CatalogDurations, GoDurationsInSeconds) {
+  EXPECT_EQ(parse_duration_seconds("1h"), 3600);
+  EXPECT_EQ(parse_duration_seconds("15m"), 900);
+  EXPECT_EQ(parse_duration_seconds("1h30m10s"), 5410);
+  EXPECT_EQ(parse_duration_seconds("0s"), 0);
+  EXPECT_FALSE(parse_duration_seconds("").has_value());
+  EXPECT_FALSE(parse_duration_seconds("soon").has_value());
+  EXPECT_FALSE(parse_duration_seconds("5d").has_value());
+  EXPECT_FALSE(parse_duration_seconds(".h").has_value());
+  EXPECT_FALSE(parse_duration_seconds("1.2.3s").has_value());
+  EXPECT_FALSE(parse_duration_seconds("10").has_value());
+}
+
+TEST(CatalogHealth, JobStates) {
+  EXPECT_EQ(job_health("J", nullptr).reason, "JobNotFound");
+  Json job = {
+      {"status", {{"conditions", Json::array({{{"type", "Complete"}, {"status", "True"}}})}}}};
+  EXPECT_EQ(job_health("J", &job).state, engine::ComponentState::Ready);
+  job["status"]["conditions"] =
+      Json::array({{{"type", "Failed"}, {"status", "True"}, {"reason", "BackoffLimitExceeded"}}});
+  auto h = job_health("J", &job);
+  EXPECT_EQ(h.state, engine::ComponentState::Failed);
+  EXPECT_EQ(h.reason, "JobBackoffLimitExceeded");
+  EXPECT_EQ(h.message, "Job failed");
+  job["status"] = Json::object();
+  EXPECT_EQ(job_health("J", &job).reason, "JobRunning");
+}
+
+TEST(CatalogHealth, PodStates) {
+  EXPECT_EQ(pods_health("P", {}).reason, "NoPods");
+  Json pull = {{"status",
+                {{"phase", "Pending"},
+                 {"containerStatuses",
+                  Json::array({{{"name", "discovery"},
+                                {"state",
+                                 {{"waiting",
+                                   {{"reason", "ImagePullBackOff"},
+                                    {"message", "pull access denied, unauthorized"}}}}}}})}}}};
+  auto h = pods_health("P", {pull});
+  EXPECT_EQ(h.reason, "ImagePullAuthFailure");
+  EXPECT_EQ(h.state, engine::ComponentState::Failed);
+  Json failed = {
+      {"status",
+       {{"phase", "Failed"},
+        {"containerStatuses",
+         Json::array({{{"name", "discovery"},
+                       {"state",
+                        {{"terminated",
+                          {{"exitCode", 3}, {"reason", "Error"}, {"message", "boom"}}}}}}})}}}};
+  h = pods_health("P", {failed});
+  EXPECT_EQ(h.reason, "PodFailed");
+  EXPECT_EQ(h.message, "Container discovery failed with exit code 3: boom");
+  // The log decides the category; the matching line is the excerpt.
+  h = pods_health("P", {failed}, [](const Json&, const std::string& c) {
+    EXPECT_EQ(c, "discovery");
+    return std::string("loading\nOSError: [Errno 28] No space left on device\nbye\n");
+  });
+  EXPECT_EQ(h.reason, "StorageFull");
+  EXPECT_EQ(h.state, engine::ComponentState::Failed);
+  EXPECT_FALSE(h.error.has_value());
+  EXPECT_NE(h.message.find("Log excerpt:\nOSError: [Errno 28] No space left on device"),
+            std::string::npos);
+  h = pods_health("P", {failed}, [](const Json&, const std::string&) {
+    return std::string("Cannot access gated repo for url https://hf.co/x\n");
+  });
+  EXPECT_EQ(h.reason, "AuthError");
+  h = pods_health("P", {failed},
+                  [](const Json&, const std::string&) { return std::string("a\nb\nc\nd\n"); });
+  EXPECT_EQ(h.reason, "PodFailed");
+  EXPECT_NE(h.message.find("Log excerpt:\nb\nc\nd"), std::string::npos);
+  Json done = {{"status", {{"phase", "Succeeded"}}}};
+  EXPECT_EQ(pods_health("P", {done}).reason, "PodsReady");
+}
+
+// ---- reconciles over the fake API server -------------------------------------------------------
+
+class CatalogReconcile : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    DiscoverySlots::instance().clear();
+    ctx.client = fake;
+    ctx.informers = &factory;
+    ctx.clock = [this] { return now; };
+    for (const auto& t :
+         {types::aim_models(), types::aim_service_templates(), types::aim_runtime_configs(),
+          types::aim_cluster_runtime_configs(), kube::types::jobs(), kube::types::pods(),
+          types::aim_cluster_models(), kube::types::nodes(), types::aim_template_caches()}) {
+      (void)ctx.cache(t);
+    }
+    factory.start();
+    ASSERT_TRUE(factory.wait_for_sync(5s));
+  }
+  void TearDown() override { factory.stop(); }
+
+  // Waits until the cache shows the fake server's version of every object of `type`.
+  void settle(const kube::ResourceType& type) {
+    for (int i = 0; i < 500; ++i) {
+      bool same = true;
+      for (const auto& o : fake->objects(type)) {
+        auto c = ctx.cache(type).get(namespace_of(o), name_of(o));
+        if (!c || (*c)["metadata"]["resourceVersion"] != o["metadata"]["resourceVersion"]) {
+          same = false;
+        }
+      }
+      if (same) return;
+      std::this_thread::sleep_for(20ms);
+    }
+    FAIL() << "cache did not catch up for " << type.kind;
+  }
+
+  size_t writes() {
+    size_t n = 0;
+    for (const auto& a : fake->actions()) {
+      if (a.verb != "get" && a.verb != "list" && a.verb != "watch") ++n;
+    }
+    return n;
+  }
+
+  int64_t now = 1767225600;
+  std::shared_ptr<kube::testing::FakeClient> fake = std::make_shared<kube::testing::FakeClient>();
+  kube::InformerFactory factory{fake};
+  Context ctx;
+};
+
+TEST_F(CatalogReconcile, ModelCreatesTemplatesThenIdlesWithoutWrites) {
+  Json deps = Json::array({{{"gpuModel", "MI300X"}, {"gpuCount", 1}, {"metric", "latency"}}});
+  Json stored =
+      fake->inject(types::aim_models(), WatchEvent::Type::kAdded, model("qwen-qwen3-32b", deps));
+  settle(types::aim_models());
+  auto scope = ModelScope::namespaced();
+  kube::Request req{"ns1", "qwen-qwen3-32b"};
+  ASSERT_TRUE(reconcile_model(ctx, scope, req).ok());
+  auto templates = fake->objects(types::aim_service_templates(), "ns1");
+  ASSERT_EQ(templates.size(), 1u);
+  EXPECT_EQ(templates[0]["metadata"]["ownerReferences"][0]["uid"], stored["metadata"]["uid"]);
+  EXPECT_EQ(templates[0]["metadata"]["labels"]["app.kubernetes.io/managed-by"],
+            "aim-model-controller");
+
+  // Converge (the templates now exist, so the aggregate changes once), then prove idleness.
+  for (int i = 0; i < 3; ++i) {
+    settle(types::aim_models());
+    settle(types::aim_service_templates());
+    ASSERT_TRUE(reconcile_model(ctx, scope, req).ok());
+  }
+  settle(types::aim_models());
+  fake->clear_actions();
+  now += 30;  // time passing alone is no reason to write
+  ASSERT_TRUE(reconcile_model(ctx, scope, req).ok());
+  EXPECT_EQ(writes(), 0u) << "a reconcile that observed nothing new must not write";
+  auto m = fake->objects(types::aim_models(), "ns1").at(0);
+  EXPECT_EQ(m["status"]["status"], "Progressing");
+  EXPECT_EQ(m["status"]["sourceType"], "Image");
+}
+
+TEST_F(CatalogReconcile, PausedObjectsAreNotTouched) {
+  Json m = model("p", Json::array());
+  m["metadata"]["annotations"] = {{"aim.eai.amd.com/reconciliation-paused", "true"}};
+  fake->inject(types::aim_models(), WatchEvent::Type::kAdded, m);
+  settle(types::aim_models());
+  fake->clear_actions();
+  ASSERT_TRUE(reconcile_model(ctx, ModelScope::namespaced(), {"ns1", "p"}).ok());
+  EXPECT_EQ(writes(), 0u);
+}
+
+TEST_F(CatalogReconcile, NamespacedTemplateFallsBackToTheClusterModel) {
+  Json cm = model("llama", Json::array(), "");
+  cm["kind"] = "AIMClusterModel";
+  cm["metadata"].erase("namespace");
+  fake->inject(types::aim_cluster_models(), WatchEvent::Type::kAdded, cm);
+  Json t = template_obj("llama-ovr-fp16");
+  t["spec"]["modelName"] = "llama";
+  fake->inject(types::aim_service_templates(), WatchEvent::Type::kAdded, t);
+  settle(types::aim_cluster_models());
+  settle(types::aim_service_templates());
+  ASSERT_TRUE(reconcile_template(ctx, TemplateScope::namespaced(), {"ns1", "llama-ovr-fp16"}).ok());
+  Json got = fake->objects(types::aim_service_templates(), "ns1").at(0);
+  bool model_ready = false;
+  for (const auto& c : got["status"]["conditions"]) {
+    if (c["type"] == "ModelReady") model_ready = c["status"] == "True";
+  }
+  EXPECT_TRUE(model_ready) << got["status"].dump(2);
+  // Without the cluster model the reference is missing, and the message names both kinds.
+  fake->inject(types::aim_cluster_models(), WatchEvent::Type::kDeleted, cm);
+  for (int i = 0; i < 200 && ctx.cache(types::aim_cluster_models()).size() > 0; ++i) {
+    std::this_thread::sleep_for(10ms);
+  }
+  settle(types::aim_service_templates());
+  ASSERT_TRUE(reconcile_template(ctx, TemplateScope::namespaced(), {"ns1", "llama-ovr-fp16"}).ok());
+  got = fake->objects(types::aim_service_templates(), "ns1").at(0);
+  EXPECT_EQ(got["status"]["status"], "Failed") << got["status"].dump(2);
+  EXPECT_NE(got["status"].dump().find("AIMModel or AIMClusterModel"), std::string::npos);
+}
+
+TEST_F(CatalogReconcile, TemplateWaitsForASlotWhenTenDiscoveryJobsRun) {
+  fake->inject(types::aim_models(), WatchEvent::Type::kAdded,
+               model("qwen-qwen3-32b", Json::array()));
+  for (int i = 0; i < 10; ++i) {
+    fake->inject(kube::types::jobs(), WatchEvent::Type::kAdded,
+                 {{"apiVersion", "batch/v1"},
+                  {"kind", "Job"},
+                  {"metadata",
+                   {{"name", "busy-" + std::to_string(i)},
+                    {"namespace", "other"},
+                    {"labels",
+                     {{"app.kubernetes.io/name", "aim-discovery"},
+                      {"app.kubernetes.io/component", "discovery"},
+                      {"app.kubernetes.io/managed-by", "aim-controller"}}}}}});
+  }
+  fake->inject(types::aim_service_templates(), WatchEvent::Type::kAdded, template_obj("waiting"));
+  settle(types::aim_models());
+  settle(kube::types::jobs());
+  settle(types::aim_service_templates());
+  auto r = reconcile_template(ctx, TemplateScope::namespaced(), {"ns1", "waiting"});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->kind(), kube::Action::Kind::kRequeueAfter);
+  EXPECT_TRUE(fake->objects(kube::types::jobs(), "ns1").empty());
+  auto t = fake->objects(types::aim_service_templates(), "ns1").at(0);
+  bool waiting = false;
+  for (const auto& c : t["status"]["conditions"]) {
+    if (c["type"] == "Discovered") {
+      waiting = c["message"].get<std::string>().find("discovery slot") != std::string::npos;
+    }
+  }
+  EXPECT_TRUE(waiting) << t["status"].dump();
+
+  // One job finishes: the template gets its Job.
+  Json done = fake->objects(kube::types::jobs(), "other").at(0);
+  done["status"] = {{"conditions", Json::array({{{"type", "Complete"}, {"status", "True"}}})}};
+  fake->inject(kube::types::jobs(), WatchEvent::Type::kModified, done);
+  settle(kube::types::jobs());
+  settle(types::aim_service_templates());
+  ASSERT_TRUE(reconcile_template(ctx, TemplateScope::namespaced(), {"ns1", "waiting"}).ok());
+  EXPECT_EQ(fake->objects(kube::types::jobs(), "ns1").size(), 1u);
+}
+
+TEST_F(CatalogReconcile, FailedDiscoveryArmsATimerForTheEndOfTheBackoff) {
+  fake->inject(types::aim_models(), WatchEvent::Type::kAdded,
+               model("qwen-qwen3-32b", Json::array()));
+  Json t = template_obj("t");
+  settle(types::aim_models());
+  auto naming =
+      discovery_naming(TemplateScope::namespaced(), t, model("qwen-qwen3-32b", Json::array()));
+  t["status"] = {{"discovery",
+                  {{"attempts", 2},
+                   {"lastAttemptTime", rfc3339(now - 30)},
+                   {"specHash", engine::discovery_spec_hash(naming)}}}};
+  fake->inject(types::aim_service_templates(), WatchEvent::Type::kAdded, t);
+  settle(types::aim_service_templates());
+  auto r = reconcile_template(ctx, TemplateScope::namespaced(), {"ns1", "t"});
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->kind(), kube::Action::Kind::kRequeueAfter);
+  EXPECT_EQ(r->after(), std::chrono::seconds(120 - 30));  // backoff(2) = 120 s
+  EXPECT_TRUE(fake->objects(kube::types::jobs(), "ns1").empty());
+}
+
+}  // namespace
+}  // namespace aim::controllers::catalog

@@ -1,0 +1,69 @@
+// Helpers shared by the catalog controllers (not part of the group's public surface).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "controllers/catalog/catalog.h"
+#include "controllers/framework.h"
+#include "engine/error_class.h"
+#include "engine/health.h"
+#include "kube/controller.h"
+
+namespace aim::controllers::catalog {
+
+// One reconcile's outcome for the framework: an error naming the failing components when the
+// state engine saw an infrastructure error (rate-limited retry), else the optional requeue.
+kube::ReconcileResult finish(const engine::DerivedState& state,
+                             const std::vector<engine::ComponentHealth>& components,
+                             std::optional<std::chrono::seconds> requeue_after);
+
+// JSON accessors that never throw on a missing or mistyped field.
+const Json& field(const Json& object, std::string_view key);  // null Json when absent
+std::string str_field(const Json& object, std::string_view key);
+bool non_empty_array(const Json& v);
+
+// A condition by type in an object's status, or nullptr.
+const Json* find_condition(const Json& object, std::string_view type);
+bool condition_true(const Json& object, std::string_view type);
+
+// engine::Condition with the given values (timestamps are filled by set_conditions).
+engine::Condition make_condition(std::string type, bool status, std::string reason,
+                                 std::string message);
+
+// Component state from an error category (behavior.md §2.2).
+engine::ComponentState state_for(engine::ErrorCategory category);
+
+// A component with an error of `category`.
+engine::ComponentHealth error_health(
+    std::string component, engine::ErrorCategory category, std::string reason, std::string message,
+    engine::Dependency dependency = engine::Dependency::Unspecified);
+
+// Status string of a root state.
+std::string status_string(engine::ComponentState s);
+
+// RFC 3339 (seconds) from Unix seconds and back (0 when unparsable).
+std::string rfc3339(int64_t unix_seconds);
+int64_t parse_rfc3339(std::string_view text);
+
+// Names of a LocalObjectReference list ([{name}]).
+std::vector<std::string> reference_names(const Json& list);
+
+// The Job's condition `type` is True.
+bool job_condition(const Json& job, std::string_view type);
+bool job_finished(const Json& job);  // Complete or Failed
+
+// Health of a Job and of its pods (behavior.md §2.8). For a container that failed with a
+// non-zero exit code (not OOMKilled), `tail_log` (when given) returns its last 50 log lines,
+// which are searched for auth / not-found / storage patterns; the matching line, else the last
+// three lines, is appended to the message as a log excerpt.
+using LogReader = std::function<std::string(const Json& pod, const std::string& container)>;
+engine::ComponentHealth job_health(std::string component, const Json* job);
+engine::ComponentHealth pods_health(std::string component, const std::vector<Json>& pods,
+                                    const LogReader& tail_log = {});
+
+}  // namespace aim::controllers::catalog

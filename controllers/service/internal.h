@@ -1,0 +1,90 @@
+// Pieces of the AIMService controller that are pure functions of JSON objects (model names from
+// images, quantities, the pod and HTTPRoute inspectors, selection candidates, index values), kept
+// apart from the reconcile so unit tests reach them directly.
+#pragma once
+
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <set>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/result.h"
+#include "engine/health.h"
+#include "engine/selection.h"
+
+namespace aim::controllers::service {
+
+using Json = nlohmann::json;
+
+// Cache index names (registered by add_service_indexes).
+namespace index {
+// AIMService: spec.template.name, the derived template name its overrides give, and
+// status.resolvedTemplate.name.
+inline constexpr const char* kTemplateRef = "aim-service/template-ref";
+// AIMService: spec.model.name and status.resolvedModel.name.
+inline constexpr const char* kModelRef = "aim-service/model-ref";
+// AIMService: spec.model.image (trimmed).
+inline constexpr const char* kModelImage = "aim-service/model-image";
+// AIMService: spec.runtimeConfigName, "default" when empty.
+inline constexpr const char* kRuntimeConfig = "aim-service/runtime-config";
+// AIMService: "true" while an automatically selecting service has no resolvedTemplate.
+inline constexpr const char* kUnresolvedAuto = "aim-service/unresolved-auto";
+// AIMModel / AIMClusterModel: spec.image.
+inline constexpr const char* kSpecImage = "aim-service/spec.image";
+// AIMServiceTemplate / AIMClusterServiceTemplate: spec.modelName.
+inline constexpr const char* kTemplateModel = "aim-service/spec.modelName";
+// AIMTemplateCache: spec.templateName.
+inline constexpr const char* kCacheTemplate = "aim-service/spec.templateName";
+// core Event: "<ns>/<name>" of an involved InferenceService.
+inline constexpr const char* kIsvcEvents = "aim-service/isvc-events";
+}  // namespace index
+
+// Values of the AIMService indexes.
+std::vector<std::string> template_ref_values(const Json& service);
+std::vector<std::string> model_ref_values(const Json& service);
+
+// `obj[a][b]...` as a string ("" when absent or not a string).
+std::string str_at(const Json& obj, std::initializer_list<const char*> path);
+// `obj[a][b]...` or null.
+const Json& at(const Json& obj, std::initializer_list<const char*> path);
+std::string trim(std::string_view s);
+
+// The AIMModel name for an image (behavior.md §4.9 "AIMModel from image"): derived name of
+// [image name, image tag] hashed with the image URI. Fails with a message for an image that has
+// no repository name or tag.
+Result<std::string, std::string> model_name_for_image(std::string_view image);
+
+// The AIMModel name for a custom model: [first modelId] (or "custom-model") hashed with the base
+// image and each source's modelId, sourceUri and AWS_ENDPOINT_URL value.
+std::string custom_model_name(const std::string& base_image, const Json& model_sources);
+
+// Do two modelSources lists name the same sources (same order; modelId, sourceUri and the
+// AWS_ENDPOINT_URL env value equal)?
+bool same_model_sources(const Json& a, const Json& b);
+
+// A Kubernetes quantity as bytes ("16Gi", "1.5G", "1000", 1000); nullopt when unreadable.
+std::optional<int64_t> quantity_bytes(const Json& q);
+
+// modelId, else derived from an hf:// URI (api::ModelSource::effective_model_id).
+std::string effective_model_id(const Json& source);
+
+// GPU models present on the nodes (engine::node_gpu of each node's labels).
+std::set<std::string> cluster_gpu_models(const std::vector<Json>& nodes);
+
+// A template object as a selection candidate.
+engine::TemplateCandidate template_candidate(const Json& tmpl, engine::TemplateScope scope);
+
+// The pods of an InferenceService as one health entry (behavior.md §2.8 "Pods", without log or
+// event inspection): image pull errors, failed pods, Running+Ready, Running, Pending.
+engine::ComponentHealth pods_health(const std::vector<Json>& pods);
+
+// The HTTPRoute inspector (behavior.md §2.8 "HTTPRoute").
+engine::ComponentHealth http_route_health(const Json& route);
+
+// The InferenceService's Ready condition is True.
+bool isvc_ready(const Json& isvc);
+
+}  // namespace aim::controllers::service
