@@ -460,15 +460,31 @@ TEST_F(CatalogIT, ClusterModelCreatesClusterTemplatesDiscoveredInTheOperatorName
 TEST_F(CatalogIT, RuntimeConfigsGetAStatus) {
   std::string ns = create_namespace("cat-rc");
   start_operator(catalog());
+  // A name of its own: a cluster config "default" left by another suite must not matter.
+  const std::string name = "rc-" + aim::testing::random_suffix();
   apply({{"apiVersion", "aim.eai.amd.com/v1alpha1"},
          {"kind", "AIMRuntimeConfig"},
-         {"metadata", {{"name", "default"}, {"namespace", ns}}},
+         {"metadata", {{"name", name}, {"namespace", ns}}},
          {"spec", {{"labelPropagation", {{"enabled", true}, {"match", {"team-[a"}}}}}}});
   Json rc = wait_for(
-      types::aim_runtime_configs(), ns, "default",
+      types::aim_runtime_configs(), ns, name,
       [](const Json& o) { return !condition(o, "Ready").is_null(); }, 30s);
   EXPECT_TRUE(condition_is(rc, "Ready", "False", "InvalidConfig"));
   EXPECT_TRUE(condition_is(rc, "Resolved", "True", "NamespaceConfigOnly"));
+
+  // A cluster config of the same name appears: the namespace config now merges over it.
+  apply({{"apiVersion", "aim.eai.amd.com/v1alpha1"},
+         {"kind", "AIMClusterRuntimeConfig"},
+         {"metadata", {{"name", name}}},
+         {"spec", {{"storage", {{"pvcHeadroomPercent", 20}}}}}});
+  wait_for(
+      types::aim_runtime_configs(), ns, name,
+      [](const Json& o) { return condition_is(o, "Resolved", "True", "MergedOverClusterConfig"); },
+      30s, "Resolved=True/MergedOverClusterConfig");
+  Json cl = wait_for(
+      types::aim_cluster_runtime_configs(), "", name,
+      [](const Json& o) { return !condition(o, "Ready").is_null(); }, 30s);
+  EXPECT_TRUE(condition_is(cl, "Ready", "True"));
 }
 
 TEST_F(CatalogIT, CustomModelTemplatesSkipDiscoveryAndCachingTemplatesGetACache) {
