@@ -394,12 +394,9 @@ std::vector<ComponentHealth> service_components(const ServiceObservation& o) {
 
 DerivedStatus derive_service_status(const std::vector<ComponentHealth>& components,
                                     const std::vector<Condition>& old_conditions) {
-  DerivedState state = derive_state(components, old_conditions);
   DerivedStatus out;
-  out.conditions = std::move(state.conditions);
-  out.should_apply = state.should_apply;
-  out.infrastructure_error = state.infrastructure_error;
-  const ComponentState root = state.root;
+  static_cast<DerivedState&>(out) = derive_state(components, old_conditions);
+  const ComponentState root = out.root;
   switch (root) {
     case ComponentState::Ready:
       out.status = "Running";

@@ -167,15 +167,13 @@ struct ServiceObservation {
 // InferenceServicePods, Cache, HTTPRoute, HPA (absent ones left out).
 std::vector<ComponentHealth> service_components(const ServiceObservation& o);
 
-struct DerivedStatus {
+// The state engine's result plus the AIMService status string (the root state, with Progressing
+// and Starting stored as Starting and Ready as Running).
+struct DerivedStatus : DerivedState {
   std::string status;  // Pending / Starting / Running / Degraded / Failed / NotAvailable
-  std::vector<Condition> conditions;  // desired conditions (lastTransitionTime not yet set)
-  bool should_apply = true;  // false on auth / invalid-spec / missing-upstream / infra errors
-  bool infrastructure_error = false;  // the reconcile should return an error (backoff)
 };
 
-// The state engine for an AIMService. `old_conditions` only decides whether the framework
-// conditions (DependenciesReachable, AuthValid, ConfigValid) are kept as True after a recovery.
+// derive_state() for an AIMService.
 DerivedStatus derive_service_status(const std::vector<ComponentHealth>& components,
                                     const std::vector<Condition>& old_conditions);
 
