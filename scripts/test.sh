@@ -80,7 +80,8 @@ step "integration: starting a fresh local control plane in $AIM_CLUSTER_DIR"
 tools/cluster/cluster.sh stop >/dev/null 2>&1 || true
 rm -rf "$AIM_CLUSTER_DIR"
 trap 'tools/cluster/cluster.sh stop >/dev/null 2>&1 || true' EXIT
-tools/cluster/cluster.sh start || die "the local control plane did not start"
+# The DynamoModel CRD (optional, nvidia.com/v1alpha1) too: the cache suite applies the seed example.
+AIM_ENABLE_DYNAMO_MODEL=true tools/cluster/cluster.sh start || die "the local control plane did not start"
 export KUBECONFIG="$AIM_CLUSTER_DIR/kubeconfig"
 export AIM_KUBECTL="$ROOT/tools/cluster/bin/kubectl"
 "$AIM_KUBECTL" version 2>/dev/null | grep -i server || true

@@ -1,35 +1,24 @@
-// aim-engine: the operator process. For now it wires the controller runtime (client, caches,
-// leader election, metrics and health endpoints) without AIM controllers; they register here
-// as they land.
+// aim-engine: the operator process. It wires the controller runtime (client, caches, leader
+// election, metrics and health endpoints) and registers every AIM controller: the catalog
+// (models, templates, runtime configs, model sources), services, and caching (template caches,
+// artifacts, DynamoModels).
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <cstdlib>
-#include <fstream>
 #include <memory>
 #include <mutex>
 #include <string>
 
+#include "controllers/cache/cache.h"
+#include "controllers/catalog/catalog.h"
+#include "controllers/framework.h"
+#include "controllers/service/service.h"
 #include "kube/client.h"
 #include "kube/config.h"
 #include "kube/log.h"
 #include "kube/manager.h"
 
 namespace {
-
-// The operator namespace: AIM_SYSTEM_NAMESPACE, else the service account's namespace, else
-// aim-system.
-std::string operator_namespace() {
-  if (const char* env = std::getenv("AIM_SYSTEM_NAMESPACE"); env != nullptr && *env != '\0')
-    return env;
-  std::ifstream in("/var/run/secrets/kubernetes.io/serviceaccount/namespace");
-  std::string ns;
-  if (in && std::getline(in, ns)) {
-    auto b = ns.find_first_not_of(" \t\r\n");
-    auto e = ns.find_last_not_of(" \t\r\n");
-    if (b != std::string::npos) return ns.substr(b, e - b + 1);
-  }
-  return "aim-system";
-}
 
 // Set once the manager exists; a signal before that only records the request.
 std::mutex g_mu;
@@ -49,7 +38,7 @@ int main(int argc, char** argv) {
   CLI::App app{"aim-engine: the AIM Engine operator"};
   std::string kubeconfig;
   kube::ManagerOptions options;
-  options.leader_election_namespace = operator_namespace();
+  options.leader_election_namespace = aim::controllers::detect_operator_namespace();
   std::string log_format = "json";
   std::string log_level = "info";
   int lease_duration = 15, renew_deadline = 10, retry_period = 2;
@@ -133,7 +122,15 @@ int main(int argc, char** argv) {
     g_manager = &manager;
     if (g_stop_requested) manager.request_stop();
   }
-  // AIM controllers register here (manager.controller("model").for_type(...)...).
+  aim::controllers::Context ctx;
+  ctx.client = *client;
+  ctx.informers = &manager.informers();
+  ctx.manager = &manager;
+  ctx.operator_namespace = aim::controllers::detect_operator_namespace();
+  aim::controllers::register_catalog_controllers(manager, ctx);
+  aim::controllers::register_service_controllers(manager, ctx);
+  aim::controllers::register_cache_controllers(manager, ctx);
+  log.info("controllers registered", {{"operatorNamespace", ctx.operator_namespace}});
   auto result = manager.run();
   {
     std::lock_guard lock(g_mu);

@@ -16,16 +16,33 @@
 #include "fetch/downloader.h"
 #include "fetch/hf.h"
 #include "fetch/https_source.h"
+#include "fetch/kube_status_sink.h"
 #include "fetch/ngc.h"
 #include "fetch/progress.h"
 #include "fetch/s3.h"
 #include "fetch/uri.h"
+#include "kube/client.h"
+#include "kube/config.h"
 
 namespace {
 
 std::atomic<bool> g_cancel{false};
 void on_signal(int) {
   g_cancel = true;
+}
+
+std::string scheme_name(aim::fetch::Scheme s) {
+  switch (s) {
+    case aim::fetch::Scheme::kHuggingFace:
+      return "hf";
+    case aim::fetch::Scheme::kS3:
+      return "s3";
+    case aim::fetch::Scheme::kNgc:
+      return "ngc";
+    case aim::fetch::Scheme::kHttps:
+      break;
+  }
+  return "https";
 }
 
 }  // namespace
@@ -41,6 +58,8 @@ int main(int argc, char** argv) {
   std::string progress_file, sha256_file, ca_file, expected_sha256;
   bool quiet = false, insecure = false, check_size = false;
   int max_attempts = 8;
+  std::string artifact, kubeconfig, termination_log;
+  double status_interval = 5;
   double backoff_base = 0.5;
   app.add_option(
          "uri", uri_text,
@@ -54,10 +73,13 @@ int main(int argc, char** argv) {
   app.add_option("--stall-timeout", opts.stall_seconds,
                  "seconds without progress before a transfer is retried")
       ->capture_default_str();
-  app.add_option("--retries", max_attempts, "attempts per request")->capture_default_str();
+  app.add_option("--retries", max_attempts, "attempts per request")
+      ->capture_default_str()
+      ->envname("AIM_FETCH_RETRIES");
   app.add_option("--backoff-base", backoff_base,
                  "first retry delay, seconds (doubles, with jitter)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->envname("AIM_FETCH_BACKOFF_BASE");
   app.add_option("--progress-fd", progress_fd,
                  "write JSON-lines progress to this open file descriptor");
   app.add_option("--progress-file", progress_file, "write JSON-lines progress to this file");
@@ -70,6 +92,16 @@ int main(int argc, char** argv) {
   app.add_flag(
       "--check-size", check_size,
       "print {\"url\":…,\"sizeBytes\":N} for the source and exit (the check-size Job's contract)");
+  app.add_option("--artifact", artifact,
+                 "namespace/name of the AIMArtifact whose status receives progress (default: "
+                 "$ARTIFACT_NAMESPACE/$ARTIFACT_NAME when both are set)");
+  app.add_option("--status-interval", status_interval, "minimum seconds between two status patches")
+      ->capture_default_str();
+  app.add_option("--kubeconfig", kubeconfig,
+                 "kubeconfig for the status patches (default: $KUBECONFIG, else in-cluster)");
+  app.add_option("--termination-log", termination_log,
+                 "file that receives the final one-line result (the check-size JSON, or the "
+                 "failure), e.g. /dev/termination-log");
   CLI11_PARSE(app, argc, argv);
 
   std::signal(SIGINT, on_signal);
@@ -95,8 +127,17 @@ int main(int argc, char** argv) {
     }
     sink.add(std::make_unique<JsonLinesSink>(f, true));
   }
+  auto write_termination = [&](const std::string& line) {
+    if (termination_log.empty()) return;
+    if (std::FILE* f = std::fopen(termination_log.c_str(), "w")) {
+      std::fputs(line.c_str(), f);
+      std::fputs("\n", f);
+      std::fclose(f);
+    }
+  };
   auto die = [&](Failure f) {
     sink.failed(f);
+    write_termination(std::string(to_string(f.cls)) + ": " + f.message);
     if (quiet)
       std::fprintf(stderr, "aim-fetch: %s: %s\n", std::string(to_string(f.cls)).c_str(),
                    f.message.c_str());
@@ -111,6 +152,31 @@ int main(int argc, char** argv) {
     return die(Failure{FailureClass::kInvalidArgument, "DEST is required"});
 
   auto env = process_env();
+  if (artifact.empty()) {
+    auto ans = env("ARTIFACT_NAMESPACE"), an = env("ARTIFACT_NAME");
+    if (ans && an && !ans->empty() && !an->empty()) artifact = *ans + "/" + *an;
+  }
+  if (!artifact.empty() && !check_size) {
+    auto slash = artifact.find('/');
+    if (slash == std::string::npos || slash == 0 || slash + 1 == artifact.size())
+      return die(Failure{FailureClass::kInvalidArgument, "--artifact must be namespace/name"});
+    // Without a usable configuration the download still runs; only the status stays behind.
+    auto config = aim::kube::Config::load(kubeconfig);
+    auto client =
+        config.ok()
+            ? aim::kube::Client::create(std::move(config).value())
+            : aim::kube::Result<std::shared_ptr<aim::kube::Client>>(aim::fail(config.error()));
+    if (!client.ok()) {
+      std::fprintf(stderr, "aim-fetch: no status updates for %s: %s\n", artifact.c_str(),
+                   client.error().describe().c_str());
+    } else {
+      auto ms = std::chrono::milliseconds(static_cast<long>(std::max(0.0, status_interval) * 1000));
+      sink.add(std::make_unique<KubeStatusSink>(
+          std::move(client).value(), artifact_resource_type(), artifact.substr(0, slash),
+          artifact.substr(slash + 1), scheme_name(uri.scheme), ms));
+    }
+  }
+
   std::unique_ptr<Source> source;
   switch (uri.scheme) {
     case Scheme::kHuggingFace:
@@ -165,9 +231,10 @@ int main(int argc, char** argv) {
       }
       total += f.size;
     }
-    std::cout
-        << nlohmann::json{{"url", display}, {"sizeBytes", total}, {"revision", l->revision}}.dump()
-        << "\n";
+    std::string line =
+        nlohmann::json{{"url", display}, {"sizeBytes", total}, {"revision", l->revision}}.dump();
+    std::cout << line << "\n";
+    write_termination(line);
     return 0;
   }
 
@@ -175,5 +242,11 @@ int main(int argc, char** argv) {
   auto r = downloader.run(display, dest);
   if (!r.ok()) return die(r.error());
   sink.finished(r.value());
+  write_termination(nlohmann::json{
+      {"revision", r->revision},
+      {"digest", r->digest},
+      {"files", r->files},
+      {"totalBytes",
+       r->total_bytes}}.dump());
   return 0;
 }

@@ -1,0 +1,409 @@
+#include "controllers/cache/artifact.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <cstdio>
+
+#include "api/constants.h"
+#include "engine/env_merge.h"
+#include "engine/service_names.h"
+
+namespace aim::controllers::artifact {
+
+namespace sn = engine::service_names;
+
+namespace {
+
+constexpr int64_t kGiB = int64_t{1} << 30;
+
+std::string str(const Json& j, const char* key) {
+  if (!j.is_object()) return {};
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+std::string scheme_of(const std::string& uri) {
+  auto p = uri.find("://");
+  if (p == std::string::npos) return {};
+  std::string s = uri.substr(0, p);
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+Json env_var(std::string name, std::string value) {
+  return Json{{"name", std::move(name)}, {"value", std::move(value)}};
+}
+
+}  // namespace
+
+std::optional<int64_t> quantity_bytes(const Json& q) {
+  if (q.is_number_integer()) {
+    auto v = q.get<int64_t>();
+    return v >= 0 ? std::optional<int64_t>(v) : std::nullopt;
+  }
+  if (q.is_number_float()) {
+    double v = q.get<double>();
+    return v >= 0 && v < 9.2e18 ? std::optional<int64_t>(static_cast<int64_t>(std::ceil(v)))
+                                : std::nullopt;
+  }
+  if (!q.is_string()) return std::nullopt;
+  std::string s = q.get<std::string>();
+  std::size_t i = 0;
+  while (i < s.size() && (std::isdigit(static_cast<unsigned char>(s[i])) || s[i] == '.')) ++i;
+  if (i == 0) return std::nullopt;
+  std::string num = s.substr(0, i), suffix = s.substr(i);
+  if (std::count(num.begin(), num.end(), '.') > 1) return std::nullopt;
+  long double mult = 1;
+  static const std::pair<const char*, long double> kSuffixes[] = {
+      {"", 1},
+      {"k", 1e3L},
+      {"M", 1e6L},
+      {"G", 1e9L},
+      {"T", 1e12L},
+      {"P", 1e15L},
+      {"E", 1e18L},
+      {"Ki", 1024.0L},
+      {"Mi", 1048576.0L},
+      {"Gi", 1073741824.0L},
+      {"Ti", 1099511627776.0L},
+      {"Pi", 1125899906842624.0L},
+      {"Ei", 1152921504606846976.0L},
+  };
+  bool found = false;
+  for (auto& [sfx, m] : kSuffixes)
+    if (suffix == sfx) {
+      mult = m;
+      found = true;
+    }
+  if (!found) return std::nullopt;
+  long double v = std::strtold(num.c_str(), nullptr) * mult;
+  if (v < 0 || v > 9.2e18L) return std::nullopt;
+  return static_cast<int64_t>(std::ceil(v));
+}
+
+std::string display_size(int64_t bytes) {
+  if (bytes <= 0) return "0 B";
+  static const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+  int u = 0;
+  while (u < 6 && bytes >= (int64_t{1} << (10 * (u + 1)))) ++u;
+  double v = static_cast<double>(bytes) / static_cast<double>(int64_t{1} << (10 * u));
+  char buf[64];
+  if (v >= 100) {
+    std::snprintf(buf, sizeof buf, "%.0f %s", v, kUnits[u]);
+  } else {
+    double r = std::round(v * 10) / 10;
+    if (r == std::floor(r))
+      std::snprintf(buf, sizeof buf, "%.0f %s", r, kUnits[u]);
+    else
+      std::snprintf(buf, sizeof buf, "%.1f %s", r, kUnits[u]);
+  }
+  return buf;
+}
+
+int64_t pvc_request_bytes(int64_t size, int headroom_percent) {
+  auto raw = static_cast<int64_t>(static_cast<double>(std::max<int64_t>(size, 0)) *
+                                  (1.0 + static_cast<double>(headroom_percent) / 100.0));
+  int64_t gib = (raw + kGiB - 1) / kGiB;
+  return std::max<int64_t>(gib, 1) * kGiB;
+}
+
+std::string gib_quantity(int64_t bytes) {
+  if (bytes % kGiB == 0) return std::to_string(bytes / kGiB) + "Gi";
+  return std::to_string(bytes);
+}
+
+std::string pvc_name(const std::string& artifact, const std::string& uid) {
+  return sn::derived_name({artifact, "cache"}, {Json(uid)});
+}
+std::string download_job_name(const std::string& artifact, const std::string& uid) {
+  return sn::derived_name({artifact, "download"}, {Json(uid)});
+}
+std::string check_size_job_name(const std::string& artifact, const std::string& uid) {
+  return sn::derived_name({artifact, "check-size"}, {Json(uid)});
+}
+
+DownloadFailure classify_exit(int code, const std::string& termination_message) {
+  using C = engine::ErrorCategory;
+  auto with = [&](std::string reason, std::string what, C cat, bool transient) {
+    std::string msg = what;
+    if (!termination_message.empty()) {
+      std::string t = termination_message;
+      while (!t.empty() && (t.back() == '\n' || t.back() == ' ')) t.pop_back();
+      if (t.size() > 300) t = t.substr(0, 300) + "...";
+      msg += ": " + t;
+    }
+    msg += " (exit code " + std::to_string(code) + ")";
+    return DownloadFailure{std::move(reason), std::move(msg), cat, transient};
+  };
+  switch (code) {
+    case 2:
+      return with("InvalidDownloadSpec", "The downloader rejected its arguments", C::kInvalidSpec,
+                  false);
+    case 3:
+      return with("AuthFailed", "The source refused the credentials", C::kAuth, false);
+    case 4:
+      return with("ModelNotFound", "The model or revision does not exist at the source",
+                  C::kInvalidSpec, false);
+    case 5:
+      return with("RateLimited", "The source rate-limited the download", C::kInfrastructure, true);
+    case 6:
+      return with("DiskFull", "The volume ran out of space", C::kInfrastructure, true);
+    case 7:
+      return with("ChecksumMismatch", "A downloaded file failed verification", C::kInfrastructure,
+                  true);
+    case 8:
+      return with("DownloadTimeout", "The download stalled or timed out", C::kInfrastructure, true);
+    case 9:
+      return with("NetworkError", "The source could not be reached", C::kInfrastructure, true);
+    case 10:
+      return with("UnsafePath", "The source listed a file outside the target directory",
+                  C::kInvalidSpec, false);
+    default:
+      return with("DownloadFailed", "The downloader failed", C::kUnknown, true);
+  }
+}
+
+bool is_failure_reason(std::string_view r) {
+  static const std::string_view kReasons[] = {
+      "InvalidDownloadSpec", "AuthFailed",      "ModelNotFound", "RateLimited", "DiskFull",
+      "ChecksumMismatch",    "DownloadTimeout", "NetworkError",  "UnsafePath",  "DownloadFailed"};
+  return std::find(std::begin(kReasons), std::end(kReasons), r) != std::end(kReasons);
+}
+
+std::chrono::seconds retry_delay(int attempt, bool transient, const CacheOptions& o) {
+  auto base = transient ? o.retry_base : o.permanent_retry_base;
+  int shift = std::clamp(attempt - 1, 0, 20);
+  auto d = base * (int64_t{1} << shift);
+  return std::min(d, o.retry_max);
+}
+
+std::string job_image(const Json& spec, const Json& downloader, const CacheOptions& options) {
+  if (downloader.is_object()) {
+    std::string img = str(downloader.value("spec", Json::object()), "image");
+    if (!img.empty()) return img;
+  }
+  std::string img = str(spec, "modelDownloadImage");
+  if (img.empty() || img == api::kDefaultDownloadImage) return options.fetch_image;
+  return img;
+}
+
+namespace {
+
+Json job_labels(const Json& artifact, std::string_view component, const CacheOptions& options,
+                bool pod) {
+  Json l{{std::string(api::kLabelCacheName), str(artifact["metadata"], "name")},
+         {std::string(api::kLabelCacheType), std::string(api::kCacheTypeArtifact)},
+         {std::string(api::kLabelComponent), std::string(component)}};
+  if (pod)
+    for (auto& [k, v] : options.download_pod_labels) l[k] = v;
+  return l;
+}
+
+// The env shared by both Jobs: runtime config env < artifact env, plus the credentials Secret.
+Json base_env(const JobInput& in, Json defaults) {
+  const Json& spec = in.artifact["spec"];
+  Json env = engine::merge_env(defaults, in.runtime_env);
+  if (in.downloader.is_object())
+    env = engine::merge_env(env, in.downloader["spec"].value("env", Json::array()));
+  env = engine::merge_env(env, spec.value("env", Json::array()));
+  return env;
+}
+
+Json pod_spec(const JobInput& in, Json container, bool fs_group) {
+  const Json& spec = in.artifact["spec"];
+  Json sc{{"runAsUser", 1000}, {"runAsGroup", 1000}, {"runAsNonRoot", true}};
+  if (fs_group) sc["fsGroup"] = 1000;
+  Json pod{{"restartPolicy", "Never"}, {"securityContext", sc}, {"containers", {container}}};
+  Json pulls = spec.value("imagePullSecrets", Json::array());
+  if (in.downloader.is_object())
+    for (auto& p : in.downloader["spec"].value("imagePullSecrets", Json::array()))
+      pulls.push_back(p);
+  if (!pulls.empty()) pod["imagePullSecrets"] = pulls;
+  return pod;
+}
+
+Json job_object(const JobInput& in, std::string_view component, Json pod,
+                const CacheOptions& options, int ttl) {
+  const Json& meta = in.artifact["metadata"];
+  Json job{{"apiVersion", "batch/v1"},
+           {"kind", "Job"},
+           {"metadata",
+            {{"name", in.job_name},
+             {"namespace", str(meta, "namespace")},
+             {"labels", job_labels(in.artifact, component, options, false)},
+             {"annotations",
+              {{std::string(kAnnotationAttempt), std::to_string(in.attempt)},
+               {std::string(kAnnotationGeneration), std::to_string(in.generation)}}}}},
+           {"spec",
+            {{"backoffLimit", options.backoff_limit},
+             {"ttlSecondsAfterFinished", ttl},
+             {"template",
+              {{"metadata", {{"labels", job_labels(in.artifact, component, options, true)}}},
+               {"spec", std::move(pod)}}}}}};
+  return job;
+}
+
+Json credentials_env_from(const Json& spec) {
+  Json out = Json::array();
+  auto ref = spec.find("credentialsSecretRef");
+  if (ref != spec.end() && ref->is_object() && !str(*ref, "name").empty())
+    out.push_back({{"secretRef", {{"name", str(*ref, "name")}}}});
+  return out;
+}
+
+// Exit codes after which another pod of the same Job cannot do better.
+Json fail_job_policy(std::string_view container) {
+  return Json{{"rules",
+               {{{"action", "FailJob"},
+                 {"onExitCodes",
+                  {{"containerName", std::string(container)},
+                   {"operator", "In"},
+                   {"values", {2, 3, 4, 10}}}}}}}};
+}
+
+}  // namespace
+
+Json download_job(const JobInput& in, const CacheOptions& options) {
+  const Json& spec = in.artifact["spec"];
+  const Json& meta = in.artifact["metadata"];
+  std::string uri = str(spec, "sourceUri");
+  Json defaults = Json::array(
+      {env_var("TMPDIR", "/tmp/"), env_var("HF_HOME", "/tmp/.hf"),
+       env_var("EXPECTED_SIZE_BYTES", std::to_string(in.expected_size)),
+       env_var("MOUNT_PATH", std::string(kMountPath)), env_var("ARTIFACT_NAME", str(meta, "name")),
+       env_var("ARTIFACT_NAMESPACE", str(meta, "namespace")), env_var("STALL_TIMEOUT", "120"),
+       env_var("TARGET_DIR", std::string(kMountPath))});
+  if (!in.revision.empty()) defaults.push_back(env_var("ARTIFACT_REVISION", in.revision));
+  Json container{{"name", std::string(kDownloadContainer)},
+                 {"image", job_image(spec, in.downloader, options)},
+                 {"imagePullPolicy", "IfNotPresent"},
+                 {"securityContext", {{"runAsUser", 1000}, {"runAsGroup", 1000}}},
+                 {"env", base_env(in, defaults)},
+                 {"volumeMounts", {{{"name", "cache"}, {"mountPath", std::string(kMountPath)}}}}};
+  Json env_from = credentials_env_from(spec);
+  if (!env_from.empty()) container["envFrom"] = env_from;
+  bool aim_fetch = !in.downloader.is_object();
+  if (aim_fetch) {
+    Json args{uri,
+              std::string(kMountPath),
+              "--quiet",
+              "--stall-timeout",
+              "120",
+              "--status-interval",
+              std::to_string(options.status_interval_seconds),
+              "--termination-log",
+              "/dev/termination-log"};
+    if (!in.revision.empty()) {
+      args.push_back("--revision");
+      args.push_back(in.revision);
+    }
+    container["command"] = {"aim-fetch"};
+    container["args"] = args;
+  } else {
+    const Json& ds = in.downloader["spec"];
+    if (ds.contains("command")) container["command"] = ds["command"];
+    Json args = ds.value("args", Json::array());
+    args.push_back(uri);
+    args.push_back(std::string(kMountPath));
+    container["args"] = args;
+    if (ds.contains("resources")) container["resources"] = ds["resources"];
+  }
+  Json pod = pod_spec(in, container, true);
+  pod["volumes"] = {{{"name", "cache"}, {"persistentVolumeClaim", {{"claimName", in.pvc_name}}}}};
+  Json job = job_object(in, api::kComponentDownload, pod, options, 600);
+  if (aim_fetch) job["spec"]["podFailurePolicy"] = fail_job_policy(kDownloadContainer);
+  return job;
+}
+
+Json check_size_job(const JobInput& in, const CacheOptions& options) {
+  const Json& spec = in.artifact["spec"];
+  std::string uri = str(spec, "sourceUri");
+  Json args{"--check-size", uri, "--termination-log", "/dev/termination-log"};
+  if (!in.revision.empty()) {
+    args.push_back("--revision");
+    args.push_back(in.revision);
+  }
+  Json container{{"name", std::string(kCheckSizeContainer)},
+                 {"image", job_image(spec, Json(), options)},
+                 {"imagePullPolicy", "IfNotPresent"},
+                 {"command", {"aim-fetch"}},
+                 {"args", args},
+                 {"env", base_env(in, Json::array({env_var("HF_HOME", "/tmp/.hf")}))}};
+  Json env_from = credentials_env_from(spec);
+  if (!env_from.empty()) container["envFrom"] = env_from;
+  Json job = job_object(in, api::kComponentCheckSize, pod_spec(in, container, false), options, 300);
+  job["spec"]["podFailurePolicy"] = fail_job_policy(kCheckSizeContainer);
+  return job;
+}
+
+Json cache_pvc(const Json& artifact, const std::string& name, int64_t request_bytes,
+               const std::optional<std::string>& storage_class) {
+  const Json& meta = artifact["metadata"];
+  const Json& spec = artifact["spec"];
+  Json labels{{std::string(api::kLabelCacheName), str(meta, "name")}};
+  if (str(meta.value("labels", Json::object()), std::string(api::kLabelTemplateCreated).c_str()) ==
+      "true")
+    labels[std::string(api::kLabelCacheType)] = std::string(api::kCacheTypeTemplateCache);
+  std::string uri = str(spec, "sourceUri");
+  auto p = uri.find("://");
+  auto source = sn::sanitize_label_value(p == std::string::npos ? uri : uri.substr(p + 3));
+  if (source.ok()) labels[std::string(api::kLabelSourceModel)] = source.value();
+  std::string mode = str(spec, "accessMode");
+  if (mode.empty()) mode = "ReadWriteMany";
+  Json pvc{
+      {"apiVersion", "v1"},
+      {"kind", "PersistentVolumeClaim"},
+      {"metadata", {{"name", name}, {"namespace", str(meta, "namespace")}, {"labels", labels}}},
+      {"spec",
+       {{"accessModes", {mode}},
+        {"resources", {{"requests", {{"storage", gib_quantity(request_bytes)}}}}}}}};
+  if (storage_class && !storage_class->empty()) pvc["spec"]["storageClassName"] = *storage_class;
+  return pvc;
+}
+
+std::optional<SizeResult> parse_size_output(std::string_view text) {
+  // The last non-empty line.
+  std::string t(text);
+  while (!t.empty() && (t.back() == '\n' || t.back() == '\r' || t.back() == ' ')) t.pop_back();
+  auto nl = t.rfind('\n');
+  std::string line = nl == std::string::npos ? t : t.substr(nl + 1);
+  Json j = Json::parse(line, nullptr, false);
+  if (!j.is_object()) return std::nullopt;
+  auto it = j.find("sizeBytes");
+  if (it == j.end() || !it->is_number_integer()) return std::nullopt;
+  auto n = it->get<int64_t>();
+  if (n <= 0 || n > (int64_t{1} << 50)) return std::nullopt;
+  return SizeResult{n, str(j, "revision")};
+}
+
+DownloaderChoice choose_downloader(const Json& spec, const Json& downloaders) {
+  std::string ref = str(spec, "downloaderRef");
+  std::string uri = str(spec, "sourceUri");
+  std::vector<const Json*> sorted;
+  if (downloaders.is_array())
+    for (auto& d : downloaders) sorted.push_back(&d);
+  std::sort(sorted.begin(), sorted.end(), [](const Json* a, const Json* b) {
+    return str((*a)["metadata"], "name") < str((*b)["metadata"], "name");
+  });
+  if (!ref.empty()) {
+    for (auto* d : sorted)
+      if (str((*d)["metadata"], "name") == ref) return {*d, ""};
+    return {Json(), "AIMClusterArtifactDownloader " + ref + " not found"};
+  }
+  std::string scheme = scheme_of(uri);
+  for (auto* d : sorted) {
+    const Json& ds = (*d).value("spec", Json::object());
+    for (auto& s : ds.value("prefixes", Json::array()))
+      if (s.is_string() && !s.get<std::string>().empty() && uri.rfind(s.get<std::string>(), 0) == 0)
+        return {*d, ""};
+    for (auto& s : ds.value("schemes", Json::array()))
+      if (s.is_string() && scheme_of(s.get<std::string>() + "://") == scheme) return {*d, ""};
+  }
+  static const std::string_view kBuiltin[] = {"hf", "s3", "ngc", "https", "http"};
+  if (std::find(std::begin(kBuiltin), std::end(kBuiltin), scheme) != std::end(kBuiltin))
+    return {Json(), ""};
+  return {Json(), "no AIMClusterArtifactDownloader serves the scheme \"" + scheme + "://\""};
+}
+
+}  // namespace aim::controllers::artifact

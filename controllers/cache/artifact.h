@@ -1,0 +1,94 @@
+// AIMArtifact: the pure parts of the controller (names, sizes, Job and PVC specs, the meaning of
+// a downloader's exit code, retry delays). controllers/cache/artifact_controller.cpp does the I/O.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "controllers/cache/cache.h"
+#include "engine/error_class.h"
+
+namespace aim::controllers::artifact {
+
+using Json = nlohmann::json;
+
+inline constexpr std::string_view kDownloadContainer = "model-download";
+inline constexpr std::string_view kCheckSizeContainer = "check-size";
+inline constexpr std::string_view kMountPath = "/cache";
+
+// A Kubernetes quantity ("16106127360", "15Gi", "1.5G", 1000) in bytes; nullopt when malformed
+// or negative.
+std::optional<int64_t> quantity_bytes(const Json& quantity);
+// behavior.md §4.14: "0 B", "42 GiB", "8.2 GiB", "1.5 TiB".
+std::string display_size(int64_t bytes);
+// ceilToGiB(int64(size * (1 + headroom/100))), at least 1 GiB.
+int64_t pvc_request_bytes(int64_t size, int headroom_percent);
+// "<n>Gi" for whole GiB, else plain bytes.
+std::string gib_quantity(int64_t bytes);
+
+std::string pvc_name(const std::string& artifact, const std::string& uid);
+std::string download_job_name(const std::string& artifact, const std::string& uid);
+std::string check_size_job_name(const std::string& artifact, const std::string& uid);
+
+// What a downloader's exit code means (aim-fetch: docs/aim-fetch.md "Exit codes").
+struct DownloadFailure {
+  std::string reason;  // condition reason: AuthFailed, ModelNotFound, RateLimited, DiskFull,
+                       // ChecksumMismatch, DownloadTimeout, NetworkError, UnsafePath,
+                       // InvalidDownloadSpec, DownloadFailed
+  std::string message;
+  engine::ErrorCategory category = engine::ErrorCategory::kUnknown;
+  bool transient = true;  // retrying soon can help
+};
+DownloadFailure classify_exit(int exit_code, const std::string& termination_message);
+// Is `reason` one of the failure reasons above?
+bool is_failure_reason(std::string_view reason);
+// The wait before attempt `attempt + 1` after `attempt` failed.
+std::chrono::seconds retry_delay(int attempt, bool transient, const CacheOptions& options);
+
+// The image of the Jobs: a custom downloader's, else spec.modelDownloadImage unless it is empty
+// or the reference's default, else the aim-fetch image.
+std::string job_image(const Json& spec, const Json& downloader, const CacheOptions& options);
+
+struct JobInput {
+  Json artifact;     // the AIMArtifact
+  Json runtime_env;  // merged runtime config env (array or null)
+  Json downloader;   // the AIMClusterArtifactDownloader chosen, or null (aim-fetch)
+  std::string job_name;
+  std::string pvc_name;  // download only
+  int64_t expected_size = 0;
+  std::string revision;  // the revision to fetch ("" = the source's default)
+  int attempt = 1;
+  int64_t generation = 0;  // the artifact's, recorded on the Job (a spec change retries at once)
+};
+inline constexpr std::string_view kAnnotationAttempt = "aim.eai.amd.com/download-attempt";
+inline constexpr std::string_view kAnnotationGeneration = "aim.eai.amd.com/artifact-generation";
+// The download Job (behavior.md §4.13, with aim-fetch as the container).
+Json download_job(const JobInput& in, const CacheOptions& options);
+// The check-size Job: `aim-fetch --check-size <uri>` printing {"url","sizeBytes","revision"} on
+// stdout and into the termination message.
+Json check_size_job(const JobInput& in, const CacheOptions& options);
+Json cache_pvc(const Json& artifact, const std::string& name, int64_t request_bytes,
+               const std::optional<std::string>& storage_class);
+
+// {"sizeBytes": N (0 < N <= 2^50), "revision"?: …} from a check-size result line.
+struct SizeResult {
+  int64_t size_bytes = 0;
+  std::string revision;
+};
+std::optional<SizeResult> parse_size_output(std::string_view text);
+
+// The custom downloader for a source: spec.downloaderRef by name, else the first downloader
+// (by name) whose schemes contain the URI's scheme or whose prefixes prefix it; null when the
+// source is for aim-fetch (hf, s3, ngc, https, http). `downloaders` is an array of objects.
+// Error text when downloaderRef names no downloader or no downloader serves a custom scheme.
+struct DownloaderChoice {
+  Json downloader;  // null: aim-fetch
+  std::string error;
+};
+DownloaderChoice choose_downloader(const Json& spec, const Json& downloaders);
+
+}  // namespace aim::controllers::artifact

@@ -1,0 +1,536 @@
+// The AIMArtifact reconciler (behavior.md §3.7, §4.13 with aim-fetch as the downloader; the
+// differences are listed in docs/caching.md).
+#include <algorithm>
+#include <atomic>
+#include <cstdlib>
+
+#include "api/constants.h"
+#include "controllers/cache/artifact.h"
+#include "controllers/cache/cache.h"
+#include "controllers/cache/internal.h"
+#include "engine/runtime_config.h"
+#include "kube/log.h"
+
+namespace aim::controllers {
+
+namespace {
+
+using artifact::DownloadFailure;
+using engine::ComponentHealth;
+using engine::ComponentState;
+using engine::Dependency;
+
+constexpr const char* kController = "aim-artifact-controller";
+constexpr const char* kFieldManager = "aim-artifact-controller";
+
+std::string str(const Json& j, const char* key) {
+  if (!j.is_object()) return {};
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+bool job_condition(const Json& job, const char* type, std::string* ltt = nullptr) {
+  for (auto& c : job.value("status", Json::object()).value("conditions", Json::array())) {
+    if (str(c, "type") == type && str(c, "status") == "True") {
+      if (ltt) *ltt = str(c, "lastTransitionTime");
+      return true;
+    }
+  }
+  return false;
+}
+
+// The newest terminated state of `container` among the job's pods with the given phase.
+struct PodOutcome {
+  bool found = false;
+  int exit_code = 0;
+  std::string message;
+  std::string pod;
+};
+PodOutcome pod_outcome(const std::vector<kube::ObjectPtr>& pods, std::string_view container,
+                       std::string_view phase) {
+  PodOutcome best;
+  std::string best_ts;
+  for (auto& p : pods) {
+    const Json& st = p->value("status", Json::object());
+    if (str(st, "phase") != phase) continue;
+    for (auto& cs : st.value("containerStatuses", Json::array())) {
+      if (str(cs, "name") != container) continue;
+      auto t = cs.value("state", Json::object()).value("terminated", Json::object());
+      if (t.empty()) continue;
+      std::string ts = str(t, "finishedAt");
+      if (best.found && ts < best_ts) continue;
+      best = PodOutcome{true, t.value("exitCode", 0), str(t, "message"), name_of(*p)};
+      best_ts = ts;
+    }
+  }
+  return best;
+}
+
+std::vector<kube::ObjectPtr> pods_of_job(const Context& ctx, const std::string& ns,
+                                         const std::string& job) {
+  return ctx.cache(kube::types::pods()).by_labels({{"job-name", job}}, ns);
+}
+
+// Was the Job made for an older spec of the artifact?
+bool job_outdated(const Json& job, const Json& artifact) {
+  std::string g = job.value("metadata", Json::object())
+                      .value("annotations", Json::object())
+                      .value(std::string(artifact::kAnnotationGeneration), std::string());
+  int64_t gen = artifact.value("metadata", Json::object()).value("generation", int64_t{0});
+  return !g.empty() && g != std::to_string(gen);
+}
+
+bool is_commit(const std::string& rev) {
+  return rev.size() == 40 && std::all_of(rev.begin(), rev.end(), [](char c) {
+           return std::isxdigit(static_cast<unsigned char>(c));
+         });
+}
+
+int64_t parse_time(const std::string& rfc3339) {
+  if (rfc3339.size() < 19) return 0;
+  std::tm tm{};
+  if (!strptime(rfc3339.c_str(), "%Y-%m-%dT%H:%M:%S", &tm)) return 0;
+  return static_cast<int64_t>(timegm(&tm));
+}
+
+Json condition_json(const Json& object, std::string_view type) {
+  for (auto& c : object.value("status", Json::object()).value("conditions", Json::array()))
+    if (str(c, "type") == type) return c;
+  return Json();
+}
+
+ComponentHealth health(std::string component, ComponentState state, std::string reason,
+                       std::string message, Dependency dep = Dependency::Downstream,
+                       std::optional<engine::ErrorCategory> error = std::nullopt) {
+  ComponentHealth h;
+  h.component = std::move(component);
+  h.state = state;
+  h.reason = std::move(reason);
+  h.message = std::move(message);
+  h.dependency = dep;
+  h.error = error;
+  return h;
+}
+
+kube::ResourceType rolebindings() {
+  return kube::ResourceType{"rbac.authorization.k8s.io", "v1", "rolebindings", "RoleBinding", true};
+}
+
+Json status_updater_binding(const std::string& ns) {
+  const std::string name = "aim-engine-artifact-status-updater";
+  return Json{
+      {"apiVersion", "rbac.authorization.k8s.io/v1"},
+      {"kind", "RoleBinding"},
+      {"metadata",
+       {{"name", name},
+        {"namespace", ns},
+        {"labels", {{std::string(api::kLabelK8sManagedBy), std::string(api::kManagedByEngine)}}}}},
+      {"roleRef",
+       {{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "ClusterRole"}, {"name", name}}},
+      {"subjects", {{{"kind", "ServiceAccount"}, {"name", "default"}, {"namespace", ns}}}}};
+}
+
+ComponentState failed_state(const DownloadFailure& f) {
+  return engine::is_infrastructure(f.category) ? ComponentState::Degraded : ComponentState::Failed;
+}
+
+class ArtifactReconciler {
+ public:
+  ArtifactReconciler(const Context& ctx, CacheOptions options)
+      : ctx_(ctx), options_(std::move(options)) {}
+
+  kube::ReconcileResult reconcile(const kube::Request& req);
+
+ private:
+  const Context& ctx_;
+  CacheOptions options_;
+  std::atomic<bool> warned_rbac_{false};
+};
+
+kube::ReconcileResult ArtifactReconciler::reconcile(const kube::Request& req) {
+  auto obj_ptr = ctx_.cache(types::aim_artifacts()).get(req.ns, req.name);
+  if (!obj_ptr || is_paused(*obj_ptr) || is_being_deleted(*obj_ptr)) return kube::Action::done();
+  const Json& obj = *obj_ptr;
+  const Json spec = obj.value("spec", Json::object());
+  const Json old_status = obj.value("status", Json::object());
+  const std::string ns = namespace_of(obj), name = name_of(obj), uid = uid_of(obj);
+  Json status = old_status.is_object() ? old_status : Json::object();
+  std::vector<ComponentHealth> comps;
+  std::vector<engine::Condition> extra_conditions;
+  std::optional<std::chrono::seconds> requeue;
+  auto want_requeue = [&](std::chrono::seconds d) {
+    d = std::max(d, std::chrono::seconds(1));
+    if (!requeue || d < *requeue) requeue = d;
+  };
+
+  // ---- runtime config (upstream) ----
+  auto rc = cache_internal::resolve_runtime_config(ctx_, ns, str(spec, "runtimeConfigName"));
+  if (rc.outcome == engine::RuntimeConfigOutcome::kNotFound)
+    comps.push_back(health("RuntimeConfig", ComponentState::Failed, rc.reason, rc.message,
+                           Dependency::Upstream, engine::ErrorCategory::kMissingUpstream));
+  const Json rc_spec = rc.spec.is_object() ? rc.spec : Json::object();
+  const Json rc_env = rc_spec.value("env", Json::array());
+
+  // ---- downloader (custom scheme or downloaderRef) ----
+  Json downloaders = Json::array();
+  for (auto& d : ctx_.cache(types::aim_cluster_artifact_downloaders()).list())
+    downloaders.push_back(*d);
+  auto choice = artifact::choose_downloader(spec, downloaders);
+  if (!choice.error.empty())
+    comps.push_back(health("Downloader", ComponentState::Failed, "DownloaderNotFound", choice.error,
+                           Dependency::Upstream, engine::ErrorCategory::kMissingUpstream));
+
+  const bool ready_before = str(old_status, "status") == api::kStatusReady;
+
+  // ---- credentials Secret (upstream; read only while not Ready) ----
+  if (!ready_before && spec.contains("credentialsSecretRef")) {
+    std::string secret = str(spec["credentialsSecretRef"], "name");
+    if (!secret.empty()) {
+      auto got = ctx_.client->get(kube::types::secrets(), ns, secret);
+      if (!got.ok()) {
+        comps.push_back(health_from_error("CredentialsSecret", got.error(), Dependency::Upstream));
+        want_requeue(std::chrono::seconds(30));  // Secrets are not watched
+      }
+    }
+  }
+
+  // ---- revision: a recorded commit wins, so a pinned artifact never drifts ----
+  // A commit in spec.revision is used as is; a branch or tag resolves once.
+  std::string revision = str(spec, "revision");
+  if (!is_commit(revision) && !str(old_status, "resolvedRevision").empty())
+    revision = str(old_status, "resolvedRevision");
+  const int64_t generation = obj.value("metadata", Json::object()).value("generation", int64_t{0});
+
+  // ---- size ----
+  int64_t size = 0;
+  if (spec.contains("size"))
+    if (auto b = artifact::quantity_bytes(spec["size"])) size = *b;
+  if (size == 0 && old_status.contains("discoveredSizeBytes") &&
+      old_status["discoveredSizeBytes"].is_number_integer())
+    size = old_status["discoveredSizeBytes"].get<int64_t>();
+  const bool upstream_ok = comps.empty();
+
+  if (size == 0 && choice.downloader.is_object()) {
+    comps.push_back(health("CheckSizeJob", ComponentState::Failed, "SizeRequired",
+                           "A custom downloader needs spec.size (there is no size check for it)",
+                           Dependency::Unspecified, engine::ErrorCategory::kInvalidSpec));
+  } else if (size == 0 && upstream_ok) {
+    std::string job_name = artifact::check_size_job_name(name, uid);
+    auto job = ctx_.cache(kube::types::jobs()).get(ns, job_name);
+    std::string failed_at;
+    if (!job) {
+      artifact::JobInput in{obj, rc_env, Json(), job_name, "", 0, revision, 1, generation};
+      Json desired = artifact::check_size_job(in, options_);
+      label_child(desired, obj, "artifact", rc_spec);
+      set_controller_owner(desired, obj);
+      auto created = ctx_.client->create(kube::types::jobs(), desired);
+      if (!created.ok() && !created.error().is(kube::ErrorCode::kAlreadyExists))
+        return cache_internal::create_failed(ctx_, ns, created.error());
+      comps.push_back(health("CheckSizeJob", ComponentState::Progressing, "CheckingSize",
+                             "Checking the size of the source"));
+    } else if (job_condition(*job, "Complete")) {
+      auto pods = pods_of_job(ctx_, ns, job_name);
+      auto out = pod_outcome(pods, artifact::kCheckSizeContainer, "Succeeded");
+      std::optional<artifact::SizeResult> parsed;
+      if (out.found) parsed = artifact::parse_size_output(out.message);
+      if (!parsed && out.found) {
+        auto log = ctx_.client->get_raw("/api/v1/namespaces/" + ns + "/pods/" + out.pod +
+                                        "/log?container=check-size&tailLines=1");
+        if (log.ok()) parsed = artifact::parse_size_output(log.value());
+      }
+      if (parsed) {
+        size = parsed->size_bytes;
+        status["discoveredSizeBytes"] = size;
+        if (!parsed->revision.empty() && str(old_status, "resolvedRevision").empty()) {
+          status["resolvedRevision"] = parsed->revision;
+          revision = parsed->revision;
+        }
+      } else {
+        comps.push_back(health("CheckSizeOutput", ComponentState::Failed, "InvalidSizeOutput",
+                               "The size check did not print {\"sizeBytes\": N}",
+                               Dependency::Unspecified, engine::ErrorCategory::kUnknown));
+      }
+    } else if (job_condition(*job, "Failed", &failed_at)) {
+      auto out =
+          pod_outcome(pods_of_job(ctx_, ns, job_name), artifact::kCheckSizeContainer, "Failed");
+      auto f = artifact::classify_exit(out.found ? out.exit_code : 1, out.message);
+      comps.push_back(health("CheckSizeJob", failed_state(f), f.reason, "Size check: " + f.message,
+                             Dependency::Downstream, f.category));
+      auto retry_at =
+          parse_time(failed_at) + artifact::retry_delay(1, f.transient, options_).count();
+      if (ctx_.now() >= retry_at || job_outdated(*job, obj)) {
+        kube::DeleteOptions del;
+        del.propagation_policy = "Background";
+        auto r = ctx_.client->remove(kube::types::jobs(), ns, job_name, del);
+        if (!r.ok() && !r.error().is(kube::ErrorCode::kNotFound))
+          return aim::fail(kube::ReconcileError(r.error()));
+      } else {
+        want_requeue(std::chrono::seconds(retry_at - ctx_.now()));
+      }
+    } else {
+      comps.push_back(health("CheckSizeJob", ComponentState::Progressing, "CheckingSize",
+                             "Checking the size of the source"));
+    }
+  }
+
+  if (size > 0) status["displaySize"] = artifact::display_size(size);
+
+  // ---- PVC ----
+  bool pvc_exists = false;
+  std::string pvc_name = str(spec, "existingClaimName");
+  const bool reuse = !pvc_name.empty();
+  if (!reuse) pvc_name = artifact::pvc_name(name, uid);
+  if (size > 0 && upstream_ok) {
+    auto pvc = ctx_.cache(kube::types::persistent_volume_claims()).get(ns, pvc_name);
+    int headroom = engine::runtime_pvc_headroom_percent(rc_spec);
+    if (!pvc && reuse) {
+      comps.push_back(health("CachePvc", ComponentState::Failed, "ReferenceNotFound",
+                             "PersistentVolumeClaim " + pvc_name + " (existingClaimName) not found",
+                             Dependency::Upstream, engine::ErrorCategory::kMissingUpstream));
+      want_requeue(std::chrono::seconds(30));  // claims we do not own are not mapped back
+    } else if (!pvc) {
+      auto sc = spec.contains("storageClassName") && !str(spec, "storageClassName").empty()
+                    ? std::optional<std::string>(str(spec, "storageClassName"))
+                    : engine::runtime_storage_class(rc_spec);
+      Json desired =
+          artifact::cache_pvc(obj, pvc_name, artifact::pvc_request_bytes(size, headroom), sc);
+      label_child(desired, obj, "artifact", rc_spec);
+      set_controller_owner(desired, obj);
+      auto created = ctx_.client->create(kube::types::persistent_volume_claims(), desired);
+      if (!created.ok() && !created.error().is(kube::ErrorCode::kAlreadyExists))
+        return cache_internal::create_failed(ctx_, ns, created.error());
+      pvc_exists = true;
+      comps.push_back(health("CachePvc", ComponentState::Progressing, "PvcCreated",
+                             "PersistentVolumeClaim " + pvc_name + " created"));
+    } else {
+      pvc_exists = true;
+      std::string phase = str(pvc->value("status", Json::object()), "phase");
+      if (phase == "Lost")
+        comps.push_back(health("CachePvc", ComponentState::Failed, "PvcLost",
+                               "PersistentVolumeClaim " + pvc_name + " lost its volume",
+                               Dependency::Downstream, engine::ErrorCategory::kInfrastructure));
+      else if (phase == "Bound")
+        comps.push_back(health("CachePvc", ComponentState::Ready, "PvcBound",
+                               "PersistentVolumeClaim " + pvc_name + " is bound"));
+      else
+        comps.push_back(health("CachePvc", ComponentState::Progressing, "PvcPending",
+                               "PersistentVolumeClaim " + pvc_name +
+                                   " is waiting for a volume (or for its first consumer)"));
+      if (!status.contains("allocatedSize") || status["allocatedSize"].is_null()) {
+        Json req = pvc->value("spec", Json::object())
+                       .value("resources", Json::object())
+                       .value("requests", Json::object())
+                       .value("storage", Json());
+        if (!req.is_null()) {
+          status["allocatedSize"] = req;
+          if (!reuse) status["headroomPercent"] = headroom;
+        }
+      }
+      status["persistentVolumeClaim"] = pvc_name;
+    }
+  }
+
+  // ---- download Job ----
+  const std::string job_name = artifact::download_job_name(name, uid);
+  int attempt = old_status.value("download", Json::object()).value("attempt", 0);
+  const Json old_dc = condition_json(obj, api::kConditionDownloadComplete);
+  auto dc = [&](const char* st, std::string reason, std::string message) {
+    extra_conditions.push_back(engine::Condition{std::string(api::kConditionDownloadComplete),
+                                                 st,
+                                                 std::move(reason),
+                                                 std::move(message),
+                                                 "",
+                                                 {}});
+  };
+  auto job = ctx_.cache(kube::types::jobs()).get(ns, job_name);
+  const bool verified = ready_before && str(old_dc, "reason") == "Verified";
+  if (verified && !job) {
+    dc("True", "Verified", "Download and verification complete");
+  } else if (job) {
+    status["downloadJobName"] = job_name;
+    std::string failed_at;
+    if (job_condition(*job, "Complete")) {
+      dc("True", "Verified", "Download and verification complete");
+      comps.push_back(health("DownloadJob", ComponentState::Ready, "Verified",
+                             "Download and verification complete"));
+      std::string done = str(job->value("status", Json::object()), "completionTime");
+      if (!done.empty()) status["lastDownloadTime"] = done;
+      Json& p = status["progress"];
+      if (!p.is_object()) p = Json::object();
+      int64_t total = p.value("totalBytes", int64_t{0});
+      if (total <= 0) total = size;
+      p["totalBytes"] = total;
+      p["downloadedBytes"] = total;
+      p["percentage"] = 100;
+      p["displayPercentage"] = "100 %";
+      p["etaSeconds"] = 0;
+      if (status.contains("download") && status["download"].is_object())
+        status["download"]["message"] = "Complete";
+    } else if (job_condition(*job, "Failed", &failed_at)) {
+      auto out =
+          pod_outcome(pods_of_job(ctx_, ns, job_name), artifact::kDownloadContainer, "Failed");
+      auto f = artifact::classify_exit(out.found ? out.exit_code : 1, out.message);
+      if (status["progress"].is_object()) status["progress"]["displayPercentage"] = "N/A";
+      auto retry_at = parse_time(failed_at) +
+                      artifact::retry_delay(std::max(attempt, 1), f.transient, options_).count();
+      const bool outdated = job_outdated(*job, obj);
+      if (ctx_.now() >= retry_at || outdated) {
+        // Retry now: the failed Job goes, the next reconcile creates the next attempt.
+        kube::DeleteOptions del;
+        del.propagation_policy = "Background";
+        auto r = ctx_.client->remove(kube::types::jobs(), ns, job_name, del);
+        if (!r.ok() && !r.error().is(kube::ErrorCode::kNotFound))
+          return aim::fail(kube::ReconcileError(r.error()));
+        std::string why = outdated ? "the spec changed" : f.reason;
+        dc("False", "Retrying", "Retrying the download (" + why + ")");
+        comps.push_back(health("DownloadJob", ComponentState::Progressing, "Retrying",
+                               "Retrying the download after: " + f.message));
+      } else {
+        dc("False", f.reason, f.message);
+        comps.push_back(health("DownloadJob", failed_state(f), f.reason, f.message,
+                               Dependency::Downstream, f.category));
+        want_requeue(std::chrono::seconds(retry_at - ctx_.now()));
+      }
+    } else {
+      int pct = status.value("progress", Json::object()).value("percentage", 0);
+      if (pct >= 100)
+        dc("False", "Verifying", "Download complete, verifying integrity...");
+      else
+        dc("False", "Downloading", "Download in progress");
+      comps.push_back(health("DownloadJob", ComponentState::Progressing, "Downloading",
+                             "Download in progress"));
+    }
+  } else if (size > 0 && pvc_exists && upstream_ok) {
+    // No job: the first attempt, or a retry once the backoff after the last failure is over.
+    bool waiting = false;
+    if (!old_dc.is_null() && str(old_dc, "status") == "False" &&
+        artifact::is_failure_reason(str(old_dc, "reason")) && attempt > 0) {
+      auto f = artifact::classify_exit(0, "");
+      f.transient = !(
+          str(old_dc, "reason") == "AuthFailed" || str(old_dc, "reason") == "ModelNotFound" ||
+          str(old_dc, "reason") == "UnsafePath" || str(old_dc, "reason") == "InvalidDownloadSpec");
+      auto retry_at = parse_time(str(old_dc, "lastTransitionTime")) +
+                      artifact::retry_delay(attempt, f.transient, options_).count();
+      if (ctx_.now() < retry_at) {
+        waiting = true;
+        dc("False", str(old_dc, "reason"), str(old_dc, "message"));
+        comps.push_back(health(
+            "DownloadJob", ComponentState::Degraded, str(old_dc, "reason"),
+            str(old_dc, "message") + "; retrying in " + std::to_string(retry_at - ctx_.now()) + "s",
+            Dependency::Downstream, engine::ErrorCategory::kInfrastructure));
+        want_requeue(std::chrono::seconds(retry_at - ctx_.now()));
+      }
+    }
+    if (!waiting) {
+      // The download pod (service account `default`) patches this artifact's status: bind it
+      // to the ClusterRole the deployment installs (behavior.md §4.13; unowned, made once per
+      // Job creation, an existing one is left alone).
+      auto rb = ctx_.client->create(rolebindings(), status_updater_binding(ns));
+      if (!rb.ok() && !rb.error().is(kube::ErrorCode::kAlreadyExists) && !warned_rbac_) {
+        warned_rbac_ = true;
+        kube::log::Logger("controller.aimartifact")
+            .warn(
+                "cannot create the RoleBinding aim-engine-artifact-status-updater; download "
+                "progress will not reach the status",
+                {{"namespace", ns}, {"error", rb.error().describe()}});
+      }
+      artifact::JobInput in{obj,  rc_env,   choice.downloader, job_name,  pvc_name,
+                            size, revision, attempt + 1,       generation};
+      Json desired = artifact::download_job(in, options_);
+      label_child(desired, obj, "artifact", rc_spec);
+      set_controller_owner(desired, obj);
+      auto created = ctx_.client->create(kube::types::jobs(), desired);
+      if (!created.ok() && !created.error().is(kube::ErrorCode::kAlreadyExists))
+        return cache_internal::create_failed(ctx_, ns, created.error());
+      if (created.ok()) {
+        Json& d = status["download"];
+        if (!d.is_object()) d = Json::object();
+        d["attempt"] = attempt + 1;
+        d["message"] = "Download job created";
+        status["downloadJobName"] = job_name;
+      }
+      dc("False", "Downloading", "Download in progress");
+      comps.push_back(health("DownloadJob", ComponentState::Progressing, "JobCreated",
+                             "Download job " + job_name + " created"));
+    }
+  }
+
+  // ---- status ----
+  status["mode"] = obj.value("metadata", Json::object()).contains("ownerReferences") &&
+                           !obj["metadata"]["ownerReferences"].empty()
+                       ? api::kCachingDedicated
+                       : api::kCachingShared;
+  auto old_conditions = conditions_of(obj);
+  auto state = engine::derive_state(comps, old_conditions);
+  std::string root = engine::to_string(state.root);
+  // Ready only after verification.
+  bool is_verified = false;
+  for (auto& c : extra_conditions)
+    if (c.type == api::kConditionDownloadComplete && c.status == "True") is_verified = true;
+  if (root == api::kStatusReady && !is_verified) root = std::string(api::kStatusProgressing);
+  status["status"] = root;
+  auto conditions = state.conditions;
+  for (auto& c : extra_conditions) conditions.push_back(c);
+  if (!is_verified)
+    for (auto& c : conditions)
+      if (c.type == api::kConditionReady && c.status == "True") {
+        c.status = "False";
+        c.reason = "Downloading";
+        c.message = "Waiting for the download to be verified";
+      }
+  set_conditions(status, obj, conditions, ctx_.now_rfc3339());
+  if (obj.value("metadata", Json::object()).contains("generation"))
+    status["observedGeneration"] = obj["metadata"]["generation"];
+  auto written = write_status(ctx_, types::aim_artifacts(), obj, status);
+  if (!written.ok()) return aim::fail(kube::ReconcileError(written.error()));
+  if (written.value())
+    emit_condition_events(ctx_.events(kController), obj, old_conditions,
+                          conditions_of(Json{{"status", status}}), comps);
+
+  if (requeue) return kube::Action::requeue_after(*requeue);
+  if (root == api::kStatusProgressing) return kube::Action::requeue_after(std::chrono::seconds(10));
+  return kube::Action::done();
+}
+
+}  // namespace
+
+kube::ReconcileResult reconcile_artifact(const Context& ctx, const CacheOptions& options,
+                                         const kube::Request& req) {
+  ArtifactReconciler r(ctx, options);
+  return r.reconcile(req);
+}
+
+void register_artifact_controller(kube::Manager& mgr, const Context& ctx,
+                                  const CacheOptions& options) {
+  auto reconciler = std::make_shared<ArtifactReconciler>(ctx, options);
+  auto by_cache_label = [](const Json& o) {
+    std::vector<kube::Request> out;
+    std::string a = label(o, api::kLabelCacheName);
+    if (!a.empty()) out.push_back(kube::Request{namespace_of(o), a});
+    return out;
+  };
+  auto all_in_namespace = [&ctx](const Json& o) {
+    std::vector<kube::Request> out;
+    for (auto& a : ctx.cache(types::aim_artifacts()).list(namespace_of(o)))
+      out.push_back(kube::Request{namespace_of(*a), name_of(*a)});
+    return out;
+  };
+  auto all = [&ctx](const Json&) {
+    std::vector<kube::Request> out;
+    for (auto& a : ctx.cache(types::aim_artifacts()).list())
+      out.push_back(kube::Request{namespace_of(*a), name_of(*a)});
+    return out;
+  };
+  mgr.controller("aimartifact")
+      .for_type(types::aim_artifacts())
+      .owns(kube::types::jobs())
+      .owns(kube::types::persistent_volume_claims())
+      .watches(kube::types::pods(), by_cache_label)
+      .watches(types::aim_runtime_configs(), all_in_namespace)
+      .watches(types::aim_cluster_runtime_configs(), all)
+      .watches(types::aim_cluster_artifact_downloaders(), all)
+      .max_concurrent_reconciles(2)
+      .complete([reconciler](const kube::Request& r) { return reconciler->reconcile(r); });
+}
+
+}  // namespace aim::controllers

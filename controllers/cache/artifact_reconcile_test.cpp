@@ -1,0 +1,208 @@
+// The AIMArtifact reconcile over the fake API server: PVC, Job, verification, idleness, the
+// failure taxonomy and the retry after backoff.
+#include <gtest/gtest.h>
+
+#include <thread>
+
+#include "controllers/cache/internal.h"
+#include "kube/informer.h"
+#include "kube/testing/fake_client.h"
+
+namespace aim::controllers {
+namespace {
+
+using Json = nlohmann::json;
+using kube::WatchEvent;
+using namespace std::chrono_literals;
+
+class ArtifactReconcile : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ctx.client = fake;
+    ctx.informers = &factory;
+    ctx.clock = [this] { return now; };
+    for (const auto& t :
+         {types::aim_artifacts(), types::aim_runtime_configs(),
+          types::aim_cluster_runtime_configs(), types::aim_cluster_artifact_downloaders(),
+          kube::types::jobs(), kube::types::pods(), kube::types::persistent_volume_claims()})
+      (void)ctx.cache(t);
+    factory.start();
+    ASSERT_TRUE(factory.wait_for_sync(5s));
+  }
+  void TearDown() override { factory.stop(); }
+
+  void settle(const kube::ResourceType& type) {
+    for (int i = 0; i < 500; ++i) {
+      bool same = ctx.cache(type).size() == fake->objects(type).size();
+      for (const auto& o : fake->objects(type)) {
+        auto c = ctx.cache(type).get(namespace_of(o), name_of(o));
+        if (!c || (*c)["metadata"]["resourceVersion"] != o["metadata"]["resourceVersion"])
+          same = false;
+      }
+      if (same) return;
+      std::this_thread::sleep_for(20ms);
+    }
+    FAIL() << "cache did not catch up for " << type.kind;
+  }
+  void settle_all() {
+    for (const auto& t : {types::aim_artifacts(), kube::types::jobs(), kube::types::pods(),
+                          kube::types::persistent_volume_claims()})
+      settle(t);
+  }
+  size_t writes() {
+    size_t n = 0;
+    for (const auto& a : fake->actions())
+      if (a.verb != "get" && a.verb != "list" && a.verb != "watch") ++n;
+    return n;
+  }
+  Json status() { return fake->objects(types::aim_artifacts(), "ns").at(0)["status"]; }
+  Json condition(const std::string& type) {
+    for (auto& c : status().value("conditions", Json::array()))
+      if (c["type"] == type) return c;
+    return Json();
+  }
+  Json only_job() {
+    auto jobs = fake->objects(kube::types::jobs(), "ns");
+    return jobs.size() == 1 ? jobs[0] : Json();
+  }
+  void reconcile() {
+    settle_all();
+    auto r = reconcile_artifact(ctx, options, kube::Request{"ns", "a1"});
+    ASSERT_TRUE(r.ok()) << r.error().message;
+  }
+  void finish_job(bool ok, int exit_code = 0) {
+    Json job = only_job();
+    ASSERT_FALSE(job.is_null());
+    std::string ts = "2026-01-01T00:00:00Z";
+    job["status"] = {
+        {"conditions",
+         {{{"type", ok ? "Complete" : "Failed"}, {"status", "True"}, {"lastTransitionTime", ts}}}}};
+    if (ok) job["status"]["completionTime"] = ts;
+    fake->inject(kube::types::jobs(), WatchEvent::Type::kModified, job);
+    if (!ok) {
+      Json pod{{"apiVersion", "v1"},
+               {"kind", "Pod"},
+               {"metadata",
+                {{"name", job["metadata"]["name"].get<std::string>() + "-x"},
+                 {"namespace", "ns"},
+                 {"labels", {{"job-name", job["metadata"]["name"]}}}}},
+               {"status",
+                {{"phase", "Failed"},
+                 {"containerStatuses",
+                  {{{"name", "model-download"},
+                    {"state",
+                     {{"terminated",
+                       {{"exitCode", exit_code},
+                        {"message", "auth: HTTP 401"},
+                        {"finishedAt", ts}}}}}}}}}}};
+      fake->inject(kube::types::pods(), WatchEvent::Type::kAdded, pod);
+    }
+  }
+
+  int64_t now = 1767225600;  // 2026-01-01T00:00:00Z
+  CacheOptions options;
+  std::shared_ptr<kube::testing::FakeClient> fake = std::make_shared<kube::testing::FakeClient>();
+  kube::InformerFactory factory{fake};
+  Context ctx;
+};
+
+Json new_artifact() {
+  return Json{{"apiVersion", "aim.eai.amd.com/v1alpha1"},
+              {"kind", "AIMArtifact"},
+              {"metadata", {{"name", "a1"}, {"namespace", "ns"}, {"generation", 1}}},
+              {"spec", {{"sourceUri", "hf://org/m"}, {"size", "1Gi"}}}};
+}
+
+TEST_F(ArtifactReconcile, PvcThenJobThenVerifiedReadyThenIdle) {
+  fake->inject(types::aim_artifacts(), WatchEvent::Type::kAdded, new_artifact());
+  reconcile();
+  auto pvcs = fake->objects(kube::types::persistent_volume_claims(), "ns");
+  ASSERT_EQ(pvcs.size(), 1u);
+  EXPECT_EQ(pvcs[0]["spec"]["resources"]["requests"]["storage"], "2Gi");  // 1.1 GiB rounded up
+  EXPECT_EQ(status()["status"], "Progressing");
+  // The PV controller binds the claim.
+  pvcs[0]["status"] = {{"phase", "Bound"}};
+  fake->inject(kube::types::persistent_volume_claims(), WatchEvent::Type::kModified, pvcs[0]);
+
+  reconcile();
+  Json job = only_job();
+  ASSERT_FALSE(job.is_null());
+  EXPECT_EQ(job["metadata"]["ownerReferences"][0]["kind"], "AIMArtifact");
+  EXPECT_EQ(status()["download"]["attempt"], 1);
+  EXPECT_EQ(condition("DownloadComplete")["reason"], "Downloading");
+  EXPECT_EQ(status()["allocatedSize"], "2Gi");
+  EXPECT_EQ(status()["headroomPercent"], 10);
+  EXPECT_EQ(status()["displaySize"], "1 GiB");
+
+  // The downloader reports 100 % before exiting: Verifying, still not Ready.
+  Json a = fake->objects(types::aim_artifacts(), "ns")[0];
+  a["status"]["progress"] = {{"percentage", 100}, {"totalBytes", 1000}};
+  fake->inject(types::aim_artifacts(), WatchEvent::Type::kModified, a);
+  reconcile();
+  EXPECT_EQ(condition("DownloadComplete")["reason"], "Verifying");
+  EXPECT_NE(status()["status"], "Ready");
+
+  finish_job(true);
+  reconcile();
+  EXPECT_EQ(status()["status"], "Ready");
+  EXPECT_EQ(condition("DownloadComplete")["reason"], "Verified");
+  EXPECT_EQ(condition("Ready")["status"], "True");
+  EXPECT_EQ(status()["lastDownloadTime"], "2026-01-01T00:00:00Z");
+  EXPECT_EQ(status()["progress"]["displayPercentage"], "100 %");
+  EXPECT_EQ(status()["progress"]["totalBytes"], 1000);
+
+  // Idle: nothing changed, nothing written.
+  reconcile();
+  size_t before = writes();
+  reconcile();
+  reconcile();
+  EXPECT_EQ(writes(), before);
+
+  // The Job goes (TTL): the artifact stays Ready and no new Job is made.
+  fake->inject(kube::types::jobs(), WatchEvent::Type::kDeleted, only_job());
+  reconcile();
+  EXPECT_EQ(status()["status"], "Ready");
+  EXPECT_TRUE(only_job().is_null());
+}
+
+TEST_F(ArtifactReconcile, AuthFailureFailsThenRetriesAfterTheBackoff) {
+  fake->inject(types::aim_artifacts(), WatchEvent::Type::kAdded, new_artifact());
+  reconcile();
+  reconcile();
+  ASSERT_FALSE(only_job().is_null());
+  finish_job(false, 3);
+  reconcile();
+  EXPECT_EQ(status()["status"], "Failed");
+  EXPECT_EQ(condition("DownloadComplete")["reason"], "AuthFailed");
+  EXPECT_EQ(condition("DownloadJobReady")["reason"], "AuthFailed");
+  EXPECT_NE(condition("DownloadComplete")["message"].get<std::string>().find("auth: HTTP 401"),
+            std::string::npos);
+  EXPECT_FALSE(only_job().is_null());  // kept until the backoff is over
+
+  now += 299;  // permanent failures wait 5 min
+  reconcile();
+  EXPECT_FALSE(only_job().is_null());
+  now += 2;
+  reconcile();
+  EXPECT_TRUE(only_job().is_null());
+  EXPECT_EQ(condition("DownloadComplete")["reason"], "Retrying");
+  reconcile();
+  ASSERT_FALSE(only_job().is_null());
+  EXPECT_EQ(only_job()["metadata"]["annotations"]["aim.eai.amd.com/download-attempt"], "2");
+  EXPECT_EQ(status()["download"]["attempt"], 2);
+}
+
+TEST_F(ArtifactReconcile, MissingCredentialsSecretAndUnknownSchemeAreReported) {
+  Json a = new_artifact();
+  a["spec"]["credentialsSecretRef"] = {{"name", "nope"}};
+  a["spec"]["sourceUri"] = "mlflow://models/x";
+  fake->inject(types::aim_artifacts(), WatchEvent::Type::kAdded, a);
+  reconcile();
+  EXPECT_EQ(status()["status"], "Failed");
+  EXPECT_EQ(condition("CredentialsSecretReady")["reason"], "ReferenceNotFound");
+  EXPECT_EQ(condition("DownloaderReady")["reason"], "DownloaderNotFound");
+  EXPECT_TRUE(fake->objects(kube::types::persistent_volume_claims(), "ns").empty());
+}
+
+}  // namespace
+}  // namespace aim::controllers

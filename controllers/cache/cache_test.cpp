@@ -1,0 +1,323 @@
+#include <gtest/gtest.h>
+
+#include "controllers/cache/artifact.h"
+#include "controllers/cache/dynamo_model.h"
+#include "controllers/cache/template_cache.h"
+
+namespace aim::controllers {
+namespace {
+
+using Json = nlohmann::json;
+using namespace artifact;
+constexpr int64_t kGiB = int64_t{1} << 30;
+
+TEST(ArtifactSize, QuantityBytes) {
+  EXPECT_EQ(quantity_bytes(Json("15Gi")), 15 * kGiB);
+  EXPECT_EQ(quantity_bytes(Json("1.5G")), 1500000000);
+  EXPECT_EQ(quantity_bytes(Json("100Ki")), 102400);
+  EXPECT_EQ(quantity_bytes(Json(1000)), 1000);
+  EXPECT_EQ(quantity_bytes(Json("16106127360")), 16106127360);
+  EXPECT_EQ(quantity_bytes(Json(0)), 0);
+  EXPECT_FALSE(quantity_bytes(Json("abc")));
+  EXPECT_FALSE(quantity_bytes(Json("-1")));
+  EXPECT_FALSE(quantity_bytes(Json("1Xi")));
+  EXPECT_FALSE(quantity_bytes(Json(-5)));
+  EXPECT_FALSE(quantity_bytes(Json()));
+}
+
+TEST(ArtifactSize, DisplaySize) {
+  EXPECT_EQ(display_size(0), "0 B");
+  EXPECT_EQ(display_size(512), "512 B");
+  EXPECT_EQ(display_size(42 * kGiB), "42 GiB");
+  EXPECT_EQ(display_size(static_cast<int64_t>(8.2 * static_cast<double>(kGiB))), "8.2 GiB");
+  EXPECT_EQ(display_size(1536 * kGiB), "1.5 TiB");
+  EXPECT_EQ(display_size(150 << 20), "150 MiB");
+}
+
+TEST(ArtifactSize, PvcRequestAddsHeadroomAndRoundsUpToGiB) {
+  EXPECT_EQ(pvc_request_bytes(1, 10), kGiB);
+  EXPECT_EQ(pvc_request_bytes(0, 10), kGiB);
+  EXPECT_EQ(pvc_request_bytes(10 * kGiB, 10), 11 * kGiB);
+  EXPECT_EQ(pvc_request_bytes(200 * kGiB, 10), 220 * kGiB);
+  EXPECT_EQ(pvc_request_bytes(15 * kGiB, 10), 17 * kGiB);  // 16.5 GiB -> 17
+  EXPECT_EQ(pvc_request_bytes(15 * kGiB, 0), 15 * kGiB);
+  EXPECT_EQ(gib_quantity(17 * kGiB), "17Gi");
+  EXPECT_EQ(gib_quantity(1000), "1000");
+}
+
+TEST(ArtifactFailure, ExitCodesMapToReasonsAndCategories) {
+  using C = engine::ErrorCategory;
+  struct Row {
+    int code;
+    const char* reason;
+    C category;
+    bool transient;
+  };
+  const Row rows[] = {{2, "InvalidDownloadSpec", C::kInvalidSpec, false},
+                      {3, "AuthFailed", C::kAuth, false},
+                      {4, "ModelNotFound", C::kInvalidSpec, false},
+                      {5, "RateLimited", C::kInfrastructure, true},
+                      {6, "DiskFull", C::kInfrastructure, true},
+                      {7, "ChecksumMismatch", C::kInfrastructure, true},
+                      {8, "DownloadTimeout", C::kInfrastructure, true},
+                      {9, "NetworkError", C::kInfrastructure, true},
+                      {10, "UnsafePath", C::kInvalidSpec, false},
+                      {1, "DownloadFailed", C::kUnknown, true},
+                      {137, "DownloadFailed", C::kUnknown, true}};
+  for (const auto& r : rows) {
+    auto f = classify_exit(r.code, "");
+    EXPECT_EQ(f.reason, r.reason) << r.code;
+    EXPECT_EQ(f.category, r.category) << r.code;
+    EXPECT_EQ(f.transient, r.transient) << r.code;
+    EXPECT_TRUE(is_failure_reason(f.reason));
+  }
+  auto f = classify_exit(3, "auth: HTTP 401\n");
+  EXPECT_EQ(f.message, "The source refused the credentials: auth: HTTP 401 (exit code 3)");
+  EXPECT_FALSE(is_failure_reason("Downloading"));
+  EXPECT_FALSE(is_failure_reason("Retrying"));
+}
+
+TEST(ArtifactFailure, RetryDelayDoublesFromItsBaseAndIsCapped) {
+  CacheOptions o;
+  EXPECT_EQ(retry_delay(1, true, o).count(), 30);
+  EXPECT_EQ(retry_delay(2, true, o).count(), 60);
+  EXPECT_EQ(retry_delay(3, true, o).count(), 120);
+  EXPECT_EQ(retry_delay(30, true, o).count(), 3600);
+  EXPECT_EQ(retry_delay(1, false, o).count(), 300);
+  EXPECT_EQ(retry_delay(2, false, o).count(), 600);
+  EXPECT_EQ(retry_delay(0, true, o).count(), 30);
+}
+
+Json artifact_obj(Json spec) {
+  return Json{{"apiVersion", "aim.eai.amd.com/v1alpha1"},
+              {"kind", "AIMArtifact"},
+              {"metadata", {{"name", "a1"}, {"namespace", "ns"}, {"uid", "u1"}}},
+              {"spec", std::move(spec)}};
+}
+
+const Json* env_named(const Json& env, const std::string& name) {
+  for (auto& e : env)
+    if (e.value("name", "") == name) return &e;
+  return nullptr;
+}
+
+TEST(ArtifactJobs, DownloadJobRunsAimFetchOnThePvcWithTheArtifactToPatch) {
+  CacheOptions o;
+  o.download_pod_labels = {{"sim/runner", "external"}};
+  JobInput in{artifact_obj({{"sourceUri", "hf://org/m"},
+                            {"modelDownloadImage", "ghcr.io/silogen/aim-artifact-downloader:0.2.0"},
+                            {"credentialsSecretRef", {{"name", "creds"}}},
+                            {"env", {{{"name", "HF_ENDPOINT"}, {"value", "http://x"}}}}}),
+              Json::array({{{"name", "HF_ENDPOINT"}, {"value", "http://rc"}},
+                           {{"name", "FROM_RC"}, {"value", "1"}}}),
+              Json(),
+              "a1-download-x",
+              "a1-cache-x",
+              12345,
+              "abc",
+              2,
+              7};
+  Json job = download_job(in, o);
+  EXPECT_EQ(job["metadata"]["name"], "a1-download-x");
+  EXPECT_EQ(job["metadata"]["annotations"]["aim.eai.amd.com/download-attempt"], "2");
+  EXPECT_EQ(job["metadata"]["annotations"]["aim.eai.amd.com/artifact-generation"], "7");
+  EXPECT_EQ(job["spec"]["backoffLimit"], 2);
+  EXPECT_EQ(job["metadata"]["labels"]["aim.eai.amd.com/component"], "download");
+  EXPECT_FALSE(job["metadata"]["labels"].contains("sim/runner"));  // pods only
+  EXPECT_EQ(job["spec"]["template"]["metadata"]["labels"]["sim/runner"], "external");
+  const Json& pod = job["spec"]["template"]["spec"];
+  EXPECT_EQ(pod["restartPolicy"], "Never");
+  EXPECT_EQ(pod["securityContext"]["fsGroup"], 1000);
+  EXPECT_EQ(pod["volumes"][0]["persistentVolumeClaim"]["claimName"], "a1-cache-x");
+  const Json& c = pod["containers"][0];
+  EXPECT_EQ(c["name"], "model-download");
+  EXPECT_EQ(c["image"], o.fetch_image);  // the reference's default image means "ours"
+  EXPECT_EQ(c["command"], Json::array({"aim-fetch"}));
+  EXPECT_EQ(c["args"][0], "hf://org/m");
+  EXPECT_EQ(c["args"][1], "/cache");
+  auto args = c["args"].dump();
+  EXPECT_NE(args.find("\"--revision\",\"abc\""), std::string::npos);
+  EXPECT_NE(args.find("/dev/termination-log"), std::string::npos);
+  EXPECT_EQ(c["envFrom"][0]["secretRef"]["name"], "creds");
+  ASSERT_NE(env_named(c["env"], "ARTIFACT_NAME"), nullptr);
+  EXPECT_EQ((*env_named(c["env"], "ARTIFACT_NAMESPACE"))["value"], "ns");
+  EXPECT_EQ((*env_named(c["env"], "EXPECTED_SIZE_BYTES"))["value"], "12345");
+  EXPECT_EQ((*env_named(c["env"], "HF_ENDPOINT"))["value"], "http://x");  // artifact wins
+  EXPECT_EQ((*env_named(c["env"], "FROM_RC"))["value"], "1");
+  EXPECT_EQ(job["spec"]["podFailurePolicy"]["rules"][0]["onExitCodes"]["values"],
+            Json::array({2, 3, 4, 10}));
+}
+
+TEST(ArtifactJobs, CustomDownloaderSuppliesImageCommandAndArgs) {
+  CacheOptions o;
+  Json dl{{"metadata", {{"name", "mlflow"}}},
+          {"spec",
+           {{"image", "registry.local/mlflow-dl:1"},
+            {"command", {"/dl"}},
+            {"args", {"--fast"}},
+            {"env", {{{"name", "MLFLOW_TRACKING_URI"}, {"value", "http://mlflow"}}}}}}};
+  JobInput in{
+      artifact_obj({{"sourceUri", "mlflow://models/x/1"}}), Json(), dl, "j", "p", 1, "", 1, 1};
+  Json c = download_job(in, o)["spec"]["template"]["spec"]["containers"][0];
+  EXPECT_EQ(c["image"], "registry.local/mlflow-dl:1");
+  EXPECT_EQ(c["command"], Json::array({"/dl"}));
+  EXPECT_EQ(c["args"], Json::array({"--fast", "mlflow://models/x/1", "/cache"}));
+  EXPECT_NE(env_named(c["env"], "MLFLOW_TRACKING_URI"), nullptr);
+  EXPECT_FALSE(download_job(in, o)["spec"].contains("podFailurePolicy"));
+}
+
+TEST(ArtifactJobs, CheckSizeJobAndPvc) {
+  CacheOptions o;
+  JobInput in{artifact_obj({{"sourceUri", "s3://b/p"}, {"modelDownloadImage", "my/img:1"}}),
+              Json(),
+              Json(),
+              "cs",
+              "",
+              0,
+              "",
+              1,
+              1};
+  Json job = check_size_job(in, o);
+  const Json& c = job["spec"]["template"]["spec"]["containers"][0];
+  EXPECT_EQ(c["name"], "check-size");
+  EXPECT_EQ(c["image"], "my/img:1");
+  EXPECT_EQ(c["args"][0], "--check-size");
+  EXPECT_EQ(job["metadata"]["labels"]["aim.eai.amd.com/component"], "check-size");
+  EXPECT_EQ(job["spec"]["ttlSecondsAfterFinished"], 300);
+
+  Json a = artifact_obj({{"sourceUri", "hf://Org/Model.v1"}, {"accessMode", "ReadWriteOnce"}});
+  a["metadata"]["labels"] = {{"template-created", "true"}};
+  Json pvc = cache_pvc(a, "a1-cache", 17 * kGiB, std::string("fast"));
+  EXPECT_EQ(pvc["spec"]["resources"]["requests"]["storage"], "17Gi");
+  EXPECT_EQ(pvc["spec"]["accessModes"], Json::array({"ReadWriteOnce"}));
+  EXPECT_EQ(pvc["spec"]["storageClassName"], "fast");
+  EXPECT_EQ(pvc["metadata"]["labels"]["aim.eai.amd.com/cache.type"], "template-cache");
+  EXPECT_EQ(pvc["metadata"]["labels"]["aim.eai.amd.com/source-model"], "org_model.v1");
+  Json plain = cache_pvc(artifact_obj({{"sourceUri", "hf://o/m"}}), "x", kGiB, std::nullopt);
+  EXPECT_EQ(plain["spec"]["accessModes"], Json::array({"ReadWriteMany"}));
+  EXPECT_FALSE(plain["spec"].contains("storageClassName"));
+  EXPECT_FALSE(plain["metadata"]["labels"].contains("aim.eai.amd.com/cache.type"));
+}
+
+TEST(ArtifactJobs, NamesAreDeterministicPerUid) {
+  EXPECT_EQ(pvc_name("a", "u1"), pvc_name("a", "u1"));
+  EXPECT_NE(pvc_name("a", "u1"), pvc_name("a", "u2"));
+  EXPECT_EQ(download_job_name("a", "u1").rfind("a-download-", 0), 0u);
+  EXPECT_EQ(check_size_job_name("a", "u1").rfind("a-check-size-", 0), 0u);
+  EXPECT_LE(pvc_name(std::string(100, 'x'), "u").size(), 63u);
+}
+
+TEST(ArtifactSizeCheck, ParsesTheLastLine) {
+  auto r =
+      parse_size_output("noise\n{\"url\":\"hf://o/m\",\"sizeBytes\":1234,\"revision\":\"abc\"}\n");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->size_bytes, 1234);
+  EXPECT_EQ(r->revision, "abc");
+  EXPECT_FALSE(parse_size_output("{\"sizeBytes\":0}"));
+  EXPECT_FALSE(parse_size_output("{\"sizeBytes\":1125899906842625}"));  // > 2^50
+  EXPECT_TRUE(parse_size_output("{\"sizeBytes\":1125899906842624}"));
+  EXPECT_FALSE(parse_size_output("{\"sizeBytes\":\"12\"}"));
+  EXPECT_FALSE(parse_size_output("not json"));
+  EXPECT_FALSE(parse_size_output(""));
+}
+
+TEST(ArtifactDownloaders, ChosenByRefSchemeOrPrefix) {
+  Json dls =
+      Json::array({{{"metadata", {{"name", "b-mlflow"}}}, {"spec", {{"schemes", {"mlflow"}}}}},
+                   {{"metadata", {{"name", "a-internal"}}},
+                    {"spec", {{"prefixes", {"https://models.internal/"}}}}}});
+  auto by_ref = choose_downloader({{"sourceUri", "hf://o/m"}, {"downloaderRef", "b-mlflow"}}, dls);
+  EXPECT_EQ(by_ref.downloader["metadata"]["name"], "b-mlflow");
+  EXPECT_FALSE(
+      choose_downloader({{"sourceUri", "x://y"}, {"downloaderRef", "nope"}}, dls).error.empty());
+  EXPECT_EQ(choose_downloader({{"sourceUri", "MLFLOW://m/1"}}, dls).downloader["metadata"]["name"],
+            "b-mlflow");
+  EXPECT_EQ(choose_downloader({{"sourceUri", "https://models.internal/x"}}, dls)
+                .downloader["metadata"]["name"],
+            "a-internal");
+  for (const char* u : {"hf://o/m", "s3://b/p", "ngc://o/m", "https://h/f", "http://h/f"}) {
+    auto c = choose_downloader({{"sourceUri", u}}, dls);
+    EXPECT_TRUE(c.downloader.is_null()) << u;
+    EXPECT_TRUE(c.error.empty()) << u;
+  }
+  EXPECT_NE(choose_downloader({{"sourceUri", "custom://x"}}, dls).error.find("custom://"),
+            std::string::npos);
+}
+
+TEST(TemplateCachePlan, ArtifactNamesAndSpecs) {
+  Json cache{{"apiVersion", "aim.eai.amd.com/v1alpha1"},
+             {"kind", "AIMTemplateCache"},
+             {"metadata", {{"name", "c1"}, {"namespace", "ns"}, {"uid", "cu"}}},
+             {"spec",
+              {{"templateName", "tpl"},
+               {"mode", "Shared"},
+               {"storageClassName", "fast"},
+               {"env", {{{"name", "A"}, {"value", "1"}}}}}}};
+  Json src{{"modelId", "org/m"},
+           {"sourceUri", "hf://org/m.v2"},
+           {"env", {{{"name", "B"}, {"value", "2"}}}}};
+  std::string shared = template_cache::artifact_name(src, cache["spec"], "c1", false);
+  EXPECT_EQ(shared, template_cache::artifact_name(src, cache["spec"], "other-cache", false));
+  EXPECT_NE(shared, template_cache::artifact_name(src, cache["spec"], "c1", true));
+  EXPECT_EQ(shared.rfind("hf---org-m-v2-", 0), 0u) << shared;
+  Json a = template_cache::artifact_for_source(cache, src, 1, "Namespace");
+  EXPECT_EQ(a["metadata"]["name"], shared);
+  EXPECT_FALSE(a["metadata"].contains("ownerReferences"));
+  EXPECT_EQ(a["metadata"]["labels"]["template-created"], "true");
+  EXPECT_EQ(a["metadata"]["labels"]["aim.eai.amd.com/template.index"], "1");
+  EXPECT_EQ(a["metadata"]["labels"]["aim.eai.amd.com/template-cache.name"], "c1");
+  EXPECT_EQ(a["spec"]["size"], 0);
+  EXPECT_EQ(a["spec"]["storageClassName"], "fast");
+  EXPECT_EQ(a["spec"]["env"].size(), 2u);
+  cache["spec"]["mode"] = "Dedicated";
+  Json d = template_cache::artifact_for_source(cache, src, 0, "Namespace");
+  ASSERT_TRUE(d["metadata"].contains("ownerReferences"));
+  EXPECT_EQ(d["metadata"]["ownerReferences"][0]["uid"], "cu");
+}
+
+TEST(DynamoModelMapping, SeedExampleMapsOntoAnArtifact) {
+  Json m{{"apiVersion", "nvidia.com/v1alpha1"},
+         {"kind", "DynamoModel"},
+         {"metadata", {{"name", "llama"}, {"namespace", "ns"}, {"uid", "mu"}}},
+         {"spec",
+          {{"name", "meta-llama/Llama-3.3-70B-Instruct"},
+           {"version", "abcd12345"},
+           {"sourceURL", "hf://meta-llama/Llama-3.3-70B-Instruct"},
+           {"secretRef", "llama-hf-secret"},
+           {"pvc",
+            {{"create", true},
+             {"storageClass", "sc"},
+             {"size", "200Gi"},
+             {"volumeAccessMode", "ReadWriteMany"}}}}}};
+  Json a = dynamo::artifact_for(m);
+  EXPECT_EQ(a["metadata"]["name"], "llama");
+  EXPECT_EQ(a["spec"]["sourceUri"], "hf://meta-llama/Llama-3.3-70B-Instruct");
+  EXPECT_EQ(a["spec"]["revision"], "abcd12345");
+  EXPECT_EQ(a["spec"]["credentialsSecretRef"]["name"], "llama-hf-secret");
+  EXPECT_EQ(a["spec"]["size"], "200Gi");
+  EXPECT_EQ(a["spec"]["storageClassName"], "sc");
+  EXPECT_FALSE(a["spec"].contains("existingClaimName"));
+  EXPECT_EQ(a["metadata"]["ownerReferences"][0]["uid"], "mu");
+  m["spec"]["pvc"] = {{"create", false}, {"name", "existing"}};
+  EXPECT_EQ(dynamo::artifact_for(m)["spec"]["existingClaimName"], "existing");
+
+  EXPECT_EQ(dynamo::state_of(Json()), "Pending");
+  EXPECT_EQ(dynamo::state_of(Json{{"status", {{"status", "Progressing"}}}}), "Pending");
+  EXPECT_EQ(
+      dynamo::state_of(Json{{"status", {{"status", "Progressing"}, {"downloadJobName", "j"}}}}),
+      "Downloading");
+  EXPECT_EQ(dynamo::state_of(Json{{"status", {{"status", "Ready"}}}}), "Ready");
+  EXPECT_EQ(dynamo::state_of(Json{{"status", {{"status", "Failed"}}}}), "Failed");
+  Json st = dynamo::status_for(m, Json{{"status",
+                                        {{"status", "Ready"},
+                                         {"persistentVolumeClaim", "pvc1"},
+                                         {"downloadJobName", "j1"},
+                                         {"lastDownloadTime", "2026-01-01T00:00:00Z"}}}});
+  EXPECT_EQ(st["state"], "Ready");
+  EXPECT_EQ(st["pvcName"], "pvc1");
+  EXPECT_EQ(st["downloadJobName"], "j1");
+  EXPECT_EQ(st["lastDownloadTime"], "2026-01-01T00:00:00Z");
+}
+
+}  // namespace
+}  // namespace aim::controllers

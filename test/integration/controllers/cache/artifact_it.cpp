@@ -1,0 +1,333 @@
+// AIMArtifact and AIMTemplateCache against the local control plane. Download and check-size pods
+// are simulated by KWOK (held Running by the aim-external-runner-hold Stage) and played by
+// DownloadRunner, which runs the real aim-fetch against the test servers on 127.0.0.1 with the
+// pod's args, env and Secrets, then writes the pod's exit code and termination message.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+#include "controllers/cache/cache.h"
+#include "test/integration/controllers/cache/download_runner.h"
+#include "test/support/operator_fixture.h"
+
+namespace aim::testing {
+namespace {
+
+namespace fs = std::filesystem;
+namespace types = controllers::types;
+
+const std::string kTinyConfig = R"({"model_type":"llama","hidden_size":64})";
+const fs::path kRepo = fs::path(__FILE__).parent_path() / ".." / ".." / ".." / "..";
+
+void write_file(const fs::path& p, const std::string& data) {
+  fs::create_directories(p.parent_path());
+  std::ofstream(p, std::ios::binary) << data;
+}
+
+std::string random_bytes(std::size_t n, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::string s(n, '\0');
+  for (auto& c : s) c = static_cast<char>(rng() & 0xff);
+  return s;
+}
+
+class CacheIT : public OperatorTest {
+ protected:
+  void SetUp() override {
+    OperatorTest::SetUp();
+    if (IsSkipped()) return;
+    aim_fetch_ = find_aim_fetch();
+    if (aim_fetch_.empty()) GTEST_SKIP() << "aim-fetch binary not found (build target aim-fetch)";
+    work_ = fs::temp_directory_path() / ("aim-cache-it-" + random_suffix());
+    fs::create_directories(work_);
+  }
+  void TearDown() override {
+    runner_.reset();
+    servers_.clear();
+    OperatorTest::TearDown();
+    std::error_code ec;
+    if (!work_.empty()) fs::remove_all(work_, ec);
+  }
+
+  void start(const std::string& prefix, controllers::CacheOptions opts = {}) {
+    ns_ = create_namespace(prefix);
+    storage_class_ = "aim-it-" + ns_;
+    opts.download_pod_labels = {{"sim.aim.eai.amd.com/runner", "external"}};
+    opts.status_interval_seconds = 1;
+    start_operator([opts](kube::Manager& m, const controllers::Context& c) {
+      controllers::register_cache_controllers(m, c, opts);
+    });
+    runner_ =
+        std::make_unique<DownloadRunner>(client_, ns_, aim_fetch_, (work_ / "runner").string());
+  }
+
+  // A PersistentVolume of the test's storage class that one claim can bind (no provisioner).
+  void add_volume(int index) {
+    apply(Json{{"apiVersion", "v1"},
+               {"kind", "PersistentVolume"},
+               {"metadata", {{"name", ns_ + "-pv" + std::to_string(index)}}},
+               {"spec",
+                {{"capacity", {{"storage", "20Gi"}}},
+                 {"accessModes", {"ReadWriteMany", "ReadWriteOnce"}},
+                 {"storageClassName", storage_class_},
+                 {"persistentVolumeReclaimPolicy", "Retain"},
+                 {"hostPath", {{"path", "/tmp/" + ns_ + std::to_string(index)}}}}}});
+  }
+
+  // The Hub test server over a repo root with org/tiny (small files + one "LFS" file) and the
+  // gated org/gated (token hf_test_token).
+  int start_hf() {
+    fs::path root = work_ / "hf";
+    write_file(root / "org/tiny/config.json", kTinyConfig);
+    write_file(root / "org/tiny/model.safetensors", random_bytes(300000, 1));
+    write_file(root / "org/tiny/sub/tokenizer.json", random_bytes(5000, 2));
+    write_file(root / "org/gated/config.json", "{}");
+    write_file(root / "org/gated/weights.bin", random_bytes(100000, 3));
+    auto srv = std::make_unique<TestServer>(
+        std::vector<std::string>{"python3", (kRepo / "test/servers/model_server.py").string(), "hf",
+                                 "--root", root.string(), "--gated", "org/gated", "--token",
+                                 "hf_test_token", "--lfs-threshold", "200000", "--port", "0"},
+        work_.string());
+    if (!srv->ok()) return 0;
+    int port = srv->port();
+    servers_.push_back(std::move(srv));
+    return port;
+  }
+
+  Json artifact(const std::string& name, const std::string& uri, const Json& extra_spec) {
+    Json spec{{"sourceUri", uri}, {"storageClassName", storage_class_}};
+    for (auto& [k, v] : extra_spec.items()) spec[k] = v;
+    return Json{{"apiVersion", "aim.eai.amd.com/v1alpha1"},
+                {"kind", "AIMArtifact"},
+                {"metadata", {{"name", name}, {"namespace", ns_}}},
+                {"spec", spec}};
+  }
+
+  std::string aim_fetch_;
+  fs::path work_;
+  std::string ns_, storage_class_;
+  std::vector<std::unique_ptr<TestServer>> servers_;
+  std::unique_ptr<DownloadRunner> runner_;
+};
+
+std::string dir_size_text(const fs::path& dir) {
+  std::uintmax_t n = 0;
+  for (auto& e : fs::recursive_directory_iterator(dir))
+    if (e.is_regular_file() && e.path().filename() != ".aim-manifest.json" &&
+        e.path().string().find("/.cache/") == std::string::npos)
+      n += e.file_size();
+  return std::to_string(n);
+}
+
+TEST_F(CacheIT, HuggingFaceLifecycleSizeCheckPvcJobProgressReady) {
+  start("art-hf");
+  int hf = start_hf();
+  ASSERT_GT(hf, 0) << "Hub test server did not start (python3 needed)";
+  add_volume(0);
+  apply(artifact(
+      "tiny", "hf://org/tiny",
+      {{"env", {{{"name", "HF_ENDPOINT"}, {"value", "http://127.0.0.1:" + std::to_string(hf)}}}}}));
+
+  auto a = wait_for(
+      types::aim_artifacts(), ns_, "tiny",
+      [](const Json& o) { return status_is(o, "Ready") || status_is(o, "Failed"); }, 120s,
+      "artifact Ready");
+  ASSERT_TRUE(status_is(a, "Ready")) << a.dump(2);
+  const Json& st = a["status"];
+  const auto expected = static_cast<int64_t>(kTinyConfig.size()) + 300000 + 5000;
+  EXPECT_EQ(st.value("discoveredSizeBytes", int64_t{0}), expected);
+  EXPECT_TRUE(condition_is(a, "DownloadComplete", "True", "Verified"));
+  EXPECT_EQ(st["progress"].value("percentage", 0), 100);
+  EXPECT_EQ(st["progress"].value("totalBytes", int64_t{0}), expected);
+  EXPECT_EQ(st.value("mode", ""), "Shared");
+  EXPECT_EQ(st.value("headroomPercent", 0), 10);
+  EXPECT_EQ(st.value("allocatedSize", Json()).dump(), "\"1Gi\"");
+  EXPECT_EQ(st["download"].value("protocol", ""), "hf");
+  EXPECT_EQ(st["download"].value("attempt", 0), 1);
+  EXPECT_EQ(st.value("resolvedRevision", "").size(), 40u) << st.dump();
+  EXPECT_EQ(st.value("contentDigest", "").rfind("sha256:", 0), 0u);
+  EXPECT_FALSE(st.value("lastDownloadTime", "").empty());
+  std::string job = st.value("downloadJobName", "");
+  ASSERT_FALSE(job.empty());
+  std::string pvc = st.value("persistentVolumeClaim", "");
+  ASSERT_FALSE(pvc.empty());
+
+  // The PVC: our storage class, ReadWriteMany, 1 GiB (size + 10 % rounded up), owned.
+  auto claim = get(kube::types::persistent_volume_claims(), ns_, pvc);
+  ASSERT_FALSE(claim.is_null());
+  EXPECT_EQ(claim["spec"].value("storageClassName", ""), storage_class_);
+  EXPECT_EQ(claim["spec"]["accessModes"][0], "ReadWriteMany");
+  EXPECT_EQ(claim["spec"]["resources"]["requests"]["storage"], "1Gi");
+  EXPECT_EQ(claim["metadata"]["labels"].value("aim.eai.amd.com/cache.name", ""), "tiny");
+
+  // The Job ran aim-fetch with the artifact to patch; its pod mounted the PVC.
+  auto j = get(kube::types::jobs(), ns_, job);
+  ASSERT_FALSE(j.is_null());
+  const Json& c = j["spec"]["template"]["spec"]["containers"][0];
+  EXPECT_EQ(c["command"][0], "aim-fetch");
+  EXPECT_EQ(c["args"][0], "hf://org/tiny");
+  EXPECT_EQ(j["spec"]["template"]["metadata"]["labels"].value("aim.eai.amd.com/component", ""),
+            "download");
+
+  // The files are really there, in the directory standing in for the PVC.
+  EXPECT_EQ(dir_size_text(runner_->volume_dir(pvc)), std::to_string(expected));
+  auto runs = runner_->runs();
+  ASSERT_EQ(runs.size(), 2u);  // check-size, then download
+  EXPECT_EQ(runs[0].container, "check-size");
+  EXPECT_EQ(runs[1].container, "model-download");
+
+  // Idle: an unrelated change to an owned child reconciles without writing the artifact.
+  std::string rv = a["metadata"].value("resourceVersion", "");
+  ASSERT_TRUE(client_
+                  ->merge_patch(kube::types::jobs(), ns_, job,
+                                Json{{"metadata", {{"annotations", {{"test/touch", "1"}}}}}})
+                  .ok());
+  std::this_thread::sleep_for(3s);
+  EXPECT_EQ(get(types::aim_artifacts(), ns_, "tiny")["metadata"].value("resourceVersion", ""), rv);
+}
+
+TEST_F(CacheIT, S3LifecycleWithCredentialsSecretAndGivenSize) {
+  start("art-s3");
+  // The S3 test server (Go); built once into .local/bin.
+  fs::path bin = kRepo / ".local" / "bin" / "aim-test-s3server";
+  if (!fs::exists(bin)) {
+    fs::create_directories(bin.parent_path());
+    std::map<std::string, std::string> env;
+    for (const char* k : {"PATH", "HOME", "GOPATH", "GOCACHE", "GOMODCACHE", "GOFLAGS", "GOPROXY"})
+      if (const char* v = std::getenv(k)) env[k] = v;
+    env["PATH"] = env["PATH"] + ":/usr/local/go/bin";
+    std::string cmd =
+        "cd " + (kRepo / "test/servers/s3").string() + " && go build -o " + bin.string() + " .";
+    int rc = run_process({"/bin/sh", "-c", cmd}, env, (work_ / "go.out").string(),
+                         (work_ / "go.err").string());
+    if (rc != 0)
+      GTEST_SKIP() << "cannot build the S3 test server: " << read_text((work_ / "go.err").string());
+  }
+  fs::path seed = work_ / "s3seed";
+  write_file(seed / "models/llama/config.json", "{\"a\":1}");
+  write_file(seed / "models/llama/weights.bin", random_bytes(2 << 20, 7));
+  auto srv = std::make_unique<TestServer>(
+      std::vector<std::string>{bin.string(), "-data", (work_ / "s3data").string(), "-seed",
+                               seed.string(), "-access-key", "AKIDTEST", "-secret-key",
+                               "secret-test-key"},
+      work_.string());
+  ASSERT_TRUE(srv->ok()) << "S3 test server did not start";
+  int port = srv->port();
+  servers_.push_back(std::move(srv));
+  add_volume(0);
+  apply(Json{{"apiVersion", "v1"},
+             {"kind", "Secret"},
+             {"metadata", {{"name", "s3-creds"}, {"namespace", ns_}}},
+             {"stringData",
+              {{"AWS_ACCESS_KEY_ID", "AKIDTEST"}, {"AWS_SECRET_ACCESS_KEY", "secret-test-key"}}}});
+  apply(artifact(
+      "llama", "s3://models/llama",
+      {{"size", "3Mi"},
+       {"credentialsSecretRef", {{"name", "s3-creds"}}},
+       {"accessMode", "ReadWriteOnce"},
+       {"env",
+        {{{"name", "AWS_ENDPOINT_URL"}, {"value", "http://127.0.0.1:" + std::to_string(port)}},
+         {{"name", "AWS_REGION"}, {"value", "us-east-1"}}}}}));
+  auto a = wait_for(
+      types::aim_artifacts(), ns_, "llama",
+      [](const Json& o) { return status_is(o, "Ready") || status_is(o, "Failed"); }, 120s,
+      "artifact Ready");
+  ASSERT_TRUE(status_is(a, "Ready")) << a.dump(2);
+  EXPECT_EQ(a["status"].value("displaySize", ""), "3 MiB");
+  EXPECT_FALSE(a["status"].contains("discoveredSizeBytes"));  // size given: no size check
+  EXPECT_EQ(a["status"]["progress"].value("totalBytes", int64_t{0}), 7 + (2 << 20));
+  auto claim = get(kube::types::persistent_volume_claims(), ns_,
+                   a["status"].value("persistentVolumeClaim", ""));
+  EXPECT_EQ(claim["spec"]["accessModes"][0], "ReadWriteOnce");
+  auto runs = runner_->runs();
+  ASSERT_EQ(runs.size(), 1u);
+  EXPECT_EQ(runs[0].exit_code, 0) << runs[0].stderr_text;
+  // The Secret reached the pod through envFrom, never through the artifact's env or status.
+  EXPECT_EQ(a.dump().find("secret-test-key"), std::string::npos);
+}
+
+TEST_F(CacheIT, AuthFailureIsAFailedArtifactWithReasonAuthFailedAndOnePod) {
+  start("art-auth");
+  int hf = start_hf();
+  ASSERT_GT(hf, 0);
+  add_volume(0);
+  apply(artifact(
+      "gated", "hf://org/gated",
+      {{"size", "100Ki"},
+       {"env", {{{"name", "HF_ENDPOINT"}, {"value", "http://127.0.0.1:" + std::to_string(hf)}}}}}));
+  auto a = wait_for(
+      types::aim_artifacts(), ns_, "gated",
+      [](const Json& o) { return condition_is(o, "DownloadComplete", "False", "AuthFailed"); },
+      120s, "DownloadComplete=False/AuthFailed");
+  EXPECT_TRUE(status_is(a, "Failed")) << a["status"].dump(2);
+  EXPECT_TRUE(condition_is(a, "DownloadJobReady", "False", "AuthFailed"));
+  EXPECT_EQ(a["status"]["progress"].value("displayPercentage", ""), "N/A");
+  // The downloader's own message reached the status.
+  EXPECT_NE(a["status"]["download"].value("message", "").find("auth"), std::string::npos);
+  // podFailurePolicy: an auth failure ends the Job after the first pod.
+  std::this_thread::sleep_for(2s);
+  EXPECT_EQ(runner_->runs().size(), 1u);
+  EXPECT_EQ(runner_->runs()[0].exit_code, 3);
+}
+
+TEST_F(CacheIT, MissingModelFailsTheSizeCheckWithModelNotFound) {
+  start("art-missing");
+  int hf = start_hf();
+  ASSERT_GT(hf, 0);
+  apply(artifact(
+      "nope", "hf://org/does-not-exist",
+      {{"env", {{{"name", "HF_ENDPOINT"}, {"value", "http://127.0.0.1:" + std::to_string(hf)}}}}}));
+  auto a = wait_for(
+      types::aim_artifacts(), ns_, "nope",
+      [](const Json& o) { return condition_is(o, "CheckSizeJobReady", "False", "ModelNotFound"); },
+      120s, "CheckSizeJobReady=False/ModelNotFound");
+  EXPECT_TRUE(status_is(a, "Failed")) << a["status"].dump(2);
+  // Nothing to size, so no PVC and no download Job.
+  EXPECT_TRUE(list(kube::types::persistent_volume_claims(), ns_).empty());
+  EXPECT_FALSE(a["status"].contains("downloadJobName"));
+}
+
+TEST_F(CacheIT, RateLimitedDownloadIsRetriedWithBackoffUntilItSucceeds) {
+  controllers::CacheOptions opts;
+  opts.backoff_limit = 0;                     // one pod per Job: each attempt is a new Job
+  opts.retry_base = std::chrono::seconds(3);  // instead of 30 s
+  start("art-retry", opts);
+  int hf = start_hf();
+  ASSERT_GT(hf, 0);
+  add_volume(0);
+  // Every request is answered 429 until the fault is cleared.
+  std::map<std::string, std::string> env{{"PATH", "/usr/bin:/bin"}};
+  std::string admin = "http://127.0.0.1:" + std::to_string(hf) + "/_admin/faults";
+  ASSERT_EQ(run_process({"/usr/bin/curl", "-sf", "-X", "POST", "-d",
+                         R"({"rate_limit": {"count": 100000, "retry_after": 0}})", admin},
+                        env, (work_ / "curl.out").string(), (work_ / "curl.err").string()),
+            0);
+  apply(artifact("limited", "hf://org/tiny",
+                 {{"size", "1Mi"},
+                  {"env",
+                   {{{"name", "HF_ENDPOINT"}, {"value", "http://127.0.0.1:" + std::to_string(hf)}},
+                    {{"name", "AIM_FETCH_RETRIES"}, {"value", "1"}}}}}));
+  auto a = wait_for(
+      types::aim_artifacts(), ns_, "limited",
+      [](const Json& o) { return condition_is(o, "DownloadComplete", "False", "RateLimited"); },
+      120s, "DownloadComplete=False/RateLimited");
+  // A transient failure degrades the artifact; it is not Failed.
+  EXPECT_TRUE(status_is(a, "Degraded")) << a["status"].dump(2);
+  EXPECT_EQ(a["status"]["download"].value("attempt", 0), 1);
+  ASSERT_EQ(run_process({"/usr/bin/curl", "-sf", "-X", "DELETE", admin}, env,
+                        (work_ / "curl.out").string(), (work_ / "curl.err").string()),
+            0);
+  a = wait_for(
+      types::aim_artifacts(), ns_, "limited", [](const Json& o) { return status_is(o, "Ready"); },
+      120s, "Ready after a retry");
+  EXPECT_GE(a["status"]["download"].value("attempt", 0), 2);
+  auto runs = runner_->runs();
+  ASSERT_GE(runs.size(), 2u);
+  EXPECT_EQ(runs.front().exit_code, 5);  // rate_limited
+  EXPECT_EQ(runs.back().exit_code, 0);
+}
+
+}  // namespace
+}  // namespace aim::testing
