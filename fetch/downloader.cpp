@@ -53,8 +53,13 @@ struct FileJob {
   int ranges_left = 0;
   std::uint64_t unsaved = 0;
   std::uint64_t written_unknown = 0;  // bytes written when the size is unknown
-  bool stream_hash = false;
+  // The digests cover [0, hashed). For a file of known size they advance while it downloads:
+  // a flush at `hashed` is hashed from memory, and bytes other ranges wrote ahead of it are read
+  // back (page cache) by one thread at a time (`hashing`) as soon as the prefix is contiguous, so
+  // verification overlaps the transfer instead of being a second pass at the end.
+  bool stream_hash = false;  // unknown size: only a single stream is hashed as it arrives
   std::uint64_t hashed = 0;
+  bool hashing = false;
   Hashes hashes;
   int verify_failures = 0;
   int location_refreshes = 0;
@@ -96,12 +101,13 @@ std::string verify_mismatch(const RemoteFile& f, const std::string& sha256, cons
   return {};
 }
 
-// Hashes [0, size) of an open file.
-Result<void, Failure> hash_file(int fd, std::uint64_t size, Hashes& h, const std::string& what) {
+// Hashes [from, to) of an open file.
+Result<void, Failure> hash_range(int fd, std::uint64_t from, std::uint64_t to, Hashes& h,
+                                 const std::string& what) {
   std::string buf(4 << 20, '\0');
-  std::uint64_t off = 0;
-  while (off < size) {
-    ssize_t n = ::pread(fd, buf.data(), std::min<std::uint64_t>(buf.size(), size - off),
+  std::uint64_t off = from;
+  while (off < to) {
+    ssize_t n = ::pread(fd, buf.data(), std::min<std::uint64_t>(buf.size(), to - off),
                         static_cast<off_t>(off));
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) return fail(classify_errno(n < 0 ? errno : EIO, "read " + what));
@@ -109,6 +115,22 @@ Result<void, Failure> hash_file(int fd, std::uint64_t size, Hashes& h, const std
     off += static_cast<std::uint64_t>(n);
   }
   return Ok{};
+}
+
+Result<void, Failure> hash_file(int fd, std::uint64_t size, Hashes& h, const std::string& what) {
+  return hash_range(fd, 0, size, h, what);
+}
+
+// End of the completely written prefix of a file of known size (caller holds job.mu).
+std::uint64_t contiguous_end(const FileJob& job) {
+  std::uint64_t end = 0;
+  for (size_t i = 0; i < job.ranges.size(); ++i) {
+    const ByteRange& r = job.ranges[i];
+    if (r.begin != end) break;
+    end = r.begin + job.state.done[i];
+    if (job.state.done[i] < r.size()) break;
+  }
+  return end;
 }
 
 class Run {
@@ -292,8 +314,8 @@ Result<void, Failure> Run::fetch_range(FileJob& job, size_t idx) {
       off += static_cast<size_t>(n);
     }
     std::string_view written(buf.data(), off);
-    std::lock_guard lock(job.mu);
-    if (job.stream_hash && job.hashed == offset) {
+    std::unique_lock lock(job.mu);
+    if ((job.stream_hash || f.size_known) && !job.hashing && job.hashed == offset) {
       job.hashes.update(written);
       job.hashed += off;
     }
@@ -306,6 +328,19 @@ Result<void, Failure> Run::fetch_range(FileJob& job, size_t idx) {
     offset += off;
     buf.clear();
     if (job.unsaved >= kSaveEvery) save(job);
+    // Catch the digests up with what other ranges completed ahead of them (one thread at a time;
+    // the others keep downloading).
+    while (f.size_known && write_errno == 0 && !job.hashing) {
+      const std::uint64_t from = job.hashed, to = contiguous_end(job);
+      if (to <= from) break;
+      job.hashing = true;
+      lock.unlock();
+      auto hr = hash_range(job.fd, from, to, job.hashes, f.path);
+      lock.lock();
+      job.hashing = false;
+      if (!hr.ok()) break;  // finalize() reads the rest again and reports a real read error
+      job.hashed = to;
+    }
     return write_errno == 0;
   };
 
@@ -434,7 +469,13 @@ void Run::finalize(FileJob& job) {
   if (::fsync(job.fd) != 0 && errno != EINVAL)
     return set_fatal(classify_errno(errno, "fsync " + f.path));
   std::string sha, md5, sha1;
-  if (job.stream_hash && job.hashed == size) {
+  if (f.size_known && job.hashed < size) {
+    // The tail the download threads did not get to (they never hash behind each other's back).
+    auto r = hash_range(job.fd, job.hashed, size, job.hashes, f.path);
+    if (!r.ok()) return set_fatal(r.error());
+    job.hashed = size;
+  }
+  if ((job.stream_hash || f.size_known) && job.hashed == size) {
     sha = job.hashes.sha256->hex();
     md5 = job.hashes.md5 ? job.hashes.md5->hex() : "";
     sha1 = job.hashes.sha1 ? job.hashes.sha1->hex() : "";
