@@ -17,6 +17,19 @@ bool had_condition(const std::vector<Condition>& old, const std::string& type) {
 
 }  // namespace
 
+ComponentHealth component_health(std::string component, ComponentState state, std::string reason,
+                                 std::string message, Dependency dependency,
+                                 std::optional<ErrorCategory> error) {
+  ComponentHealth h;
+  h.component = std::move(component);
+  h.state = state;
+  h.reason = std::move(reason);
+  h.message = std::move(message);
+  h.dependency = dependency;
+  h.error = error;
+  return h;
+}
+
 bool is_error_state(ComponentState s) {
   return s == ComponentState::Failed || s == ComponentState::Degraded ||
          s == ComponentState::NotAvailable;

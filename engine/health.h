@@ -56,6 +56,12 @@ std::vector<Condition> merge_conditions(const std::vector<Condition>& old_condit
                                         const std::vector<Condition>& desired,
                                         const std::string& now);
 
+// A ComponentHealth in one expression (what every controller's observation code builds).
+ComponentHealth component_health(std::string component, ComponentState state, std::string reason,
+                                 std::string message,
+                                 Dependency dependency = Dependency::Unspecified,
+                                 std::optional<ErrorCategory> error = std::nullopt);
+
 bool is_error_state(ComponentState s);  // Failed, Degraded, NotAvailable
 // Infrastructure or Unknown: retried with backoff, degrade a resource that is not Ready.
 bool is_infrastructure(ErrorCategory c);

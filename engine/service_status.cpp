@@ -5,20 +5,9 @@
 namespace aim::engine {
 namespace {
 
-ComponentHealth health(std::string component, ComponentState state, std::string reason,
-                       std::string message, Dependency dep) {
-  ComponentHealth h;
-  h.component = std::move(component);
-  h.state = state;
-  h.reason = std::move(reason);
-  h.message = std::move(message);
-  h.dependency = dep;
-  return h;
-}
-
 ComponentHealth from_error(std::string component, ComponentState state, const ObservedError& e,
                            Dependency dep) {
-  ComponentHealth h = health(std::move(component), state, e.reason, e.message, dep);
+  ComponentHealth h = component_health(std::move(component), state, e.reason, e.message, dep);
   h.error = e.category;
   return h;
 }
@@ -28,26 +17,27 @@ ComponentHealth model_health(const ModelObservation& m) {
   std::string who = m.kind_name + " " + m.name;
   switch (m.kind) {
     case ModelObservation::Kind::WillCreate:
-      return health("Model", ComponentState::Pending, "CreatingModel",
-                    m.create_message.empty() ? "Model will be created" : m.create_message,
-                    Dependency::Downstream);
+      return component_health("Model", ComponentState::Pending, "CreatingModel",
+                              m.create_message.empty() ? "Model will be created" : m.create_message,
+                              Dependency::Downstream);
     case ModelObservation::Kind::Error:
       return from_error("Model", ComponentState::Failed, m.error, up);
     case ModelObservation::Kind::Found:
       if (m.status == "Ready")
-        return health("Model", ComponentState::Ready, "ModelResolved", who + " is ready", up);
+        return component_health("Model", ComponentState::Ready, "ModelResolved", who + " is ready",
+                                up);
       if (m.status == "Failed" || m.status == "Degraded") {
-        return health("Model", ComponentState::Failed, "ModelNotReady", who + " is in failed state",
-                      up);
+        return component_health("Model", ComponentState::Failed, "ModelNotReady",
+                                who + " is in failed state", up);
       }
-      return health("Model", ComponentState::Progressing, "ModelNotReady",
-                    who + " is not ready (" + (m.status.empty() ? "no status" : m.status) + ")",
-                    up);
+      return component_health(
+          "Model", ComponentState::Progressing, "ModelNotReady",
+          who + " is not ready (" + (m.status.empty() ? "no status" : m.status) + ")", up);
     case ModelObservation::Kind::NotFound:
       break;
   }
-  return health("Model", ComponentState::Pending, "ModelNotFound", "No model found for service",
-                up);
+  return component_health("Model", ComponentState::Pending, "ModelNotFound",
+                          "No model found for service", up);
 }
 
 ComponentHealth template_health(const TemplateObservation& t) {
@@ -61,18 +51,19 @@ ComponentHealth template_health(const TemplateObservation& t) {
       std::string prefix =
           t.kind == TemplateObservation::Kind::WaitingForDerived ? "derived template " + who : who;
       if (t.status == "Ready")
-        return health("Template", ComponentState::Ready, "Resolved", prefix + " is ready", up);
+        return component_health("Template", ComponentState::Ready, "Resolved", prefix + " is ready",
+                                up);
       if (t.status == "NotAvailable") {
-        return health("Template", ComponentState::NotAvailable, "TemplateNotReady",
-                      prefix + " is not available (no matching GPUs)", up);
+        return component_health("Template", ComponentState::NotAvailable, "TemplateNotReady",
+                                prefix + " is not available (no matching GPUs)", up);
       }
       if (t.status == "Failed" || t.status == "Degraded") {
-        return health("Template", ComponentState::Failed, "TemplateNotReady",
-                      prefix + " is in failed state", up);
+        return component_health("Template", ComponentState::Failed, "TemplateNotReady",
+                                prefix + " is in failed state", up);
       }
-      return health("Template", ComponentState::Progressing, "TemplateNotReady",
-                    prefix + " is not ready (" + (t.status.empty() ? "no status" : t.status) + ")",
-                    up);
+      return component_health(
+          "Template", ComponentState::Progressing, "TemplateNotReady",
+          prefix + " is not ready (" + (t.status.empty() ? "no status" : t.status) + ")", up);
     }
     case TemplateObservation::Kind::Selection:
       if (t.selection) {
@@ -81,12 +72,13 @@ ComponentHealth template_health(const TemplateObservation& t) {
           case SelectionOutcome::Ambiguous:
             // Seed 001: an ambiguous selection is an error the user resolves; it is not "not
             // found".
-            return health("Template", ComponentState::Failed, s.reason, s.message, up);
+            return component_health("Template", ComponentState::Failed, s.reason, s.message, up);
           case SelectionOutcome::NoneReady:
-            return health("Template", ComponentState::Progressing, s.reason, s.message, up);
+            return component_health("Template", ComponentState::Progressing, s.reason, s.message,
+                                    up);
           case SelectionOutcome::NoMatch:
           case SelectionOutcome::NoCandidates:
-            return health("Template", ComponentState::Pending, s.reason, s.message, up);
+            return component_health("Template", ComponentState::Pending, s.reason, s.message, up);
           case SelectionOutcome::Selected:
             break;
         }
@@ -95,16 +87,16 @@ ComponentHealth template_health(const TemplateObservation& t) {
     case TemplateObservation::Kind::None:
       break;
   }
-  return health("Template", ComponentState::Pending, "TemplateNotFound",
-                "No template found for service", up);
+  return component_health("Template", ComponentState::Pending, "TemplateNotFound",
+                          "No template found for service", up);
 }
 
 ComponentHealth isvc_health(const IsvcObservation& i) {
   const auto down = Dependency::Downstream;
   switch (i.kind) {
     case IsvcObservation::Kind::NotFound:
-      return health("InferenceService", ComponentState::Progressing, "CreatingRuntime",
-                    "InferenceService not found", down);
+      return component_health("InferenceService", ComponentState::Progressing, "CreatingRuntime",
+                              "InferenceService not found", down);
     case IsvcObservation::Kind::Error: {
       ObservedError e = i.error;
       e.reason = "FetchError";
@@ -114,19 +106,20 @@ ComponentHealth isvc_health(const IsvcObservation& i) {
       break;
   }
   if (i.serverless_rejected) {
-    return health("InferenceService", ComponentState::Failed, "ServerlessModeRejected",
-                  "Knative is not available. Configure KServe to use RawDeployment mode.", down);
+    return component_health("InferenceService", ComponentState::Failed, "ServerlessModeRejected",
+                            "Knative is not available. Configure KServe to use RawDeployment mode.",
+                            down);
   }
   const std::string& ie = i.internal_error_event;
   if (!ie.empty() && ie.find("the object has been modified") == std::string::npos &&
       ie.find("Operation cannot be fulfilled") == std::string::npos) {
-    return health("InferenceService", ComponentState::Failed, "InternalError", ie, down);
+    return component_health("InferenceService", ComponentState::Failed, "InternalError", ie, down);
   }
   if (i.ready)
-    return health("InferenceService", ComponentState::Ready, "RuntimeReady",
-                  "InferenceService is ready", down);
-  return health("InferenceService", ComponentState::Progressing, "CreatingRuntime",
-                "InferenceService is not ready", down);
+    return component_health("InferenceService", ComponentState::Ready, "RuntimeReady",
+                            "InferenceService is ready", down);
+  return component_health("InferenceService", ComponentState::Progressing, "CreatingRuntime",
+                          "InferenceService is not ready", down);
 }
 
 std::optional<ComponentHealth> route_health(const RoutingObservation& r) {
@@ -134,19 +127,19 @@ std::optional<ComponentHealth> route_health(const RoutingObservation& r) {
   const auto down = Dependency::Downstream;
   if (r.render_error) {
     if (r.render_error->reason == "GatewayNotConfigured") {
-      auto h = health("HTTPRoute", ComponentState::Failed, "GatewayNotConfigured",
-                      r.render_error->message, down);
+      auto h = component_health("HTTPRoute", ComponentState::Failed, "GatewayNotConfigured",
+                                r.render_error->message, down);
       h.error = ErrorCategory::kInvalidSpec;
       return h;
     }
     // PathTemplateInvalid and friends: the service still serves inside the cluster.
-    return health("HTTPRoute", ComponentState::Degraded, r.render_error->reason,
-                  r.render_error->message, down);
+    return component_health("HTTPRoute", ComponentState::Degraded, r.render_error->reason,
+                            r.render_error->message, down);
   }
   switch (r.route) {
     case RoutingObservation::Route::NotFound:
-      return health("HTTPRoute", ComponentState::Progressing, "HTTPRouteCreating",
-                    "HTTPRoute is being created", down);
+      return component_health("HTTPRoute", ComponentState::Progressing, "HTTPRouteCreating",
+                              "HTTPRoute is being created", down);
     case RoutingObservation::Route::Error: {
       ObservedError e = r.error;
       e.reason = "HTTPRouteFetchError";
@@ -161,8 +154,8 @@ std::optional<ComponentHealth> route_health(const RoutingObservation& r) {
     h.dependency = down;
     return h;
   }
-  return health("HTTPRoute", ComponentState::Progressing, "HTTPRoutePending",
-                "HTTPRoute has no status yet", down);
+  return component_health("HTTPRoute", ComponentState::Progressing, "HTTPRoutePending",
+                          "HTTPRoute has no status yet", down);
 }
 
 std::optional<ComponentHealth> hpa_health(const HpaObservation& h, bool isvc_ready) {
@@ -170,8 +163,8 @@ std::optional<ComponentHealth> hpa_health(const HpaObservation& h, bool isvc_rea
   const auto down = Dependency::Downstream;
   switch (h.kind) {
     case HpaObservation::Kind::NotFound:
-      return health("HPA", ComponentState::Progressing, "HPANotFound",
-                    "Waiting for KEDA to create HorizontalPodAutoscaler", down);
+      return component_health("HPA", ComponentState::Progressing, "HPANotFound",
+                              "Waiting for KEDA to create HorizontalPodAutoscaler", down);
     case HpaObservation::Kind::Error: {
       ObservedError e = h.error;
       e.reason = "HPAFetchError";
@@ -182,17 +175,19 @@ std::optional<ComponentHealth> hpa_health(const HpaObservation& h, bool isvc_rea
   }
   if (!h.scaling_active.value_or(false)) {
     if (!isvc_ready) {
-      return health("HPA", ComponentState::Progressing, "WaitingForMetrics",
-                    "Waiting for the InferenceService before metrics are available", down);
+      return component_health("HPA", ComponentState::Progressing, "WaitingForMetrics",
+                              "Waiting for the InferenceService before metrics are available",
+                              down);
     }
-    return health("HPA", ComponentState::Failed, "MetricsFailed",
-                  "HPA cannot get metrics: " + h.scaling_active_message, down);
+    return component_health("HPA", ComponentState::Failed, "MetricsFailed",
+                            "HPA cannot get metrics: " + h.scaling_active_message, down);
   }
   if (h.able_to_scale.has_value() && !*h.able_to_scale) {
-    return health("HPA", ComponentState::Progressing, "ScaleTargetNotReady",
-                  "HPA cannot scale the target yet", down);
+    return component_health("HPA", ComponentState::Progressing, "ScaleTargetNotReady",
+                            "HPA cannot scale the target yet", down);
   }
-  return health("HPA", ComponentState::Ready, "HPAOperational", "HPA is operational", down);
+  return component_health("HPA", ComponentState::Ready, "HPAOperational", "HPA is operational",
+                          down);
 }
 
 }  // namespace
@@ -250,7 +245,7 @@ CachingDecision decide_caching(const CachingInput& in) {
     out.create_service_pvc = out.apply_isvc && in.model_size_known;
     out.storage = in.model_size_known ? ModelStorage::Kind::ServicePvc : ModelStorage::Kind::None;
     if (!out.apply_isvc) out.waiting = "Waiting for the model and template to become Ready";
-    out.cache_health = health(
+    out.cache_health = component_health(
         "Cache", ComponentState::Ready, "CachingDisabled",
         in.model_size_known ? "Caching is Never: the model is downloaded into a service-owned PVC"
                             : "Caching is Never: " + no_size,
@@ -292,36 +287,38 @@ CachingDecision decide_caching(const CachingInput& in) {
   ComponentHealth& h = out.cache_health;
   switch (in.cache) {
     case CachingInput::Cache::Ready:
-      h = health("Cache", ComponentState::Ready, "CacheReady", "Template cache is ready", down);
+      h = component_health("Cache", ComponentState::Ready, "CacheReady", "Template cache is ready",
+                           down);
       break;
     case CachingInput::Cache::Progressing:
-      h = health("Cache", ComponentState::Progressing, "CacheNotReady",
-                 "Template cache is not ready yet", down);
+      h = component_health("Cache", ComponentState::Progressing, "CacheNotReady",
+                           "Template cache is not ready yet", down);
       break;
     case CachingInput::Cache::Failed:
-      h = health("Cache",
-                 in.mode == CachingMode::Auto ? ComponentState::Degraded : ComponentState::Failed,
-                 "CacheFailed", "Template cache failed", down);
+      h = component_health(
+          "Cache", in.mode == CachingMode::Auto ? ComponentState::Degraded : ComponentState::Failed,
+          "CacheFailed", "Template cache failed", down);
       break;
     case CachingInput::Cache::Other:
-      h = health("Cache", ComponentState::Progressing, "CacheCreating",
-                 "Template cache status: " + in.cache_status, down);
+      h = component_health("Cache", ComponentState::Progressing, "CacheCreating",
+                           "Template cache status: " + in.cache_status, down);
       break;
     case CachingInput::Cache::Absent:
       if (in.isvc_exists && in.isvc_mounts_template_cache) {
-        h = dedicated ? health("Cache", ComponentState::Degraded, "CacheCreating",
-                               "Dedicated template cache is being recreated", down)
-                      : health("Cache", ComponentState::Degraded, "CacheLost",
-                               "The template cache is gone while the InferenceService still mounts "
-                               "its volumes",
-                               down);
+        h = dedicated ? component_health("Cache", ComponentState::Degraded, "CacheCreating",
+                                         "Dedicated template cache is being recreated", down)
+                      : component_health(
+                            "Cache", ComponentState::Degraded, "CacheLost",
+                            "The template cache is gone while the InferenceService still mounts "
+                            "its volumes",
+                            down);
       } else if (in.template_ready && !in.template_has_sources) {
-        h = health("Cache", ComponentState::Progressing, "CacheCreating",
-                   "Waiting for the template's model sources before creating the template cache",
-                   down);
+        h = component_health(
+            "Cache", ComponentState::Progressing, "CacheCreating",
+            "Waiting for the template's model sources before creating the template cache", down);
       } else {
-        h = health("Cache", ComponentState::Progressing, "CacheCreating", "Creating template cache",
-                   down);
+        h = component_health("Cache", ComponentState::Progressing, "CacheCreating",
+                             "Creating template cache", down);
       }
       break;
   }
@@ -371,8 +368,9 @@ std::vector<ComponentHealth> service_components(const ServiceObservation& o) {
       out.push_back(from_error("RuntimeConfig", ComponentState::Failed, *o.runtime_config->error,
                                Dependency::Upstream));
     } else {
-      out.push_back(health("RuntimeConfig", ComponentState::Ready, "RuntimeConfigResolved",
-                           "Runtime config resolved", Dependency::Upstream));
+      out.push_back(component_health("RuntimeConfig", ComponentState::Ready,
+                                     "RuntimeConfigResolved", "Runtime config resolved",
+                                     Dependency::Upstream));
     }
   }
   out.push_back(isvc_health(o.isvc));

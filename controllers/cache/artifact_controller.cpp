@@ -99,17 +99,12 @@ Json condition_json(const Json& object, std::string_view type) {
   return Json();
 }
 
+// Artifact components are downstream unless said otherwise.
 ComponentHealth health(std::string component, ComponentState state, std::string reason,
                        std::string message, Dependency dep = Dependency::Downstream,
                        std::optional<engine::ErrorCategory> error = std::nullopt) {
-  ComponentHealth h;
-  h.component = std::move(component);
-  h.state = state;
-  h.reason = std::move(reason);
-  h.message = std::move(message);
-  h.dependency = dep;
-  h.error = error;
-  return h;
+  return engine::component_health(std::move(component), state, std::move(reason),
+                                  std::move(message), dep, error);
 }
 
 kube::ResourceType rolebindings() {

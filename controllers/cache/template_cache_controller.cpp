@@ -106,19 +106,6 @@ Json ready_condition(const Json& o) {
   return Json();
 }
 
-ComponentHealth health(std::string component, ComponentState state, std::string reason,
-                       std::string message, Dependency dep,
-                       std::optional<engine::ErrorCategory> error = std::nullopt) {
-  ComponentHealth h;
-  h.component = std::move(component);
-  h.state = state;
-  h.reason = std::move(reason);
-  h.message = std::move(message);
-  h.dependency = dep;
-  h.error = error;
-  return h;
-}
-
 kube::ReconcileResult cleanup(const Context& ctx, const Json& obj) {
   auto terminating = namespace_terminating(ctx, namespace_of(obj));
   if (terminating.ok() && !terminating.value()) {
@@ -167,8 +154,9 @@ kube::ReconcileResult reconcile(const Context& ctx, const kube::Request& req) {
 
   auto rc = cache_internal::resolve_runtime_config(ctx, ns, str(spec, "runtimeConfigName"));
   if (rc.outcome == engine::RuntimeConfigOutcome::kNotFound)
-    comps.push_back(health("RuntimeConfig", ComponentState::Failed, rc.reason, rc.message,
-                           Dependency::Upstream, engine::ErrorCategory::kMissingUpstream));
+    comps.push_back(engine::component_health("RuntimeConfig", ComponentState::Failed, rc.reason,
+                                             rc.message, Dependency::Upstream,
+                                             engine::ErrorCategory::kMissingUpstream));
 
   // ---- template ----
   const std::string tname = str(spec, "templateName");
@@ -184,22 +172,23 @@ kube::ReconcileResult reconcile(const Context& ctx, const kube::Request& req) {
     tscope = std::string(api::kScopeCluster);
   }
   if (!tpl) {
-    comps.push_back(health("ServiceTemplate", ComponentState::Failed,
-                           std::string(api::kReasonReferenceNotFound),
-                           "Service template " + tname + " not found", Dependency::Upstream,
-                           engine::ErrorCategory::kMissingUpstream));
+    comps.push_back(engine::component_health(
+        "ServiceTemplate", ComponentState::Failed, std::string(api::kReasonReferenceNotFound),
+        "Service template " + tname + " not found", Dependency::Upstream,
+        engine::ErrorCategory::kMissingUpstream));
   } else {
     Json rcnd = ready_condition(*tpl);
     if (str(rcnd, "status") == "True") {
-      comps.push_back(health("ServiceTemplate", ComponentState::Ready, str(rcnd, "reason"),
-                             str(rcnd, "message"), Dependency::Upstream));
+      comps.push_back(engine::component_health("ServiceTemplate", ComponentState::Ready,
+                                               str(rcnd, "reason"), str(rcnd, "message"),
+                                               Dependency::Upstream));
     } else {
       std::string ts = str(tpl->value("status", Json::object()), "status");
-      comps.push_back(
-          health("ServiceTemplate", ts.empty() ? ComponentState::Progressing : state_of(ts),
-                 rcnd.is_null() ? "TemplateNotReady" : str(rcnd, "reason"),
-                 rcnd.is_null() ? "Waiting for the service template" : str(rcnd, "message"),
-                 Dependency::Upstream));
+      comps.push_back(engine::component_health(
+          "ServiceTemplate", ts.empty() ? ComponentState::Progressing : state_of(ts),
+          rcnd.is_null() ? "TemplateNotReady" : str(rcnd, "reason"),
+          rcnd.is_null() ? "Waiting for the service template" : str(rcnd, "message"),
+          Dependency::Upstream));
     }
   }
 
@@ -238,8 +227,9 @@ kube::ReconcileResult reconcile(const Context& ctx, const kube::Request& req) {
   // ---- artifacts health ----
   ComponentHealth arts;
   if (!missing.empty()) {
-    arts = health("Artifacts", ComponentState::Progressing, "CreatingCaches",
-                  "Waiting for the AIM artifacts to be created", Dependency::Downstream);
+    arts = engine::component_health("Artifacts", ComponentState::Progressing, "CreatingCaches",
+                                    "Waiting for the AIM artifacts to be created",
+                                    Dependency::Downstream);
   } else if (!best.empty()) {
     kube::ObjectPtr worst;
     for (auto& [a, m] : best) {
@@ -250,18 +240,18 @@ kube::ReconcileResult reconcile(const Context& ctx, const kube::Request& req) {
     }
     std::string wst = str(worst->value("status", Json::object()), "status");
     if (wst == api::kStatusReady) {
-      arts = health("Artifacts", ComponentState::Ready, "AllCachesReady", "All caches are ready",
-                    Dependency::Downstream);
+      arts = engine::component_health("Artifacts", ComponentState::Ready, "AllCachesReady",
+                                      "All caches are ready", Dependency::Downstream);
     } else {
       Json rcnd = ready_condition(*worst);
       std::string reason = str(rcnd, "reason");
-      arts = health("Artifacts", state_of(wst), reason.empty() ? "CachesNotReady" : reason,
-                    "One or more caches are not ready: " + str(rcnd, "message"),
-                    Dependency::Downstream);
+      arts = engine::component_health(
+          "Artifacts", state_of(wst), reason.empty() ? "CachesNotReady" : reason,
+          "One or more caches are not ready: " + str(rcnd, "message"), Dependency::Downstream);
     }
   } else {
-    arts = health("Artifacts", ComponentState::Progressing, "NoCaches", "No artifacts to track",
-                  Dependency::Downstream);
+    arts = engine::component_health("Artifacts", ComponentState::Progressing, "NoCaches",
+                                    "No artifacts to track", Dependency::Downstream);
   }
   comps.push_back(arts);
 
