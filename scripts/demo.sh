@@ -18,9 +18,14 @@ METRICS_PORT="${AIM_DEMO_METRICS_PORT:-18080}"
 HEALTH_PORT="${AIM_DEMO_HEALTH_PORT:-18081}"
 mkdir -p "$DEMO_DIR"
 
+# Stops the operator and waits until it has exited (it releases its lease and ports first).
 stop_operator() {
   if [ -f "$DEMO_DIR/aim-engine.pid" ]; then
-    kill "$(cat "$DEMO_DIR/aim-engine.pid")" 2>/dev/null || true
+    local pid
+    pid=$(cat "$DEMO_DIR/aim-engine.pid")
+    kill "$pid" 2>/dev/null || true
+    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+    kill -9 "$pid" 2>/dev/null || true
     rm -f "$DEMO_DIR/aim-engine.pid"
   fi
 }
