@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "core/strings.h"
+#include "engine/quantity.h"
 #include "engine/service_names.h"
 
 namespace aim::engine {
@@ -80,61 +81,6 @@ std::int64_t parse_count(const std::string& v) {
     n = n * 10 + (c - '0');
   }
   return n;
-}
-
-// A Kubernetes quantity's Value() (rounded up to an integer); 0 when unparsable.
-std::int64_t quantity_value(const std::string& q) {
-  std::size_t i = 0;
-  while (i < q.size() && (std::isdigit(static_cast<unsigned char>(q[i])) || q[i] == '.' ||
-                          ((q[i] == '+' || q[i] == '-') && i == 0))) {
-    ++i;
-  }
-  if (i == 0) return 0;
-  long double number = 0;
-  try {
-    number = std::stold(q.substr(0, i));
-  } catch (...) {
-    return 0;
-  }
-  std::string suffix = q.substr(i);
-  long double mult = 1;
-  static const std::array<std::pair<std::string_view, long double>, 13> kSuffixes{{
-      {"", 1.0L},
-      {"Ki", 1024.0L},
-      {"Mi", 1048576.0L},
-      {"Gi", 1073741824.0L},
-      {"Ti", 1099511627776.0L},
-      {"Pi", 1125899906842624.0L},
-      {"Ei", 1152921504606846976.0L},
-      {"m", 1e-3L},
-      {"k", 1e3L},
-      {"M", 1e6L},
-      {"G", 1e9L},
-      {"T", 1e12L},
-      {"P", 1e15L},
-  }};
-  bool found = false;
-  for (const auto& [s, m] : kSuffixes) {
-    if (suffix == s) {
-      mult = m;
-      found = true;
-      break;
-    }
-  }
-  if (!found) {
-    if (suffix == "E") {
-      mult = 1e18L;
-    } else if (!suffix.empty() && (suffix[0] == 'e' || suffix[0] == 'E')) {
-      try {
-        mult = std::pow(10.0L, std::stold(suffix.substr(1)));
-      } catch (...) {
-        return 0;
-      }
-    } else {
-      return 0;
-    }
-  }
-  return static_cast<std::int64_t>(std::ceil(number * mult));
 }
 
 }  // namespace
@@ -249,7 +195,7 @@ std::optional<GpuRequirement> gpu_requirement(const nlohmann::json& hardware) {
   if (auto m = it->find("model"); m != it->end() && m->is_string())
     req.model = m->get<std::string>();
   if (auto v = it->find("minVram"); v != it->end()) {
-    if (v->is_string()) req.min_vram_bytes = quantity_value(v->get<std::string>());
+    if (v->is_string()) req.min_vram_bytes = quantity_value(*v).value_or(0);
     if (v->is_number()) req.min_vram_bytes = static_cast<std::int64_t>(std::ceil(v->get<double>()));
   }
   return req;

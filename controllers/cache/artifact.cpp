@@ -37,51 +37,6 @@ Json env_var(std::string name, std::string value) {
 
 }  // namespace
 
-std::optional<int64_t> quantity_bytes(const Json& q) {
-  if (q.is_number_integer()) {
-    auto v = q.get<int64_t>();
-    return v >= 0 ? std::optional<int64_t>(v) : std::nullopt;
-  }
-  if (q.is_number_float()) {
-    double v = q.get<double>();
-    return v >= 0 && v < 9.2e18 ? std::optional<int64_t>(static_cast<int64_t>(std::ceil(v)))
-                                : std::nullopt;
-  }
-  if (!q.is_string()) return std::nullopt;
-  std::string s = q.get<std::string>();
-  std::size_t i = 0;
-  while (i < s.size() && (std::isdigit(static_cast<unsigned char>(s[i])) || s[i] == '.')) ++i;
-  if (i == 0) return std::nullopt;
-  std::string num = s.substr(0, i), suffix = s.substr(i);
-  if (std::count(num.begin(), num.end(), '.') > 1) return std::nullopt;
-  long double mult = 1;
-  static const std::pair<const char*, long double> kSuffixes[] = {
-      {"", 1},
-      {"k", 1e3L},
-      {"M", 1e6L},
-      {"G", 1e9L},
-      {"T", 1e12L},
-      {"P", 1e15L},
-      {"E", 1e18L},
-      {"Ki", 1024.0L},
-      {"Mi", 1048576.0L},
-      {"Gi", 1073741824.0L},
-      {"Ti", 1099511627776.0L},
-      {"Pi", 1125899906842624.0L},
-      {"Ei", 1152921504606846976.0L},
-  };
-  bool found = false;
-  for (auto& [sfx, m] : kSuffixes)
-    if (suffix == sfx) {
-      mult = m;
-      found = true;
-    }
-  if (!found) return std::nullopt;
-  long double v = std::strtold(num.c_str(), nullptr) * mult;
-  if (v < 0 || v > 9.2e18L) return std::nullopt;
-  return static_cast<int64_t>(std::ceil(v));
-}
-
 std::string display_size(int64_t bytes) {
   if (bytes <= 0) return "0 B";
   static const char* kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};

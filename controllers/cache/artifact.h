@@ -11,6 +11,7 @@
 
 #include "controllers/cache/cache.h"
 #include "engine/error_class.h"
+#include "engine/quantity.h"
 
 namespace aim::controllers::artifact {
 
@@ -22,7 +23,9 @@ inline constexpr std::string_view kMountPath = "/cache";
 
 // A Kubernetes quantity ("16106127360", "15Gi", "1.5G", 1000) in bytes; nullopt when malformed
 // or negative.
-std::optional<int64_t> quantity_bytes(const Json& quantity);
+inline std::optional<int64_t> quantity_bytes(const Json& quantity) {
+  return engine::quantity_value(quantity);
+}
 // behavior.md §4.14: "0 B", "42 GiB", "8.2 GiB", "1.5 TiB".
 std::string display_size(int64_t bytes);
 // ceilToGiB(int64(size * (1 + headroom/100))), at least 1 GiB.

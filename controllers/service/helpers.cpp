@@ -192,52 +192,6 @@ bool same_model_sources(const Json& a, const Json& b) {
   return true;
 }
 
-std::optional<int64_t> quantity_bytes(const Json& q) {
-  if (q.is_number_integer()) return q.get<int64_t>();
-  if (q.is_number_float()) return static_cast<int64_t>(std::ceil(q.get<double>()));
-  if (!q.is_string()) return std::nullopt;
-  std::string s = trim(q.get<std::string>());
-  std::size_t i = 0;
-  while (i < s.size() && (std::isdigit(static_cast<unsigned char>(s[i])) || s[i] == '.')) ++i;
-  if (i == 0) return std::nullopt;
-  double number = 0;
-  try {
-    number = std::stod(s.substr(0, i));
-  } catch (...) {
-    return std::nullopt;
-  }
-  const std::string suffix = s.substr(i);
-  double mult = 1;
-  if (suffix.empty()) {
-    mult = 1;
-  } else if (suffix == "Ki") {
-    mult = 1024.0;
-  } else if (suffix == "Mi") {
-    mult = 1024.0 * 1024;
-  } else if (suffix == "Gi") {
-    mult = 1024.0 * 1024 * 1024;
-  } else if (suffix == "Ti") {
-    mult = 1024.0 * 1024 * 1024 * 1024;
-  } else if (suffix == "Pi") {
-    mult = 1024.0 * 1024 * 1024 * 1024 * 1024;
-  } else if (suffix == "k") {
-    mult = 1e3;
-  } else if (suffix == "M") {
-    mult = 1e6;
-  } else if (suffix == "G") {
-    mult = 1e9;
-  } else if (suffix == "T") {
-    mult = 1e12;
-  } else if (suffix == "P") {
-    mult = 1e15;
-  } else {
-    return std::nullopt;
-  }
-  double bytes = std::ceil(number * mult);
-  if (!(bytes >= 0) || bytes > 9.0e18) return std::nullopt;
-  return static_cast<int64_t>(bytes);
-}
-
 std::string effective_model_id(const Json& source) {
   api::ModelSource ms;
   if (source.contains("modelId") && source["modelId"].is_string())

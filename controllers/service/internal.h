@@ -13,6 +13,7 @@
 
 #include "core/result.h"
 #include "engine/health.h"
+#include "engine/quantity.h"
 #include "engine/selection.h"
 
 namespace aim::controllers::service {
@@ -66,7 +67,9 @@ std::string custom_model_name(const std::string& base_image, const Json& model_s
 bool same_model_sources(const Json& a, const Json& b);
 
 // A Kubernetes quantity as bytes ("16Gi", "1.5G", "1000", 1000); nullopt when unreadable.
-std::optional<int64_t> quantity_bytes(const Json& q);
+inline std::optional<int64_t> quantity_bytes(const Json& q) {
+  return engine::quantity_value(q);
+}
 
 // modelId, else derived from an hf:// URI (api::ModelSource::effective_model_id).
 std::string effective_model_id(const Json& source);
