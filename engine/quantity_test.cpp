@@ -1,0 +1,32 @@
+#include "engine/quantity.h"
+
+#include <gtest/gtest.h>
+
+namespace aim::engine {
+namespace {
+
+using nlohmann::json;
+
+TEST(QuantityValue, SuffixesAndNumbers) {
+  EXPECT_EQ(quantity_value("16Gi"), 17179869184);
+  EXPECT_EQ(quantity_value("1.5G"), 1500000000);
+  EXPECT_EQ(quantity_value("192G"), 192000000000);
+  EXPECT_EQ(quantity_value("16106127360"), 16106127360);
+  EXPECT_EQ(quantity_value("1500m"), 2);  // rounded up, as Quantity.Value()
+  EXPECT_EQ(quantity_value("+1Ki"), 1024);
+  EXPECT_EQ(quantity_value(" 2Mi "), 2097152);
+  EXPECT_EQ(quantity_value(json(1000)), 1000);
+  EXPECT_EQ(quantity_value(json(1.2)), 2);
+  EXPECT_EQ(quantity_value("8Ei"), std::nullopt);  // beyond int64
+}
+
+TEST(QuantityValue, Malformed) {
+  for (const char* bad : {"", "Gi", "1.2.3", "12XB", "-1", ".", "1 Gi"}) {
+    EXPECT_EQ(quantity_value(bad), std::nullopt) << bad;
+  }
+  EXPECT_EQ(quantity_value(json(-5)), std::nullopt);
+  EXPECT_EQ(quantity_value(json::object()), std::nullopt);
+}
+
+}  // namespace
+}  // namespace aim::engine
