@@ -4,6 +4,7 @@
 #include <ctime>
 #include <regex>
 
+#include "core/base64.h"
 #include "core/strings.h"
 
 namespace aim::controllers::catalog {
@@ -437,6 +438,20 @@ engine::ComponentHealth runtime_config_health(const engine::ResolvedRuntimeConfi
   h.message = resolved.message;
   h.dependency = dep;
   return h;
+}
+
+registry::PullSecret pull_secret_from(const std::string& name, const Json& secret) {
+  registry::PullSecret ps;
+  ps.name = name;
+  ps.type = str_field(secret, "type");
+  const Json& data = field(secret, "data");
+  if (data.is_object()) {
+    for (const auto& [k, v] : data.items()) {
+      if (!v.is_string()) continue;
+      if (auto d = base64_decode(v.get<std::string>())) ps.data[k] = *d;
+    }
+  }
+  return ps;
 }
 
 }  // namespace aim::controllers::catalog

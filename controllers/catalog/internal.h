@@ -13,6 +13,7 @@
 #include "engine/error_class.h"
 #include "engine/health.h"
 #include "kube/controller.h"
+#include "registry/auth.h"
 
 namespace aim::controllers::catalog {
 
@@ -65,5 +66,9 @@ using LogReader = std::function<std::string(const Json& pod, const std::string& 
 engine::ComponentHealth job_health(std::string component, const Json* job);
 engine::ComponentHealth pods_health(std::string component, const std::vector<Json>& pods,
                                     const LogReader& tail_log = {});
+
+// A Secret object (kubernetes.io/dockerconfigjson or dockercfg) as the registry client's
+// PullSecret: type and base64-decoded data (undecodable values are skipped).
+registry::PullSecret pull_secret_from(const std::string& name, const Json& secret);
 
 }  // namespace aim::controllers::catalog

@@ -6,7 +6,6 @@
 
 #include "api/constants.h"
 #include "controllers/catalog/internal.h"
-#include "core/base64.h"
 #include "engine/template_naming.h"
 #include "registry/auth.h"
 #include "registry/client.h"
@@ -77,18 +76,7 @@ Result<Json, ComponentHealth> inspect_image_metadata(const Context& ctx, const J
           "ImageMetadata", ErrorCategory::kInfrastructure, "SecretAccessFailed",
           "imagePullSecret \"" + name + "\" could not be read: " + got.error().message, dep));
     }
-    registry::PullSecret ps;
-    ps.name = name;
-    ps.type = str_field(*got, "type");
-    const Json& data = field(*got, "data");
-    if (data.is_object()) {
-      for (const auto& [k, v] : data.items()) {
-        if (!v.is_string()) continue;
-        auto decoded = base64_decode(v.get<std::string>());
-        if (decoded) ps.data[k] = *decoded;
-      }
-    }
-    secrets.push_back(std::move(ps));
+    secrets.push_back(pull_secret_from(name, *got));
   }
   registry::Keychain keychain;
   if (!secrets.empty()) {

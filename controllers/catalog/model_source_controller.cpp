@@ -6,7 +6,6 @@
 #include <set>
 
 #include "api/constants.h"
-#include "core/base64.h"
 #include "engine/source_filter.h"
 #include "registry/auth.h"
 #include "registry/client.h"
@@ -62,15 +61,7 @@ Result<registry::Keychain, std::string> source_keychain(const Context& ctx, cons
       return fail("imagePullSecret \"" + name + "\" could not be read in namespace \"" +
                   ctx.operator_namespace + "\": " + got.error().message);
     }
-    registry::PullSecret ps{name, str_field(*got, "type"), {}};
-    const Json& data = field(*got, "data");
-    if (data.is_object()) {
-      for (const auto& [k, v] : data.items()) {
-        if (!v.is_string()) continue;
-        if (auto d = base64_decode(v.get<std::string>())) ps.data[k] = *d;
-      }
-    }
-    secrets.push_back(std::move(ps));
+    secrets.push_back(pull_secret_from(name, *got));
   }
   if (secrets.empty()) return registry::Keychain{};
   return registry::keychain_from_pull_secrets(secrets);
