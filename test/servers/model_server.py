@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Test servers for aim-fetch, all on 127.0.0.1. Standard library only.
+"""Test servers for aim-fetch, on 127.0.0.1 (or --host: the e2e suite binds the real node's bridge
+address, so download pods reach them). Standard library only.
 
 Modes:
   hf      A Hugging Face Hub compatible server over a directory of repos (ROOT/<org>/<name>/...),
@@ -331,7 +332,7 @@ class Handler(BaseHTTPRequestHandler):
             return self.hub_error(404, "EntryNotFound", f"{fname} does not exist on \"{rev}\"")
         common = {"X-Repo-Commit": repo.sha}
         if f["lfs"]:
-            cdn = (f"http://127.0.0.1:{self.server.cfg.cdn_port}/cdn/{repo.id}/{f['sha256']}"
+            cdn = (f"http://{self.server.cfg.host}:{self.server.cfg.cdn_port}/cdn/{repo.id}/{f['sha256']}"
                    f"?filename={urllib.parse.quote(fname)}&X-Amz-Signature=fake-{int(time.time())}")
             self.send_response(302)
             self.send_header("Location", cdn)
@@ -417,7 +418,7 @@ class Handler(BaseHTTPRequestHandler):
             page = entries[cursor:cursor + page_size]
             headers = {}
             if cursor + page_size < len(entries):
-                base = f"http://127.0.0.1:{self.server.server_address[1]}/api/models/{repo.id}/tree/{rev}"
+                base = f"http://{self.server.cfg.host}:{self.server.server_address[1]}/api/models/{repo.id}/tree/{rev}"
                 if sub:
                     base += "/" + urllib.parse.quote(sub)
                 nxt = f"{base}?recursive={str(recursive).lower()}&cursor={cursor + page_size}"
@@ -513,6 +514,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("mode", choices=["hf", "static", "ngc"])
     ap.add_argument("--root", required=True)
+    ap.add_argument("--host", default="127.0.0.1", help="address to listen on and to put in URLs")
     ap.add_argument("--port", type=int, default=0)
     ap.add_argument("--cdn-port", type=int, default=0)
     ap.add_argument("--tls-cert")
@@ -537,10 +539,10 @@ def main():
         request_queue_size = 128
 
     servers = []
-    main_srv = Server(("127.0.0.1", cfg.port), Handler)
+    main_srv = Server((cfg.host, cfg.port), Handler)
     servers.append(main_srv)
     if cfg.mode == "hf":
-        cdn = Server(("127.0.0.1", cfg.cdn_port), Handler)
+        cdn = Server((cfg.host, cfg.cdn_port), Handler)
         cfg.cdn_port = cdn.server_address[1]
         servers.append(cdn)
     for s in servers:

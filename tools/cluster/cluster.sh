@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Local Kubernetes control plane for aim-engine's integration tests.
 #
-#   tools/cluster/cluster.sh build|start|stop|status|kubeconfig|restart-apiserver|compact-etcd|delete
+#   tools/cluster/cluster.sh build|start [--real-node]|stop|status|kubeconfig|restart-apiserver|compact-etcd|delete
 #
 # etcd, kube-apiserver, kube-controller-manager, kube-scheduler, KWOK (simulated nodes and pods)
 # and simlogs (per-pod simulated logs), all built from pinned Go modules in this folder and bound
-# to 127.0.0.1. See tools/cluster/README.md.
+# to 127.0.0.1. --real-node (or AIM_CLUSTER_REAL_NODE=true) adds a real node whose pods really run
+# (kubelet, containerd, kube-proxy; node.sh). See tools/cluster/README.md.
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -34,6 +35,8 @@ KWOK_VERSION="v0.7.0"
 KSERVE_VERSION="v0.16.0"
 GATEWAY_API_VERSION="v1.3.0"
 
+AIM_VERSION="$(sed -n 's/^project(aim-engine VERSION \([0-9.]*\).*/\1/p' "$REPO/CMakeLists.txt")"
+
 # Components in start order; stop goes in reverse.
 COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok simlogs)
 
@@ -47,9 +50,12 @@ die() {
 
 kubectl_() { "$BIN/kubectl" --kubeconfig "$KUBECONFIG_FILE" "$@"; }
 
+# shellcheck source=tools/cluster/node.sh
+source "$HERE/node.sh"
+
 # ---------------------------------------------------------------------------------------- build
-K8S_BINARIES=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
-ALL_BINARIES=("${K8S_BINARIES[@]}" etcd etcdctl kwok simlogs)
+K8S_BINARIES=(kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet kube-proxy)
+ALL_BINARIES=("${K8S_BINARIES[@]}" etcd etcdctl kwok simlogs aim-local-path)
 
 # True when a binary is missing or a build input (go.mod/go.sum/simlogs source) changed since the
 # last build. `start` builds only then: `go build` always relinks (10-60 s).
@@ -73,15 +79,17 @@ cmd_build() {
   ldk+=" -X k8s.io/component-base/version.gitMinor=34 -X k8s.io/client-go/pkg/version.gitMinor=34"
   ldk+=" -X k8s.io/component-base/version.gitTreeState=clean -X k8s.io/client-go/pkg/version.gitTreeState=clean"
   ldk+=" -X k8s.io/component-base/version.buildDate=2026-02-10T12:53:36Z -X k8s.io/client-go/pkg/version.buildDate=2026-02-10T12:53:36Z"
-  log "building kube-apiserver, kube-controller-manager, kube-scheduler, kubectl ($K8S_VERSION) ..."
+  log "building kube-apiserver, kube-controller-manager, kube-scheduler, kubectl, kubelet, kube-proxy ($K8S_VERSION) ..."
   (cd "$HERE" && go build -buildvcs=false -ldflags "$ldk" -o "$BIN/" \
     k8s.io/kubernetes/cmd/kube-apiserver k8s.io/kubernetes/cmd/kube-controller-manager \
-    k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl)
+    k8s.io/kubernetes/cmd/kube-scheduler k8s.io/kubernetes/cmd/kubectl \
+    k8s.io/kubernetes/cmd/kubelet k8s.io/kubernetes/cmd/kube-proxy)
   log "building etcd, etcdctl ($ETCD_VERSION) ..."
   (cd "$HERE" && go build -buildvcs=false -ldflags "-s -w" -o "$BIN/etcd" go.etcd.io/etcd/server/v3 &&
     go build -buildvcs=false -ldflags "-s -w" -o "$BIN/etcdctl" go.etcd.io/etcd/etcdctl/v3)
-  log "building kwok ($KWOK_VERSION) and simlogs ..."
-  (cd "$HERE/kwok" && go build -buildvcs=false -ldflags "-s -w" -o "$BIN/" sigs.k8s.io/kwok/cmd/kwok ./cmd/simlogs)
+  log "building kwok ($KWOK_VERSION), simlogs and aim-local-path ..."
+  (cd "$HERE/kwok" && go build -buildvcs=false -ldflags "-s -w" -o "$BIN/" sigs.k8s.io/kwok/cmd/kwok \
+    ./cmd/simlogs ./cmd/aim-local-path)
   touch "$BIN/.stamp"
   log "build done in $(($(date +%s) - t0)) s (binaries in $BIN)"
 }
@@ -178,11 +186,16 @@ pid_of() { # prints the pid if the component runs (pid file present, process ali
   [[ "$pid" =~ ^[0-9]+$ ]] || return 1
   exe="$(readlink "/proc/$pid/exe" 2>/dev/null || true)"
   exe="${exe% (deleted)}"
-  [[ "$exe" == "$BIN/$(binary_of "$1")" ]] || return 1
+  [[ "$exe" == "$(exe_of "$1")" ]] || return 1
   printf '%s\n' "$pid"
 }
 
-binary_of() { printf '%s\n' "$1"; }
+exe_of() {
+  case " ${NODE_COMPONENTS[*]} " in
+  *" $1 "*) node_exe "$1" ;;
+  *) printf '%s\n' "$BIN/$1" ;;
+  esac
+}
 
 # A process counts as alive while /proc shows its executable (a zombie has none).
 alive() { [[ -n "$(readlink "/proc/$1/exe" 2>/dev/null)" ]]; }
@@ -198,7 +211,14 @@ args_of() {
       --unsafe-no-fsync=true --quota-backend-bytes=4294967296 --log-level=warn
     ;;
   kube-apiserver)
-    printf '%s\n' --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$API_PORT" \
+    # With the real node, pods reach the apiserver through the kubernetes Service at the bridge
+    # address, so it listens beyond loopback and keeps that Service's endpoints (lease reconciler).
+    if node_requested; then
+      printf '%s\n' --bind-address=0.0.0.0 --advertise-address="$NODE_IP" --endpoint-reconciler-type=lease
+    else
+      printf '%s\n' --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --endpoint-reconciler-type=none
+    fi
+    printf '%s\n' --secure-port="$API_PORT" \
       --etcd-servers="http://127.0.0.1:$ETCD_PORT" \
       --tls-cert-file="$PKI/apiserver.crt" --tls-private-key-file="$PKI/apiserver.key" \
       --client-ca-file="$PKI/ca.crt" \
@@ -207,7 +227,7 @@ args_of() {
       --service-cluster-ip-range=10.96.0.0/16 --authorization-mode=Node,RBAC --allow-privileged=true \
       --kubelet-client-certificate="$PKI/admin.crt" --kubelet-client-key="$PKI/admin.key" \
       --kubelet-certificate-authority="$PKI/ca.crt" --kubelet-preferred-address-types=InternalIP \
-      --endpoint-reconciler-type=none --watch-cache="$WATCH_CACHE" --profiling=false --v=1
+      --watch-cache="$WATCH_CACHE" --profiling=false --v=1
     ;;
   kube-controller-manager)
     printf '%s\n' --kubeconfig="$KUBECONFIG_FILE" --authentication-kubeconfig="$KUBECONFIG_FILE" \
@@ -231,6 +251,7 @@ args_of() {
   simlogs)
     printf '%s\n' --kubeconfig="$KUBECONFIG_FILE" --log-dir="$PODLOGS"
     ;;
+  *) node_args "$1" ;;
   esac
 }
 
@@ -241,7 +262,7 @@ start_component() {
   printf '\n==== %s start %s\n' "$name" "$(date -u +%FT%TZ)" >>"$LOGS/$name.log"
   # setsid: own session, so the component survives the calling shell and never gets its signals.
   # 9>&-: do not inherit the lock of this script (see lock()).
-  setsid "$BIN/$name" "${args[@]}" >>"$LOGS/$name.log" 2>&1 </dev/null 9>&- &
+  setsid "$(exe_of "$name")" "${args[@]}" >>"$LOGS/$name.log" 2>&1 </dev/null 9>&- &
   echo $! >"$PIDS/$name.pid"
 }
 
@@ -307,16 +328,22 @@ start_apiserver_and_wait() {
 }
 
 # ------------------------------------------------------------------------------------ commands
+# The components of this cluster: the control plane, and the real node's when it has one.
+components() {
+  printf '%s\n' "${COMPONENTS[@]}"
+  if node_requested; then printf '%s\n' "${NODE_COMPONENTS[@]}"; fi
+}
+
 all_running() {
   local c
-  for c in "${COMPONENTS[@]}"; do
+  for c in $(components); do
     pid_of "$c" >/dev/null || return 1
   done
 }
 
 any_running() {
   local c
-  for c in "${COMPONENTS[@]}"; do
+  for c in "${COMPONENTS[@]}" "${NODE_COMPONENTS[@]}"; do
     pid_of "$c" >/dev/null && return 0
   done
   return 1
@@ -352,6 +379,14 @@ apply_crd_files() { # tag files...
 cmd_start() {
   local t0
   t0=$(date +%s)
+  if [[ "${1:-}" == "--real-node" ]]; then
+    export AIM_CLUSTER_REAL_NODE=true
+  elif [[ -n "${1:-}" ]]; then
+    die "unknown option $1 (start [--real-node])"
+  fi
+  if [[ -d "$DIR/etcd-data" && "${AIM_CLUSTER_REAL_NODE:-false}" == true && ! -f "$DIR/real-node" ]]; then
+    die "$DIR holds a cluster without a real node; use another AIM_CLUSTER_DIR or delete it first"
+  fi
   if all_running && api_ready; then
     log "cluster already running (kubeconfig: $KUBECONFIG_FILE)"
     return 0
@@ -370,6 +405,7 @@ cmd_start() {
   : >"$PODLOGS/empty.log"
   ensure_pki
   write_kubeconfig
+  if node_requested; then node_prepare; fi
 
   log "starting etcd on 127.0.0.1:$ETCD_PORT"
   start_component etcd
@@ -423,13 +459,15 @@ cmd_start() {
     kubectl_ get serviceaccount default -n default
   wait_until "the default service account in namespace aim-system" "$START_TIMEOUT" kube-controller-manager \
     kubectl_ get serviceaccount default -n aim-system
+  if node_requested; then node_start; fi
   local c
-  for c in "${COMPONENTS[@]}"; do check_alive "$c"; done
+  for c in $(components); do check_alive "$c"; done
   log "cluster up in $(($(date +%s) - t0)) s; kubeconfig: $KUBECONFIG_FILE"
 }
 
 cmd_stop() {
   local i c
+  node_stop
   for ((i = ${#COMPONENTS[@]} - 1; i >= 0; i--)); do
     c="${COMPONENTS[$i]}"
     if pid_of "$c" >/dev/null; then
@@ -446,7 +484,7 @@ cmd_status() {
   echo "state dir:   $DIR"
   echo "kubeconfig:  $KUBECONFIG_FILE"
   echo "apiserver:   https://127.0.0.1:$API_PORT   etcd: http://127.0.0.1:$ETCD_PORT   kwok kubelet: 127.0.0.1:$KWOK_PORT"
-  for c in "${COMPONENTS[@]}"; do
+  for c in $(components); do
     if pid="$(pid_of "$c")"; then
       printf '  %-24s running (pid %s)\n' "$c" "$pid"
     else
@@ -490,12 +528,13 @@ cmd_compact_etcd() {
 
 cmd_delete() {
   cmd_stop
+  if [[ -f "$DIR/real-node" ]]; then node_network_down; fi
   rm -rf "$DIR"
   log "removed $DIR"
 }
 
 usage() {
-  sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
   exit 2
 }
 
@@ -511,7 +550,7 @@ start | stop | restart-apiserver | compact-etcd | delete) lock ;;
 esac
 case "${1:-}" in
 build) cmd_build ;;
-start) cmd_start ;;
+start) cmd_start "${2:-}" ;;
 stop) cmd_stop ;;
 status) cmd_status ;;
 kubeconfig) echo "$KUBECONFIG_FILE" ;;
