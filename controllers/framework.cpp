@@ -97,12 +97,27 @@ std::string Context::now_rfc3339() const {
   return api::format_rfc3339(now());
 }
 
-kube::Store& Context::cache(const kube::ResourceType& type) const {
-  return informers->informer(type)->store();
+kube::Store& Context::cache(const kube::ResourceType& type,
+                            const kube::ListOptions& selectors) const {
+  return informers->informer(type, {}, selectors)->store();
 }
 
 kube::EventRecorder* Context::events(const std::string& reporting_controller) const {
   return manager != nullptr ? &manager->event_recorder(reporting_controller) : nullptr;
+}
+
+// ---- pods of the operator's Jobs ---------------------------------------------------------------
+
+kube::ListOptions job_pods_selector() {
+  kube::ListOptions o;
+  o.label_selector =
+      std::string(api::kLabelComponent) + " in (" + std::string(api::kComponentCheckSize) + "," +
+      std::string(api::kComponentDownload) + "," + std::string(api::kComponentValueDiscovery) + ")";
+  return o;
+}
+
+kube::Store& job_pods(const Context& ctx) {
+  return ctx.cache(kube::types::pods(), job_pods_selector());
 }
 
 // ---- primary object helpers --------------------------------------------------------------------

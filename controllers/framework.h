@@ -81,10 +81,22 @@ struct Context {
   std::string now_rfc3339() const;
   // The shared informer cache of a type (cluster-wide). Created on first use; a controller that
   // reads a type must also watch it (or call this before the manager starts) so it syncs.
-  kube::Store& cache(const kube::ResourceType& type) const;
+  // With selectors: the cache of only the matching objects (the informer a
+  // `watches(type, selectors, map)` of the same selectors feeds).
+  kube::Store& cache(const kube::ResourceType& type, const kube::ListOptions& selectors = {}) const;
   // The recorder of a reporting controller ("aim-model-controller"); null without a manager.
   kube::EventRecorder* events(const std::string& reporting_controller) const;
 };
+
+// ---- pods of the operator's Jobs ---------------------------------------------------------------
+
+// The pods of the Jobs this operator creates (download, check-size, discovery) all carry
+// `aim.eai.amd.com/component` with one of these values on their pod template; the controllers
+// that follow them watch and cache only those pods (`job_pods_selector()`), never every pod of
+// the cluster.
+kube::ListOptions job_pods_selector();
+// ctx.cache(pods, job_pods_selector()): the shared cache of those pods.
+kube::Store& job_pods(const Context& ctx);
 
 // ---- primary object helpers --------------------------------------------------------------------
 

@@ -119,10 +119,10 @@ Controller::Controller(ControllerOptions options, InformerFactory& informers, Re
       return controller_owner_requests(o, owner);
     }));
   }
-  for (const auto& [type, map] : options_.watches) {
-    auto inf = informers.informer(type);
+  for (const auto& w : options_.watches) {
+    auto inf = informers.informer(w.type, {}, w.selectors);
     informers_.push_back(inf);
-    inf->add_handler(mapping_handler(queue_, map));
+    inf->add_handler(mapping_handler(queue_, w.map));
   }
 }
 
@@ -223,7 +223,12 @@ ControllerBuilder& ControllerBuilder::owns(ResourceType child) {
 }
 
 ControllerBuilder& ControllerBuilder::watches(ResourceType other, MapFunc map) {
-  options_.watches.emplace_back(std::move(other), std::move(map));
+  return watches(std::move(other), ListOptions{}, std::move(map));
+}
+
+ControllerBuilder& ControllerBuilder::watches(ResourceType other, ListOptions selectors,
+                                              MapFunc map) {
+  options_.watches.push_back(WatchSpec{std::move(other), std::move(map), std::move(selectors)});
   return *this;
 }
 

@@ -4,6 +4,7 @@
 //       .for_type(aim_models)                             // primary: its own changes enqueue it
 //       .owns(types::jobs())                              // child -> its controller owner
 //       .watches(types::config_maps(), map_config_to_models)  // any kind -> keys you choose
+//       .watches(types::pods(), {.label_selector = "app=x"}, map_pods)  // only what matches
 //       .max_concurrent_reconciles(2)
 //       .complete([&](const Request& req) -> ReconcileResult {
 //         ...                                             // read, compute, converge
@@ -78,11 +79,20 @@ using MapFunc = std::function<std::vector<Request>(const Json& object)>;
 // deletes, and updates (old and new state, each resulting key added once).
 EventHandler mapping_handler(std::shared_ptr<WorkQueue> queue, MapFunc map);
 
+// A watched kind and how its objects map to primaries. With selectors the controller shares the
+// informer of that (type, selector) pair: only matching objects are cached and mapped, which
+// keeps a watch on a busy kind (Pods) small.
+struct WatchSpec {
+  ResourceType type;
+  MapFunc map;
+  ListOptions selectors;  // label_selector / field_selector; empty: every object
+};
+
 struct ControllerOptions {
   std::string name;
   ResourceType primary;
   std::vector<ResourceType> owns;
-  std::vector<std::pair<ResourceType, MapFunc>> watches;
+  std::vector<WatchSpec> watches;
   int max_concurrent_reconciles = 1;
   // Builds the queue's rate limiter; default_controller_rate_limiter() when empty.
   std::function<std::unique_ptr<RateLimiter>()> rate_limiter;
@@ -144,6 +154,9 @@ class ControllerBuilder {
   ControllerBuilder& for_type(ResourceType primary);
   ControllerBuilder& owns(ResourceType child);
   ControllerBuilder& watches(ResourceType other, MapFunc map);
+  // Only objects matching `selectors` (label and/or field selector) are watched and mapped. Read
+  // them through InformerFactory::informer(type, "", selectors), the same shared cache.
+  ControllerBuilder& watches(ResourceType other, ListOptions selectors, MapFunc map);
   ControllerBuilder& max_concurrent_reconciles(int n);
   ControllerBuilder& rate_limiter(std::function<std::unique_ptr<RateLimiter>()> make);
   ControllerBuilder& registry(metrics::Registry* registry);

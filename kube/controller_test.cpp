@@ -188,6 +188,31 @@ TEST_F(ControllerTest, WatchedObjectsGoThroughTheMappingFunction) {
   ASSERT_TRUE(eventually([&] { return saw("team/w2") && count("team/w1") >= 2; }));
 }
 
+TEST_F(ControllerTest, ASelectedWatchCachesAndMapsOnlyMatchingObjects) {
+  auto map = [](const Json& cm) -> std::vector<Request> {
+    return {Request{cm["metadata"]["namespace"], cm["metadata"]["name"]}};
+  };
+  ListOptions selected;
+  selected.label_selector = "role in (job,worker)";
+  run(builder("widget")
+          .for_type(kWidgets)
+          .watches(types::config_maps(), selected, map)
+          .build(recording()));
+  ASSERT_TRUE(client_->wait_for_watches("configmaps", 1));
+  auto mine = object("ns", "mine");
+  mine["metadata"]["labels"] = {{"role", "job"}};
+  auto other = object("ns", "other");
+  other["metadata"]["labels"] = {{"role", "web"}};
+  client_->inject(types::config_maps(), WatchEvent::Type::kAdded, other);
+  client_->inject(types::config_maps(), WatchEvent::Type::kAdded, mine);
+  ASSERT_TRUE(eventually([&] { return saw("ns/mine"); }));
+  EXPECT_FALSE(saw("ns/other"));
+  // The cache behind it is the factory's informer of that (type, selector): only `mine`.
+  auto& store = factory_->informer(types::config_maps(), "", selected)->store();
+  EXPECT_EQ(store.size(), 1u);
+  EXPECT_TRUE(store.get("ns", "mine") != nullptr);
+}
+
 TEST_F(ControllerTest, RequeueAfterSchedulesAnotherReconcileWithoutCountingAnError) {
   std::atomic<int> calls{0};
   run(builder("widget").for_type(kWidgets).build([&](const Request&) -> ReconcileResult {

@@ -36,6 +36,7 @@ void request_stop() {
 int main(int argc, char** argv) {
   namespace kube = aim::kube;
   CLI::App app{"aim-engine: the AIM Engine operator"};
+  app.set_version_flag("--version", AIM_ENGINE_VERSION);
   std::string kubeconfig;
   kube::ManagerOptions options;
   options.leader_election_namespace = aim::controllers::detect_operator_namespace();

@@ -50,6 +50,7 @@ std::string scheme_name(aim::fetch::Scheme s) {
 int main(int argc, char** argv) {
   using namespace aim::fetch;
   CLI::App app{"aim-fetch: download a model into a directory, verified and resumable"};
+  app.set_version_flag("--version", AIM_ENGINE_VERSION);
   std::string uri_text, dest;
   std::string revision;
   DownloadOptions opts;

@@ -23,6 +23,7 @@ using Json = nlohmann::json;
 
 int main(int argc, char** argv) {
   CLI::App app{"aimctl: inspect what aim-engine decided"};
+  app.set_version_flag("--version", AIM_ENGINE_VERSION);
   app.require_subcommand(1);
   std::string kubeconfig;
   app.add_option("--kubeconfig", kubeconfig, "Path to a kubeconfig (default: $KUBECONFIG, ...)");

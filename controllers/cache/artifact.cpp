@@ -119,10 +119,23 @@ DownloadFailure classify_exit(int code, const std::string& termination_message) 
   }
 }
 
+DownloadFailure deadline_failure(std::chrono::seconds deadline) {
+  return DownloadFailure{"DownloadTimeout",
+                         "The Job did not finish within its deadline of " +
+                             std::to_string(deadline.count()) + " s (activeDeadlineSeconds)",
+                         engine::ErrorCategory::kInfrastructure, true};
+}
+
+DownloadFailure eviction_failure(const std::string& message) {
+  return DownloadFailure{"Evicted", message, engine::ErrorCategory::kInfrastructure, true};
+}
+
 bool is_failure_reason(std::string_view r) {
   static const std::string_view kReasons[] = {
-      "InvalidDownloadSpec", "AuthFailed",      "ModelNotFound", "RateLimited", "DiskFull",
-      "ChecksumMismatch",    "DownloadTimeout", "NetworkError",  "UnsafePath",  "DownloadFailed"};
+      "InvalidDownloadSpec", "AuthFailed",   "ModelNotFound",
+      "RateLimited",         "DiskFull",     "ChecksumMismatch",
+      "DownloadTimeout",     "NetworkError", "UnsafePath",
+      "DownloadFailed",      "Evicted"};
   return std::find(std::begin(kReasons), std::end(kReasons), r) != std::end(kReasons);
 }
 
@@ -165,11 +178,18 @@ Json base_env(const JobInput& in, Json defaults) {
   return env;
 }
 
-Json pod_spec(const JobInput& in, Json container, bool fs_group) {
+Json pod_spec(const JobInput& in, Json container, bool fs_group, const CacheOptions& options) {
   const Json& spec = in.artifact["spec"];
   Json sc{{"runAsUser", 1000}, {"runAsGroup", 1000}, {"runAsNonRoot", true}};
   if (fs_group) sc["fsGroup"] = 1000;
   Json pod{{"restartPolicy", "Never"}, {"securityContext", sc}, {"containers", {container}}};
+  if (!options.download_node_selector.empty()) {
+    Json sel = Json::object();
+    for (auto& [k, v] : options.download_node_selector) sel[k] = v;
+    pod["nodeSelector"] = sel;
+  }
+  if (options.download_tolerations.is_array() && !options.download_tolerations.empty())
+    pod["tolerations"] = options.download_tolerations;
   Json pulls = spec.value("imagePullSecrets", Json::array());
   if (in.downloader.is_object())
     for (auto& p : in.downloader["spec"].value("imagePullSecrets", Json::array()))
@@ -179,7 +199,7 @@ Json pod_spec(const JobInput& in, Json container, bool fs_group) {
 }
 
 Json job_object(const JobInput& in, std::string_view component, Json pod,
-                const CacheOptions& options, int ttl) {
+                const CacheOptions& options, int ttl, std::chrono::seconds deadline) {
   const Json& meta = in.artifact["metadata"];
   Json job{{"apiVersion", "batch/v1"},
            {"kind", "Job"},
@@ -193,6 +213,7 @@ Json job_object(const JobInput& in, std::string_view component, Json pod,
            {"spec",
             {{"backoffLimit", options.backoff_limit},
              {"ttlSecondsAfterFinished", ttl},
+             {"activeDeadlineSeconds", deadline.count()},
              {"template",
               {{"metadata", {{"labels", job_labels(in.artifact, component, options, true)}}},
                {"spec", std::move(pod)}}}}}};
@@ -264,9 +285,9 @@ Json download_job(const JobInput& in, const CacheOptions& options) {
     container["args"] = args;
     if (ds.contains("resources")) container["resources"] = ds["resources"];
   }
-  Json pod = pod_spec(in, container, true);
+  Json pod = pod_spec(in, container, true, options);
   pod["volumes"] = {{{"name", "cache"}, {"persistentVolumeClaim", {{"claimName", in.pvc_name}}}}};
-  Json job = job_object(in, api::kComponentDownload, pod, options, 600);
+  Json job = job_object(in, api::kComponentDownload, pod, options, 600, options.download_deadline);
   if (aim_fetch) job["spec"]["podFailurePolicy"] = fail_job_policy(kDownloadContainer);
   return job;
 }
@@ -287,7 +308,8 @@ Json check_size_job(const JobInput& in, const CacheOptions& options) {
                  {"env", base_env(in, Json::array({env_var("HF_HOME", "/tmp/.hf")}))}};
   Json env_from = credentials_env_from(spec);
   if (!env_from.empty()) container["envFrom"] = env_from;
-  Json job = job_object(in, api::kComponentCheckSize, pod_spec(in, container, false), options, 300);
+  Json job = job_object(in, api::kComponentCheckSize, pod_spec(in, container, false, options),
+                        options, 300, options.check_size_deadline);
   job["spec"]["podFailurePolicy"] = fail_job_policy(kCheckSizeContainer);
   return job;
 }

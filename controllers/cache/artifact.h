@@ -47,7 +47,12 @@ struct DownloadFailure {
   bool transient = true;  // retrying soon can help
 };
 DownloadFailure classify_exit(int exit_code, const std::string& termination_message);
-// Is `reason` one of the failure reasons above?
+// A Job that failed with reason DeadlineExceeded (it ran longer than its activeDeadlineSeconds):
+// DownloadTimeout, infrastructure, retried like a stalled download.
+DownloadFailure deadline_failure(std::chrono::seconds deadline);
+// A Job whose last pod was evicted (engine::classify_pod said Evicted): Evicted, infrastructure.
+DownloadFailure eviction_failure(const std::string& message);
+// Is `reason` one of the failure reasons above (Evicted included)?
 bool is_failure_reason(std::string_view reason);
 // The wait before attempt `attempt + 1` after `attempt` failed.
 std::chrono::seconds retry_delay(int attempt, bool transient, const CacheOptions& options);

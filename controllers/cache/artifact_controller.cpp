@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
+#include <functional>
 
 #include "api/constants.h"
 #include "controllers/cache/artifact.h"
 #include "controllers/cache/cache.h"
 #include "controllers/cache/internal.h"
+#include "engine/pod_issue.h"
 #include "engine/runtime_config.h"
 #include "kube/log.h"
 
@@ -68,7 +70,35 @@ PodOutcome pod_outcome(const std::vector<kube::ObjectPtr>& pods, std::string_vie
 
 std::vector<kube::ObjectPtr> pods_of_job(const Context& ctx, const std::string& ns,
                                          const std::string& job) {
-  return ctx.cache(kube::types::pods()).by_labels({{"job-name", job}}, ns);
+  return job_pods(ctx).by_labels({{"job-name", job}}, ns);
+}
+
+std::vector<Json> as_values(const std::vector<kube::ObjectPtr>& objects) {
+  std::vector<Json> out;
+  out.reserve(objects.size());
+  for (auto& o : objects) out.push_back(*o);
+  return out;
+}
+
+// The reason of the Job's Failed condition ("DeadlineExceeded", "BackoffLimitExceeded", ...).
+std::string job_failed_reason(const Json& job) {
+  for (auto& c : job.value("status", Json::object()).value("conditions", Json::array()))
+    if (str(c, "type") == "Failed" && str(c, "status") == "True") return str(c, "reason");
+  return {};
+}
+
+// Why a failed Job failed: its deadline, an eviction of its last pod, else the exit code of the
+// newest failed container (aim-fetch's classes).
+DownloadFailure job_failure(const Json& job, const std::vector<kube::ObjectPtr>& pods,
+                            std::string_view container) {
+  if (job_failed_reason(job) == "DeadlineExceeded")
+    return artifact::deadline_failure(std::chrono::seconds(
+        job.value("spec", Json::object()).value("activeDeadlineSeconds", int64_t{0})));
+  auto newest = engine::job_pods_issue(as_values(pods), 0);
+  if (newest.issue && newest.issue->reason == engine::kReasonEvicted)
+    return artifact::eviction_failure(newest.issue->message);
+  auto out = pod_outcome(pods, container, "Failed");
+  return artifact::classify_exit(out.found ? out.exit_code : 1, out.message);
 }
 
 // Was the Job made for an older spec of the artifact?
@@ -129,6 +159,13 @@ ComponentState failed_state(const DownloadFailure& f) {
   return engine::is_infrastructure(f.category) ? ComponentState::Degraded : ComponentState::Failed;
 }
 
+// A stuck pod of a running Job as the Job component's health. No error category: the pod is the
+// kubelet's to retry, so nothing is blocked, and Ready carries the pod's own reason.
+ComponentHealth issue_health(std::string component, const engine::PodIssue& issue,
+                             const std::string& prefix = {}) {
+  return health(std::move(component), issue.state, issue.reason, prefix + issue.message);
+}
+
 class ArtifactReconciler {
  public:
   ArtifactReconciler(const Context& ctx, CacheOptions options)
@@ -137,10 +174,26 @@ class ArtifactReconciler {
   kube::ReconcileResult reconcile(const kube::Request& req);
 
  private:
+  // The pods of a running Job: a stuck one (engine/pod_issue.h), or nullopt. An Unschedulable
+  // pod inside its grace period arms a requeue for the end of it.
+  std::optional<engine::PodIssue> stuck_pod(
+      const std::string& ns, const std::string& job,
+      const std::function<void(std::chrono::seconds)>& recheck);
+
   const Context& ctx_;
   CacheOptions options_;
   std::atomic<bool> warned_rbac_{false};
 };
+
+std::optional<engine::PodIssue> ArtifactReconciler::stuck_pod(
+    const std::string& ns, const std::string& job,
+    const std::function<void(std::chrono::seconds)>& recheck) {
+  engine::PodIssueOptions o;
+  o.unschedulable_grace = options_.unschedulable_grace;
+  auto r = engine::job_pods_issue(as_values(pods_of_job(ctx_, ns, job)), ctx_.now(), o);
+  if (r.recheck_after) recheck(*r.recheck_after);
+  return r.issue;
+}
 
 kube::ReconcileResult ArtifactReconciler::reconcile(const kube::Request& req) {
   auto obj_ptr = ctx_.cache(types::aim_artifacts()).get(req.ns, req.name);
@@ -246,9 +299,7 @@ kube::ReconcileResult ArtifactReconciler::reconcile(const kube::Request& req) {
                                Dependency::Unspecified, engine::ErrorCategory::kUnknown));
       }
     } else if (job_condition(*job, "Failed", &failed_at)) {
-      auto out =
-          pod_outcome(pods_of_job(ctx_, ns, job_name), artifact::kCheckSizeContainer, "Failed");
-      auto f = artifact::classify_exit(out.found ? out.exit_code : 1, out.message);
+      auto f = job_failure(*job, pods_of_job(ctx_, ns, job_name), artifact::kCheckSizeContainer);
       comps.push_back(health("CheckSizeJob", failed_state(f), f.reason, "Size check: " + f.message,
                              Dependency::Downstream, f.category));
       auto retry_at =
@@ -262,6 +313,8 @@ kube::ReconcileResult ArtifactReconciler::reconcile(const kube::Request& req) {
       } else {
         want_requeue(std::chrono::seconds(retry_at - ctx_.now()));
       }
+    } else if (auto issue = stuck_pod(ns, job_name, want_requeue)) {
+      comps.push_back(issue_health("CheckSizeJob", *issue, "Size check: "));
     } else {
       comps.push_back(health("CheckSizeJob", ComponentState::Progressing, "CheckingSize",
                              "Checking the size of the source"));
@@ -362,9 +415,7 @@ kube::ReconcileResult ArtifactReconciler::reconcile(const kube::Request& req) {
       if (status.contains("download") && status["download"].is_object())
         status["download"]["message"] = "Complete";
     } else if (job_condition(*job, "Failed", &failed_at)) {
-      auto out =
-          pod_outcome(pods_of_job(ctx_, ns, job_name), artifact::kDownloadContainer, "Failed");
-      auto f = artifact::classify_exit(out.found ? out.exit_code : 1, out.message);
+      auto f = job_failure(*job, pods_of_job(ctx_, ns, job_name), artifact::kDownloadContainer);
       if (status["progress"].is_object()) status["progress"]["displayPercentage"] = "N/A";
       auto retry_at = parse_time(failed_at) +
                       artifact::retry_delay(std::max(attempt, 1), f.transient, options_).count();
@@ -386,6 +437,9 @@ kube::ReconcileResult ArtifactReconciler::reconcile(const kube::Request& req) {
                                Dependency::Downstream, f.category));
         want_requeue(std::chrono::seconds(retry_at - ctx_.now()));
       }
+    } else if (auto issue = stuck_pod(ns, job_name, want_requeue)) {
+      dc("False", issue->reason, issue->message);
+      comps.push_back(issue_health("DownloadJob", *issue));
     } else {
       int pct = status.value("progress", Json::object()).value("percentage", 0);
       if (pct >= 100)
@@ -520,7 +574,7 @@ void register_artifact_controller(kube::Manager& mgr, const Context& ctx,
       .for_type(types::aim_artifacts())
       .owns(kube::types::jobs())
       .owns(kube::types::persistent_volume_claims())
-      .watches(kube::types::pods(), by_cache_label)
+      .watches(kube::types::pods(), job_pods_selector(), by_cache_label)
       .watches(types::aim_runtime_configs(), all_in_namespace)
       .watches(types::aim_cluster_runtime_configs(), all)
       .watches(types::aim_cluster_artifact_downloaders(), all)

@@ -24,18 +24,22 @@ class ArtifactReconcile : public ::testing::Test {
     for (const auto& t :
          {types::aim_artifacts(), types::aim_runtime_configs(),
           types::aim_cluster_runtime_configs(), types::aim_cluster_artifact_downloaders(),
-          kube::types::jobs(), kube::types::pods(), kube::types::persistent_volume_claims()})
+          kube::types::jobs(), kube::types::persistent_volume_claims()})
       (void)ctx.cache(t);
+    (void)job_pods(ctx);
     factory.start();
     ASSERT_TRUE(factory.wait_for_sync(5s));
   }
   void TearDown() override { factory.stop(); }
 
+  // Pods are cached through the operator's Job-pod selector; every pod these tests make has
+  // the labels of a download pod.
   void settle(const kube::ResourceType& type) {
+    kube::Store& cache = type.resource == "pods" ? job_pods(ctx) : ctx.cache(type);
     for (int i = 0; i < 500; ++i) {
-      bool same = ctx.cache(type).size() == fake->objects(type).size();
+      bool same = cache.size() == fake->objects(type).size();
       for (const auto& o : fake->objects(type)) {
-        auto c = ctx.cache(type).get(namespace_of(o), name_of(o));
+        auto c = cache.get(namespace_of(o), name_of(o));
         if (!c || (*c)["metadata"]["resourceVersion"] != o["metadata"]["resourceVersion"])
           same = false;
       }
@@ -70,31 +74,42 @@ class ArtifactReconcile : public ::testing::Test {
     auto r = reconcile_artifact(ctx, options, kube::Request{"ns", "a1"});
     ASSERT_TRUE(r.ok()) << r.error().message;
   }
-  void finish_job(bool ok, int exit_code = 0) {
+  // A pod of the only Job, as the Job controller labels it, with `status`.
+  Json job_pod(const std::string& suffix, Json pod_status,
+               const std::string& created = "2026-01-01T00:00:00Z") {
+    Json job = only_job();
+    return Json{{"apiVersion", "v1"},
+                {"kind", "Pod"},
+                {"metadata",
+                 {{"name", job["metadata"]["name"].get<std::string>() + "-" + suffix},
+                  {"namespace", "ns"},
+                  {"creationTimestamp", created},
+                  {"labels",
+                   {{"job-name", job["metadata"]["name"]},
+                    {"aim.eai.amd.com/cache.name", "a1"},
+                    {"aim.eai.amd.com/component", "download"}}}}},
+                {"spec", {{"containers", {{{"name", "model-download"}, {"image", "img:1"}}}}}},
+                {"status", std::move(pod_status)}};
+  }
+  void finish_job(bool ok, int exit_code = 0, const std::string& failed_reason = "") {
     Json job = only_job();
     ASSERT_FALSE(job.is_null());
     std::string ts = "2026-01-01T00:00:00Z";
     job["status"] = {
         {"conditions",
          {{{"type", ok ? "Complete" : "Failed"}, {"status", "True"}, {"lastTransitionTime", ts}}}}};
+    if (!failed_reason.empty()) job["status"]["conditions"][0]["reason"] = failed_reason;
     if (ok) job["status"]["completionTime"] = ts;
     fake->inject(kube::types::jobs(), WatchEvent::Type::kModified, job);
-    if (!ok) {
-      Json pod{{"apiVersion", "v1"},
-               {"kind", "Pod"},
-               {"metadata",
-                {{"name", job["metadata"]["name"].get<std::string>() + "-x"},
-                 {"namespace", "ns"},
-                 {"labels", {{"job-name", job["metadata"]["name"]}}}}},
-               {"status",
-                {{"phase", "Failed"},
-                 {"containerStatuses",
-                  {{{"name", "model-download"},
-                    {"state",
-                     {{"terminated",
-                       {{"exitCode", exit_code},
-                        {"message", "auth: HTTP 401"},
-                        {"finishedAt", ts}}}}}}}}}}};
+    if (!ok && failed_reason.empty()) {
+      Json pod = job_pod("x", {{"phase", "Failed"},
+                               {"containerStatuses",
+                                {{{"name", "model-download"},
+                                  {"state",
+                                   {{"terminated",
+                                     {{"exitCode", exit_code},
+                                      {"message", "auth: HTTP 401"},
+                                      {"finishedAt", ts}}}}}}}}});
       fake->inject(kube::types::pods(), WatchEvent::Type::kAdded, pod);
     }
   }
@@ -202,6 +217,103 @@ TEST_F(ArtifactReconcile, MissingCredentialsSecretAndUnknownSchemeAreReported) {
   EXPECT_EQ(condition("CredentialsSecretReady")["reason"], "ReferenceNotFound");
   EXPECT_EQ(condition("DownloaderReady")["reason"], "DownloaderNotFound");
   EXPECT_TRUE(fake->objects(kube::types::persistent_volume_claims(), "ns").empty());
+}
+
+TEST_F(ArtifactReconcile, JobSpecsCarryTheDeadlinesAndThePodPlacement) {
+  options.download_deadline = 7200s;
+  options.check_size_deadline = 300s;
+  options.download_node_selector = {{"node-role/downloads", "true"}};
+  options.download_tolerations = Json::array({{{"key", "downloads"}, {"operator", "Exists"}}});
+  Json a = new_artifact();
+  a["spec"].erase("size");  // a size check first
+  fake->inject(types::aim_artifacts(), WatchEvent::Type::kAdded, a);
+  reconcile();
+  Json check = only_job();
+  ASSERT_FALSE(check.is_null());
+  EXPECT_EQ(check["spec"]["activeDeadlineSeconds"], 300);
+  const Json& pod = check["spec"]["template"]["spec"];
+  EXPECT_EQ(pod["nodeSelector"]["node-role/downloads"], "true");
+  EXPECT_EQ(pod["tolerations"][0]["key"], "downloads");
+  EXPECT_EQ(pod["containers"][0]["command"][0], "aim-fetch");
+  EXPECT_EQ(check["spec"]["template"]["metadata"]["labels"]["aim.eai.amd.com/component"],
+            "check-size");
+}
+
+TEST_F(ArtifactReconcile, StuckDownloadPodsAreReportedAndTheArtifactRecovers) {
+  fake->inject(types::aim_artifacts(), WatchEvent::Type::kAdded, new_artifact());
+  reconcile();
+  reconcile();
+  ASSERT_FALSE(only_job().is_null());
+
+  // The image cannot be pulled: reported at once, on the Job component and on Ready.
+  Json pull =
+      job_pod("a", {{"phase", "Pending"},
+                    {"containerStatuses",
+                     {{{"name", "model-download"},
+                       {"image", "img:1"},
+                       {"state",
+                        {{"waiting",
+                          {{"reason", "ImagePullBackOff"},
+                           {"message", "Back-off pulling image \"img:1\": not found"}}}}}}}}});
+  fake->inject(kube::types::pods(), WatchEvent::Type::kAdded, pull);
+  reconcile();
+  EXPECT_EQ(status()["status"], "Failed");
+  EXPECT_EQ(condition("DownloadJobReady")["reason"], "ImagePullFailed");
+  EXPECT_EQ(condition("DownloadComplete")["reason"], "ImagePullFailed");
+  EXPECT_EQ(condition("Ready")["reason"], "ImagePullFailed");
+  EXPECT_NE(condition("Ready")["message"].get<std::string>().find("img:1"), std::string::npos);
+
+  // The image became pullable: the pod runs, the artifact is downloading again.
+  pull["status"] = {{"phase", "Running"}};
+  fake->inject(kube::types::pods(), WatchEvent::Type::kModified, pull);
+  reconcile();
+  EXPECT_EQ(status()["status"], "Progressing");
+  EXPECT_EQ(condition("DownloadComplete")["reason"], "Downloading");
+  fake->inject(kube::types::pods(), WatchEvent::Type::kDeleted, pull);
+
+  // Unschedulable: only after the grace period, with a requeue armed for its end.
+  options.unschedulable_grace = 30s;
+  Json pending = job_pod("b", {{"phase", "Pending"},
+                               {"conditions",
+                                {{{"type", "PodScheduled"},
+                                  {"status", "False"},
+                                  {"reason", "Unschedulable"},
+                                  {"lastTransitionTime", "2026-01-01T00:00:00Z"},
+                                  {"message",
+                                   "0/2 nodes are available: 2 node(s) didn't match Pod's node "
+                                   "affinity/selector."}}}}});
+  fake->inject(kube::types::pods(), WatchEvent::Type::kAdded, pending);
+  settle_all();
+  auto r = reconcile_artifact(ctx, options, kube::Request{"ns", "a1"});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r.value().kind(), kube::Action::Kind::kRequeueAfter);
+  EXPECT_EQ(r.value().after(), std::chrono::duration_cast<kube::Duration>(30s));
+  EXPECT_EQ(condition("DownloadComplete")["reason"], "Downloading");
+  now += 30;
+  reconcile();
+  EXPECT_EQ(status()["status"], "Degraded");
+  EXPECT_EQ(condition("Ready")["reason"], "Unschedulable");
+  EXPECT_NE(condition("Ready")["message"].get<std::string>().find("node affinity/selector"),
+            std::string::npos);
+}
+
+TEST_F(ArtifactReconcile, DeadlineExceededIsADownloadTimeoutRetriedLikeOne) {
+  options.download_deadline = 600s;
+  fake->inject(types::aim_artifacts(), WatchEvent::Type::kAdded, new_artifact());
+  reconcile();
+  reconcile();
+  ASSERT_EQ(only_job()["spec"]["activeDeadlineSeconds"], 600);
+  finish_job(false, 0, "DeadlineExceeded");
+  reconcile();
+  EXPECT_EQ(status()["status"], "Degraded");
+  EXPECT_EQ(condition("DownloadComplete")["reason"], "DownloadTimeout");
+  EXPECT_EQ(condition("Ready")["reason"], "DownloadTimeout");
+  EXPECT_NE(condition("DownloadComplete")["message"].get<std::string>().find("600 s"),
+            std::string::npos);
+  now += 31;  // transient: the first retry after 30 s
+  reconcile();
+  EXPECT_TRUE(only_job().is_null());
+  EXPECT_EQ(condition("DownloadComplete")["reason"], "Retrying");
 }
 
 }  // namespace

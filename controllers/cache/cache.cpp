@@ -4,30 +4,116 @@
 #include <sstream>
 
 #include "controllers/cache/internal.h"
+#include "kube/log.h"
 
 namespace aim::controllers {
+
+#ifndef AIM_ENGINE_VERSION
+#error "AIM_ENGINE_VERSION must be defined by the build (the project version)"
+#endif
+
+namespace {
+
+// "k=v,k=v" as a map (entries without '=' or with an empty key are skipped).
+std::map<std::string, std::string> parse_pairs(const char* text) {
+  std::map<std::string, std::string> out;
+  std::stringstream ss(text);
+  std::string kv;
+  while (std::getline(ss, kv, ',')) {
+    auto eq = kv.find('=');
+    if (eq != std::string::npos && eq > 0) out[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  return out;
+}
+
+// A positive number of seconds from the environment, else `fallback`.
+std::chrono::seconds env_seconds(const char* name, std::chrono::seconds fallback, bool allow_zero) {
+  const char* v = std::getenv(name);
+  if (v == nullptr || *v == '\0') return fallback;
+  char* end = nullptr;
+  long n = std::strtol(v, &end, 10);
+  if (end == v || *end != '\0' || n < 0 || (n == 0 && !allow_zero)) {
+    kube::log::Logger("setup").warn("ignoring an invalid number of seconds",
+                                    {{"variable", name}, {"value", v}});
+    return fallback;
+  }
+  return std::chrono::seconds(n);
+}
+
+}  // namespace
+
+std::string default_fetch_image() {
+  return std::string("aim-engine:") + AIM_ENGINE_VERSION;
+}
 
 CacheOptions CacheOptions::from_env() {
   CacheOptions o;
   if (const char* img = std::getenv("AIM_FETCH_IMAGE"); img && *img) o.fetch_image = img;
-  if (const char* labels = std::getenv("AIM_DOWNLOAD_POD_LABELS"); labels && *labels) {
-    std::stringstream ss(labels);
-    std::string kv;
-    while (std::getline(ss, kv, ',')) {
-      auto eq = kv.find('=');
-      if (eq != std::string::npos && eq > 0)
-        o.download_pod_labels[kv.substr(0, eq)] = kv.substr(eq + 1);
-    }
+  if (const char* labels = std::getenv("AIM_DOWNLOAD_POD_LABELS"); labels && *labels)
+    o.download_pod_labels = parse_pairs(labels);
+  if (const char* sel = std::getenv("AIM_DOWNLOAD_NODE_SELECTOR"); sel && *sel)
+    o.download_node_selector = parse_pairs(sel);
+  if (const char* tol = std::getenv("AIM_DOWNLOAD_TOLERATIONS"); tol && *tol) {
+    auto parsed = nlohmann::json::parse(tol, nullptr, false);
+    if (parsed.is_array())
+      o.download_tolerations = parsed;
+    else
+      kube::log::Logger("setup").warn("ignoring AIM_DOWNLOAD_TOLERATIONS: not a JSON array",
+                                      {{"value", tol}});
   }
-  if (const char* b = std::getenv("AIM_ARTIFACT_RETRY_BASE_SECONDS"); b && *b) {
-    long v = std::strtol(b, nullptr, 10);
-    if (v > 0) o.retry_base = std::chrono::seconds(v);
-  }
+  o.retry_base = env_seconds("AIM_ARTIFACT_RETRY_BASE_SECONDS", o.retry_base, false);
+  o.download_deadline = env_seconds("AIM_DOWNLOAD_DEADLINE_SECONDS", o.download_deadline, false);
+  o.check_size_deadline =
+      env_seconds("AIM_CHECK_SIZE_DEADLINE_SECONDS", o.check_size_deadline, false);
+  o.unschedulable_grace =
+      env_seconds("AIM_UNSCHEDULABLE_GRACE_SECONDS", o.unschedulable_grace, true);
   return o;
 }
 
+FetchImageChoice choose_fetch_image(const std::string& env_image, const nlohmann::json& own_pod,
+                                    const std::string& container) {
+  if (!env_image.empty()) return {env_image, "AIM_FETCH_IMAGE"};
+  if (own_pod.is_object()) {
+    const auto& containers =
+        own_pod.value("spec", nlohmann::json::object()).value("containers", nlohmann::json());
+    if (containers.is_array()) {
+      for (const auto& c : containers) {
+        if (!container.empty() && c.value("name", "") != container) continue;
+        std::string image = c.value("image", "");
+        if (image.empty()) break;
+        return {image, "operator pod " + namespace_of(own_pod) + "/" + name_of(own_pod) +
+                           " container " + c.value("name", "")};
+      }
+    }
+  }
+  return {default_fetch_image(), "built-in default"};
+}
+
+void resolve_fetch_image(CacheOptions& options, kube::Client* client) {
+  kube::log::Logger log("setup");
+  auto env = [](const char* name) {
+    const char* v = std::getenv(name);
+    return std::string(v != nullptr ? v : "");
+  };
+  nlohmann::json pod;
+  const std::string pod_name = env("POD_NAME"), pod_ns = env("POD_NAMESPACE");
+  if (env("AIM_FETCH_IMAGE").empty() && client != nullptr && !pod_name.empty() && !pod_ns.empty()) {
+    auto got = client->get(kube::types::pods(), pod_ns, pod_name);
+    if (got.ok())
+      pod = got.value();
+    else
+      log.warn("cannot read the operator's own pod to find its image",
+               {{"pod", pod_ns + "/" + pod_name}, {"error", got.error().describe()}});
+  }
+  auto choice = choose_fetch_image(env("AIM_FETCH_IMAGE"), pod, env("AIM_OPERATOR_CONTAINER"));
+  options.fetch_image = choice.image;
+  log.info("downloader image chosen", {{"image", choice.image}, {"source", choice.source}});
+}
+
 void register_cache_controllers(kube::Manager& mgr, const Context& ctx) {
-  register_cache_controllers(mgr, ctx, CacheOptions::from_env());
+  CacheOptions options = CacheOptions::from_env();
+  resolve_fetch_image(options, ctx.client.get());
+  register_cache_controllers(mgr, ctx, options);
 }
 
 void register_cache_controllers(kube::Manager& mgr, const Context& ctx,

@@ -146,6 +146,75 @@ TEST(ArtifactJobs, DownloadJobRunsAimFetchOnThePvcWithTheArtifactToPatch) {
   EXPECT_EQ((*env_named(c["env"], "FROM_RC"))["value"], "1");
   EXPECT_EQ(job["spec"]["podFailurePolicy"]["rules"][0]["onExitCodes"]["values"],
             Json::array({2, 3, 4, 10}));
+  // A deadline, and no placement unless configured.
+  EXPECT_EQ(job["spec"]["activeDeadlineSeconds"], 4 * 3600);
+  EXPECT_FALSE(pod.contains("nodeSelector"));
+  EXPECT_FALSE(pod.contains("tolerations"));
+}
+
+TEST(ArtifactJobs, DeadlinesAndPlacementComeFromTheOptions) {
+  CacheOptions o;
+  o.download_deadline = std::chrono::seconds(1800);
+  o.check_size_deadline = std::chrono::seconds(120);
+  o.download_node_selector = {{"role", "egress"}};
+  o.download_tolerations = Json::array({{{"key", "egress"}, {"operator", "Exists"}}});
+  JobInput in{artifact_obj({{"sourceUri", "hf://org/m"}}), Json(), Json(), "j", "p", 1, "", 1, 1};
+  for (const Json& job : {download_job(in, o), check_size_job(in, o)}) {
+    const Json& pod = job["spec"]["template"]["spec"];
+    EXPECT_EQ(pod["nodeSelector"], (Json{{"role", "egress"}}));
+    EXPECT_EQ(pod["tolerations"][0]["key"], "egress");
+    EXPECT_EQ(pod["containers"][0]["command"], Json::array({"aim-fetch"}));
+  }
+  EXPECT_EQ(download_job(in, o)["spec"]["activeDeadlineSeconds"], 1800);
+  EXPECT_EQ(check_size_job(in, o)["spec"]["activeDeadlineSeconds"], 120);
+}
+
+TEST(ArtifactJobs, DeadlineAndEvictionFailuresAreTransientInfrastructure) {
+  auto t = deadline_failure(std::chrono::seconds(600));
+  EXPECT_EQ(t.reason, "DownloadTimeout");
+  EXPECT_TRUE(t.transient);
+  EXPECT_EQ(t.category, engine::ErrorCategory::kInfrastructure);
+  EXPECT_NE(t.message.find("600 s"), std::string::npos);
+  auto e = eviction_failure("Pod x was evicted: low on disk");
+  EXPECT_EQ(e.reason, "Evicted");
+  EXPECT_TRUE(is_failure_reason("Evicted"));
+  EXPECT_TRUE(is_failure_reason("DownloadTimeout"));
+}
+
+TEST(FetchImage, DefaultIsTheProjectImageOfThisVersion) {
+  std::string img = default_fetch_image();
+  EXPECT_EQ(img.rfind("aim-engine:", 0), 0u);
+  EXPECT_GT(img.size(), std::string("aim-engine:").size());
+  EXPECT_EQ(CacheOptions{}.fetch_image, img);
+}
+
+TEST(FetchImage, EnvThenTheOperatorsContainerThenTheDefault) {
+  Json pod{{"metadata", {{"name", "op-0"}, {"namespace", "aim-system"}}},
+           {"spec",
+            {{"containers",
+              {{{"name", "sidecar"}, {"image", "proxy:1"}},
+               {{"name", "manager"}, {"image", "ghcr.io/x/aim-engine:0.1.0"}}}}}}};
+  auto env = choose_fetch_image("my/fetch:2", pod, "manager");
+  EXPECT_EQ(env.image, "my/fetch:2");
+  EXPECT_EQ(env.source, "AIM_FETCH_IMAGE");
+  auto named = choose_fetch_image("", pod, "manager");
+  EXPECT_EQ(named.image, "ghcr.io/x/aim-engine:0.1.0");
+  EXPECT_NE(named.source.find("aim-system/op-0"), std::string::npos);
+  EXPECT_EQ(choose_fetch_image("", pod, "").image, "proxy:1");  // the first container
+  EXPECT_EQ(choose_fetch_image("", pod, "absent").image, default_fetch_image());
+  auto fallback = choose_fetch_image("", Json(), "");
+  EXPECT_EQ(fallback.image, default_fetch_image());
+  EXPECT_EQ(fallback.source, "built-in default");
+}
+
+TEST(FetchImage, ArtifactsNamingTheReferenceDownloaderGetOurs) {
+  CacheOptions o;
+  o.fetch_image = "ghcr.io/x/aim-engine:0.1.0";
+  EXPECT_EQ(job_image({{"modelDownloadImage", "ghcr.io/silogen/aim-artifact-downloader:0.2.0"}},
+                      Json(), o),
+            o.fetch_image);
+  EXPECT_EQ(job_image(Json::object(), Json(), o), o.fetch_image);
+  EXPECT_EQ(job_image({{"modelDownloadImage", "mine:1"}}, Json(), o), "mine:1");
 }
 
 TEST(ArtifactJobs, CustomDownloaderSuppliesImageCommandAndArgs) {

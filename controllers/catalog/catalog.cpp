@@ -1,6 +1,7 @@
 // Registration of the catalog controllers and their watches (behavior.md §1.5-§1.6).
 #include "controllers/catalog/catalog.h"
 
+#include <cstdlib>
 #include <map>
 #include <mutex>
 
@@ -130,7 +131,7 @@ void register_models(kube::Manager& mgr, const Context& ctx) {
       .complete([c, cl_scope](const kube::Request& r) { return reconcile_model(*c, cl_scope, r); });
 }
 
-void register_templates(kube::Manager& mgr, const Context& ctx) {
+void register_templates(kube::Manager& mgr, const Context& ctx, const DiscoveryOptions& discovery) {
   const Context* c = &ctx;
   auto ns_filter = std::make_shared<NodeGpuFilter>();
   auto cl_filter = std::make_shared<NodeGpuFilter>();
@@ -165,7 +166,7 @@ void register_templates(kube::Manager& mgr, const Context& ctx) {
                [c](const Json& m) {
                  return templates_of_model(*c, types::aim_service_templates(), "", name_of(m));
                })
-      .watches(kube::types::pods(),
+      .watches(kube::types::pods(), job_pods_selector(),
                [](const Json& p) -> Requests {
                  std::string t = label(p, api::kLabelTemplate);
                  if (t.empty() || label(p, "aim.eai.amd.com/service-template.name").empty()) {
@@ -173,8 +174,9 @@ void register_templates(kube::Manager& mgr, const Context& ctx) {
                  }
                  return {{namespace_of(p), t}};
                })
-      .complete(
-          [c, ns_scope](const kube::Request& r) { return reconcile_template(*c, ns_scope, r); });
+      .complete([c, ns_scope, discovery](const kube::Request& r) {
+        return reconcile_template(*c, ns_scope, r, discovery);
+      });
 
   auto cl_scope = TemplateScope::cluster_scoped();
   mgr.controller("cluster-service-template")
@@ -195,7 +197,7 @@ void register_templates(kube::Manager& mgr, const Context& ctx) {
                  return templates_of_model(*c, types::aim_cluster_service_templates(), "",
                                            name_of(m));
                })
-      .watches(kube::types::pods(),
+      .watches(kube::types::pods(), job_pods_selector(),
                [c](const Json& p) -> Requests {
                  std::string t = label(p, api::kLabelTemplate);
                  if (t.empty() || namespace_of(p) != c->operator_namespace ||
@@ -204,8 +206,9 @@ void register_templates(kube::Manager& mgr, const Context& ctx) {
                  }
                  return {{"", t}};
                })
-      .complete(
-          [c, cl_scope](const kube::Request& r) { return reconcile_template(*c, cl_scope, r); });
+      .complete([c, cl_scope, discovery](const kube::Request& r) {
+        return reconcile_template(*c, cl_scope, r, discovery);
+      });
 }
 
 void register_runtime_configs(kube::Manager& mgr, const Context& ctx) {
@@ -226,17 +229,34 @@ void register_runtime_configs(kube::Manager& mgr, const Context& ctx) {
       .complete([c](const kube::Request& r) { return reconcile_runtime_config(*c, true, r); });
 }
 
+// A non-negative number of seconds from the environment, else `fallback`.
+std::chrono::seconds env_seconds(const char* name, std::chrono::seconds fallback) {
+  const char* v = std::getenv(name);
+  if (v == nullptr || *v == '\0') return fallback;
+  char* end = nullptr;
+  long n = std::strtol(v, &end, 10);
+  return end != v && *end == '\0' && n >= 0 ? std::chrono::seconds(n) : fallback;
+}
+
 }  // namespace
+
+DiscoveryOptions DiscoveryOptions::from_env() {
+  DiscoveryOptions o;
+  o.deadline = env_seconds("AIM_DISCOVERY_DEADLINE_SECONDS", o.deadline);
+  if (o.deadline.count() == 0) o.deadline = DiscoveryOptions{}.deadline;
+  o.unschedulable_grace = env_seconds("AIM_UNSCHEDULABLE_GRACE_SECONDS", o.unschedulable_grace);
+  return o;
+}
 
 void register_catalog_controllers(kube::Manager& mgr, const Context& ctx, const Options& options) {
   // Caches every catalog reconcile reads, created before the manager starts so they sync.
-  for (const auto& t :
-       {types::aim_runtime_configs(), types::aim_cluster_runtime_configs(), kube::types::nodes(),
-        kube::types::jobs(), kube::types::pods(), types::aim_template_caches()}) {
+  for (const auto& t : {types::aim_runtime_configs(), types::aim_cluster_runtime_configs(),
+                        kube::types::nodes(), kube::types::jobs(), types::aim_template_caches()}) {
     (void)ctx.cache(t);
   }
+  (void)job_pods(ctx);
   if (options.models) register_models(mgr, ctx);
-  if (options.templates) register_templates(mgr, ctx);
+  if (options.templates) register_templates(mgr, ctx, options.discovery);
   if (options.runtime_configs) register_runtime_configs(mgr, ctx);
   if (options.model_sources) register_model_source_controller(mgr, ctx);
 }
@@ -245,6 +265,8 @@ void register_catalog_controllers(kube::Manager& mgr, const Context& ctx, const 
 
 namespace aim::controllers {
 void register_catalog_controllers(kube::Manager& mgr, const Context& ctx) {
-  catalog::register_catalog_controllers(mgr, ctx, catalog::Options{});
+  catalog::Options options;
+  options.discovery = catalog::DiscoveryOptions::from_env();
+  catalog::register_catalog_controllers(mgr, ctx, options);
 }
 }  // namespace aim::controllers

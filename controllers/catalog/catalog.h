@@ -6,6 +6,7 @@
 // docs/catalog.md for every deliberate difference from the reference.
 #pragma once
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -31,12 +32,27 @@ engine::ResolvedRuntimeConfig resolve_runtime_config(const Context& ctx, std::st
 engine::ComponentHealth runtime_config_health(const engine::ResolvedRuntimeConfig& resolved,
                                               bool upstream);
 
+// Discovery Jobs and their pods (docs/catalog.md, "Stuck discovery pods and deadlines").
+struct DiscoveryOptions {
+  // activeDeadlineSeconds of every discovery Job: one still running after this long fails with
+  // DeadlineExceeded, reported as DiscoveryTimeout and counted as a failed attempt
+  // ($AIM_DISCOVERY_DEADLINE_SECONDS).
+  std::chrono::seconds deadline{900};
+  // How long a discovery pod may be Unschedulable before the template reports it
+  // ($AIM_UNSCHEDULABLE_GRACE_SECONDS, shared with the download pods). Image pull and other pod
+  // errors are reported at once.
+  std::chrono::seconds unschedulable_grace{30};
+
+  static DiscoveryOptions from_env();
+};
+
 // Which controllers to register (all by default). Tests register only what they need.
 struct Options {
   bool models = true;           // model + cluster-model
   bool templates = true;        // service-template + cluster-service-template
   bool runtime_configs = true;  // status controllers of both runtime-config kinds
   bool model_sources = true;    // cluster-model-source
+  DiscoveryOptions discovery;   // defaults; the operator reads DiscoveryOptions::from_env()
 };
 
 void register_catalog_controllers(kube::Manager& mgr, const Context& ctx, const Options& options);
@@ -44,6 +60,7 @@ void register_catalog_controllers(kube::Manager& mgr, const Context& ctx, const 
 }  // namespace aim::controllers::catalog
 
 namespace aim::controllers {
-// The entry point cmd/aim-engine calls: every catalog controller.
+// The entry point cmd/aim-engine calls: every catalog controller, discovery options from the
+// environment.
 void register_catalog_controllers(kube::Manager& mgr, const Context& ctx);
 }  // namespace aim::controllers

@@ -126,6 +126,13 @@ TEST(CatalogDiscoveryJob, HasTheReferenceShape) {
   EXPECT_EQ(labels["aim.eai.amd.com/template"], "tpl");
   EXPECT_EQ(job["spec"]["backoffLimit"], 0);
   EXPECT_EQ(job["spec"]["ttlSecondsAfterFinished"], 60);
+  EXPECT_EQ(job["spec"]["activeDeadlineSeconds"], 900);  // DiscoveryOptions default
+  EXPECT_EQ(discovery_job(TemplateScope::namespaced(), t, m, "ns1",
+                          std::chrono::seconds(60))["spec"]["activeDeadlineSeconds"],
+            60);
+  // The pod carries what the operator's Job-pod watch selects.
+  EXPECT_EQ(job["spec"]["template"]["metadata"]["labels"]["aim.eai.amd.com/component"],
+            "discovery");
   auto pod = job["spec"]["template"]["spec"];
   EXPECT_EQ(pod["restartPolicy"], "Never");
   EXPECT_EQ(pod["serviceAccountName"], "sa");
@@ -240,21 +247,24 @@ class CatalogReconcile : public ::testing::Test {
     ctx.clock = [this] { return now; };
     for (const auto& t :
          {types::aim_models(), types::aim_service_templates(), types::aim_runtime_configs(),
-          types::aim_cluster_runtime_configs(), kube::types::jobs(), kube::types::pods(),
-          types::aim_cluster_models(), kube::types::nodes(), types::aim_template_caches()}) {
+          types::aim_cluster_runtime_configs(), kube::types::jobs(), types::aim_cluster_models(),
+          kube::types::nodes(), types::aim_template_caches()}) {
       (void)ctx.cache(t);
     }
+    (void)job_pods(ctx);
     factory.start();
     ASSERT_TRUE(factory.wait_for_sync(5s));
   }
   void TearDown() override { factory.stop(); }
 
-  // Waits until the cache shows the fake server's version of every object of `type`.
+  // Waits until the cache shows the fake server's version of every object of `type` (pods: of
+  // the discovery pods, which the controllers cache through the Job-pod selector).
   void settle(const kube::ResourceType& type) {
+    kube::Store& cache = type.resource == "pods" ? job_pods(ctx) : ctx.cache(type);
     for (int i = 0; i < 500; ++i) {
       bool same = true;
       for (const auto& o : fake->objects(type)) {
-        auto c = ctx.cache(type).get(namespace_of(o), name_of(o));
+        auto c = cache.get(namespace_of(o), name_of(o));
         if (!c || (*c)["metadata"]["resourceVersion"] != o["metadata"]["resourceVersion"]) {
           same = false;
         }
@@ -408,6 +418,114 @@ TEST_F(CatalogReconcile, FailedDiscoveryArmsATimerForTheEndOfTheBackoff) {
   ASSERT_EQ(r->kind(), kube::Action::Kind::kRequeueAfter);
   EXPECT_EQ(r->after(), std::chrono::seconds(120 - 30));  // backoff(2) = 120 s
   EXPECT_TRUE(fake->objects(kube::types::jobs(), "ns1").empty());
+}
+
+// A template whose discovery Job exists (created by a first reconcile).
+class TemplateDiscovery : public CatalogReconcile {
+ protected:
+  void SetUp() override {
+    CatalogReconcile::SetUp();
+    fake->inject(types::aim_models(), WatchEvent::Type::kAdded,
+                 model("qwen-qwen3-32b", Json::array()));
+    fake->inject(types::aim_service_templates(), WatchEvent::Type::kAdded, template_obj("t"));
+    ASSERT_TRUE(reconcile().ok());
+    ASSERT_EQ(fake->objects(kube::types::jobs(), "ns1").size(), 1u);
+  }
+  kube::ReconcileResult reconcile() {
+    for (const auto& t : {types::aim_models(), types::aim_service_templates(), kube::types::jobs(),
+                          kube::types::pods()})
+      settle(t);
+    return reconcile_template(ctx, TemplateScope::namespaced(), {"ns1", "t"}, discovery);
+  }
+  Json job() { return fake->objects(kube::types::jobs(), "ns1").at(0); }
+  Json tmpl() { return fake->objects(types::aim_service_templates(), "ns1").at(0); }
+  Json cond(const std::string& type) {
+    Json t = tmpl();
+    for (const auto& c : t["status"]["conditions"])
+      if (c["type"] == type) return c;
+    return Json();
+  }
+  Json pod(Json status) {
+    std::string name = job()["metadata"]["name"];
+    return {{"apiVersion", "v1"},
+            {"kind", "Pod"},
+            {"metadata",
+             {{"name", name + "-p"},
+              {"namespace", "ns1"},
+              {"creationTimestamp", rfc3339(now)},
+              {"labels",
+               {{"job-name", name},
+                {"aim.eai.amd.com/template", "t"},
+                {"aim.eai.amd.com/service-template.name", "t"},
+                {"aim.eai.amd.com/component", "discovery"}}}}},
+            {"spec", {{"containers", {{{"name", "discovery"}, {"image", "img:1"}}}}}},
+            {"status", std::move(status)}};
+  }
+  DiscoveryOptions discovery;
+};
+
+TEST_F(TemplateDiscovery, AnImagePullFailureIsReportedAndClearsWhenThePodRuns) {
+  EXPECT_EQ(job()["spec"]["activeDeadlineSeconds"], 900);
+  Json p = pod({{"phase", "Pending"},
+                {"containerStatuses",
+                 {{{"name", "discovery"},
+                   {"image", "img:1"},
+                   {"state",
+                    {{"waiting",
+                      {{"reason", "ErrImagePull"},
+                       {"message", "failed to pull image \"img:1\": not found"}}}}}}}}});
+  fake->inject(kube::types::pods(), WatchEvent::Type::kAdded, p);
+  ASSERT_TRUE(reconcile().ok());
+  EXPECT_EQ(tmpl()["status"]["status"], "Failed");
+  EXPECT_EQ(cond("Ready")["reason"], "ImagePullFailed");
+  EXPECT_EQ(cond("DiscoveryPodsReady")["reason"], "ImagePullFailed");
+  EXPECT_EQ(cond("Discovered")["reason"], "ImagePullFailed");
+  EXPECT_NE(cond("Discovered")["message"].get<std::string>().find("img:1"), std::string::npos);
+
+  p["status"] = {{"phase", "Running"}};
+  fake->inject(kube::types::pods(), WatchEvent::Type::kModified, p);
+  ASSERT_TRUE(reconcile().ok());
+  EXPECT_EQ(cond("Discovered")["reason"], "AwaitingDiscovery");
+  EXPECT_NE(tmpl()["status"]["status"], "Failed");
+}
+
+TEST_F(TemplateDiscovery, UnschedulableAfterTheGracePeriod) {
+  discovery.unschedulable_grace = std::chrono::seconds(30);
+  fake->inject(kube::types::pods(), WatchEvent::Type::kAdded,
+               pod({{"phase", "Pending"},
+                    {"conditions",
+                     {{{"type", "PodScheduled"},
+                       {"status", "False"},
+                       {"reason", "Unschedulable"},
+                       {"lastTransitionTime", rfc3339(now)},
+                       {"message", "0/2 nodes are available"}}}}}));
+  auto r = reconcile();
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->kind(), kube::Action::Kind::kRequeueAfter);
+  EXPECT_EQ(r->after(), std::chrono::seconds(30));
+  EXPECT_EQ(cond("Discovered")["reason"], "AwaitingDiscovery");
+  now += 30;
+  ASSERT_TRUE(reconcile().ok());
+  EXPECT_EQ(tmpl()["status"]["status"], "Degraded");
+  EXPECT_EQ(cond("Ready")["reason"], "Unschedulable");
+  EXPECT_EQ(cond("Discovered")["reason"], "Unschedulable");
+}
+
+TEST_F(TemplateDiscovery, ADeadlineExceededJobIsADiscoveryTimeout) {
+  Json j = job();
+  j["status"] = {{"conditions",
+                  {{{"type", "Failed"},
+                    {"status", "True"},
+                    {"reason", "DeadlineExceeded"},
+                    {"message", "Job was active longer than specified deadline"}}}}};
+  fake->inject(kube::types::jobs(), WatchEvent::Type::kModified, j);
+  ASSERT_TRUE(reconcile().ok());
+  EXPECT_EQ(tmpl()["status"]["status"], "Failed");
+  EXPECT_EQ(cond("Ready")["reason"], "DiscoveryTimeout");
+  EXPECT_EQ(cond("DiscoveryJobReady")["reason"], "DiscoveryTimeout");
+  EXPECT_EQ(cond("Discovered")["reason"], "DiscoveryTimeout");
+  EXPECT_NE(cond("Discovered")["message"].get<std::string>().find("900 s"), std::string::npos);
+  EXPECT_EQ(tmpl()["status"]["discovery"]["attempts"], 1);  // a failed attempt, backoff applies
 }
 
 }  // namespace

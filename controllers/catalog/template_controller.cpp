@@ -9,6 +9,7 @@
 #include "engine/backoff.h"
 #include "engine/discovery_output.h"
 #include "engine/gpu.h"
+#include "engine/pod_issue.h"
 
 namespace aim::controllers::catalog {
 
@@ -107,7 +108,7 @@ engine::DiscoveryJobNaming discovery_naming(const TemplateScope& scope, const Js
 }
 
 Json discovery_job(const TemplateScope& scope, const Json& tmpl, const Json& model,
-                   const std::string& job_namespace) {
+                   const std::string& job_namespace, std::chrono::seconds deadline) {
   const Json& spec = field(tmpl, "spec");
   const Json& mspec = field(model, "spec");
   auto naming = discovery_naming(scope, tmpl, model);
@@ -164,10 +165,14 @@ Json discovery_job(const TemplateScope& scope, const Json& tmpl, const Json& mod
       {"spec",
        {{"backoffLimit", 0},
         {"ttlSecondsAfterFinished", 60},
+        {"activeDeadlineSeconds", deadline.count()},
         {"template",
          {{"metadata",
            {{"labels",
-             {{std::string(api::kLabelTemplate), name_of(tmpl)}, {owner_label, name_of(tmpl)}}}}},
+             {{std::string(api::kLabelTemplate), name_of(tmpl)},
+              {owner_label, name_of(tmpl)},
+              // What the operator's Job-pod watch selects (job_pods_selector()).
+              {std::string(api::kLabelComponent), std::string(api::kComponentValueDiscovery)}}}}},
           {"spec", pod_spec}}}}}};
   return job;
 }
@@ -220,6 +225,28 @@ bool model_failed_elsewhere(const Json& model) {
   return false;
 }
 
+std::string job_failed_reason(const Json& job) {
+  for (const auto& c : field(field(job, "status"), "conditions")) {
+    if (str_field(c, "type") == "Failed" && str_field(c, "status") == "True") {
+      return str_field(c, "reason");
+    }
+  }
+  return {};
+}
+
+// A component in `state` with no error category: nothing is blocked and Ready carries `reason`
+// (an error category would replace it with AuthError / InvalidSpec / ReferenceNotFound).
+ComponentHealth health_without_error(std::string component, std::string reason, std::string message,
+                                     ComponentState state = ComponentState::Failed) {
+  ComponentHealth h;
+  h.component = std::move(component);
+  h.state = state;
+  h.reason = std::move(reason);
+  h.message = std::move(message);
+  h.dependency = engine::Dependency::Downstream;
+  return h;
+}
+
 std::string failure_reason_of(const Json& job) {
   for (const auto& c : field(field(job, "status"), "conditions")) {
     if (str_field(c, "type") == "Failed") {
@@ -262,7 +289,8 @@ void set_or_erase(Json& status, const char* key, const Json& v) {
 }  // namespace
 
 kube::ReconcileResult reconcile_template(const Context& ctx, const TemplateScope& scope,
-                                         const kube::Request& req) {
+                                         const kube::Request& req,
+                                         const DiscoveryOptions& discovery) {
   auto obj = ctx.cache(scope.template_type).get(req.ns, req.name);
   if (!obj || is_paused(*obj) || is_being_deleted(*obj)) return kube::Action::done();
   const Json& tmpl = *obj;
@@ -352,6 +380,8 @@ kube::ReconcileResult reconcile_template(const Context& ctx, const TemplateScope
 
   engine::Condition discovered_cond;
   std::optional<std::chrono::seconds> requeue;
+  std::optional<engine::PodIssue> pod_issue;  // a stuck discovery pod
+  std::string timeout_message;                // the discovery Job ran out of time
   std::optional<engine::DiscoveryOutput> output;
   kube::ObjectPtr job;
   std::string hash;
@@ -370,12 +400,22 @@ kube::ReconcileResult reconcile_template(const Context& ctx, const TemplateScope
     }
     std::vector<Json> pods;
     if (job) {
-      for (const auto& p : ctx.cache(kube::types::pods()).list(job_ns)) {
-        if (label(*p, api::kLabelJobName) == name_of(*job)) pods.push_back(*p);
+      for (const auto& p :
+           job_pods(ctx).by_labels({{std::string(api::kLabelJobName), name_of(*job)}}, job_ns)) {
+        pods.push_back(*p);
       }
     }
     ComponentHealth jh;
-    if (job) {
+    if (job && job_failed_reason(*job) == "DeadlineExceeded") {
+      // Not the reference's JobDeadlineExceeded (InvalidSpec, which hides the reason behind
+      // Ready=InvalidSpec): the template says plainly that discovery ran out of time.
+      int64_t limit = field(field(*job, "spec"), "activeDeadlineSeconds").is_number_integer()
+                          ? field(*job, "spec")["activeDeadlineSeconds"].get<int64_t>()
+                          : discovery.deadline.count();
+      timeout_message = "Discovery did not finish within " + std::to_string(limit) +
+                        " s (activeDeadlineSeconds of Job " + name_of(*job) + ")";
+      jh = health_without_error("DiscoveryJob", "DiscoveryTimeout", timeout_message);
+    } else if (job) {
       jh = job_health("DiscoveryJob", job.get());
     } else {
       jh.component = "DiscoveryJob";
@@ -418,7 +458,21 @@ kube::ReconcileResult reconcile_template(const Context& ctx, const TemplateScope
       }
     }
     components.push_back(jh);
-    if (!pods.empty()) {
+    if (job && !job_finished(*job)) {
+      engine::PodIssueOptions po;
+      po.unschedulable_grace = discovery.unschedulable_grace;
+      auto stuck = engine::job_pods_issue(pods, now, po);
+      if (stuck.recheck_after && (!requeue || *stuck.recheck_after < *requeue)) {
+        requeue = *stuck.recheck_after;
+      }
+      pod_issue = std::move(stuck.issue);
+    }
+    if (pod_issue) {
+      // Before the reference's pod inspector: a stuck pod gets its own reason (ImagePullFailed,
+      // Unschedulable, ...) on DiscoveryPodsReady, Discovered and Ready, and blocks nothing.
+      components.push_back(health_without_error("DiscoveryPods", pod_issue->reason,
+                                                pod_issue->message, pod_issue->state));
+    } else if (!pods.empty()) {
       components.push_back(
           pods_health("DiscoveryPods", pods, [&](const Json& pod, const std::string& container) {
             auto log =
@@ -478,6 +532,11 @@ kube::ReconcileResult reconcile_template(const Context& ctx, const TemplateScope
     discovered_cond = make_condition(
         "Discovered", true, "DiscoveryComplete",
         "Discovery found " + std::to_string(output->model_sources.size()) + " model source(s)");
+  } else if (pod_issue) {
+    discovered_cond = make_condition("Discovered", false, pod_issue->reason,
+                                     "Discovery is stuck: " + pod_issue->message);
+  } else if (!timeout_message.empty()) {
+    discovered_cond = make_condition("Discovered", false, "DiscoveryTimeout", timeout_message);
   } else {
     discovered_cond = make_condition("Discovered", false, "AwaitingDiscovery",
                                      "Waiting for discovery to complete");
@@ -492,7 +551,7 @@ kube::ReconcileResult reconcile_template(const Context& ctx, const TemplateScope
       discovered_cond.message = engine::discovery_wait_message(wait, ds.attempts);
       requeue = wait;
     } else {
-      Json desired = discovery_job(scope, tmpl, *model, job_ns);
+      Json desired = discovery_job(scope, tmpl, *model, job_ns, discovery.deadline);
       set_controller_owner(desired, tmpl);
       label_child(desired, tmpl, scope.controller, rc.spec);
       std::string key = kube::object_key(job_ns, name_of(desired));

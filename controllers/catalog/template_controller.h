@@ -2,6 +2,7 @@
 // Internal to the catalog group.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <mutex>
@@ -51,11 +52,14 @@ class DiscoverySlots {
 engine::DiscoveryJobNaming discovery_naming(const TemplateScope& scope, const Json& tmpl,
                                             const Json& model);
 
-// The discovery Job (behavior.md §4.2) before owner reference and propagated labels.
+// The discovery Job (behavior.md §4.2) before owner reference and propagated labels; it runs for
+// at most `deadline` (activeDeadlineSeconds).
 Json discovery_job(const TemplateScope& scope, const Json& tmpl, const Json& model,
-                   const std::string& job_namespace);
+                   const std::string& job_namespace,
+                   std::chrono::seconds deadline = DiscoveryOptions{}.deadline);
 
 kube::ReconcileResult reconcile_template(const Context& ctx, const TemplateScope& scope,
-                                         const kube::Request& req);
+                                         const kube::Request& req,
+                                         const DiscoveryOptions& discovery = {});
 
 }  // namespace aim::controllers::catalog

@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "api/common.h"
+#include "api/constants.h"
 #include "controllers/service/internal.h"
 #include "engine/derived_template.h"
 #include "engine/error_class.h"
@@ -239,6 +240,12 @@ engine::TemplateCandidate template_candidate(const Json& tmpl, engine::TemplateS
   const Json& req = at(tmpl, {"spec", "hardware", "gpu", "requests"});
   if (req.is_number_integer()) c.spec_gpu_count = req.get<int32_t>();
   return c;
+}
+
+kube::ListOptions inference_pods_selector() {
+  kube::ListOptions o;
+  o.label_selector = std::string(api::kLabelKServeInferenceService);
+  return o;
 }
 
 engine::ComponentHealth pods_health(const std::vector<Json>& pods) {

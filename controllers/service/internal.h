@@ -15,6 +15,7 @@
 #include "engine/health.h"
 #include "engine/quantity.h"
 #include "engine/selection.h"
+#include "kube/client.h"
 
 namespace aim::controllers::service {
 
@@ -79,6 +80,10 @@ std::set<std::string> cluster_gpu_models(const std::vector<Json>& nodes);
 
 // A template object as a selection candidate.
 engine::TemplateCandidate template_candidate(const Json& tmpl, engine::TemplateScope scope);
+
+// The pods the service controller watches and caches: those of InferenceServices (label
+// serving.kserve.io/inferenceservice), not every pod of the cluster.
+kube::ListOptions inference_pods_selector();
 
 // The pods of an InferenceService as one health entry (behavior.md §2.8 "Pods", without log or
 // event inspection): image pull errors, failed pods, Running+Ready, Running, Pending.

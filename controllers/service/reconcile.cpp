@@ -298,7 +298,7 @@ void observe_pods_and_hpa(const Context& ctx, World& w) {
   if (w.isvc) {
     std::vector<Json> pods;
     for (auto& p :
-         ctx.cache(kube::types::pods())
+         ctx.cache(kube::types::pods(), inference_pods_selector())
              .by_labels({{std::string(api::kLabelKServeInferenceService), *w.isvc_name}}, w.ns)) {
       pods.push_back(*p);
     }

@@ -133,7 +133,7 @@ void register_service_controllers(kube::Manager& mgr, const Context& ctx) {
                    keys.insert(r.key());
                  return to_requests(keys);
                })
-      .watches(kube::types::pods(),
+      .watches(kube::types::pods(), inference_pods_selector(),
                [c](const Json& pod) {
                  return isvc_owner(*c, namespace_of(pod),
                                    label(pod, api::kLabelKServeInferenceService));

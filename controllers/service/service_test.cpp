@@ -89,6 +89,10 @@ class ServiceReconcile : public ::testing::Test {
       ctx.cache(t).replace(fake->objects(t));
       ctx.cache(t).mark_synced();
     }
+    // The controller reads InferenceService pods through its selected cache.
+    kube::Store& pods = ctx.cache(kube::types::pods(), inference_pods_selector());
+    pods.replace(fake->objects(kube::types::pods()));
+    pods.mark_synced();
   }
 
   kube::ReconcileResult run(const std::string& name) {

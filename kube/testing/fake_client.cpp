@@ -53,21 +53,67 @@ std::string str(const Json& o, const char* a, const char* b) {
   return jt->get<std::string>();
 }
 
-// Equality-based label selectors: "a=b", "a==b", "a!=b", "a", "!a", comma-separated.
+// The terms of a selector: split on commas outside parentheses ("a in (x,y),b").
+std::vector<std::string> selector_terms(const std::string& selector) {
+  std::vector<std::string> out;
+  std::string term;
+  int depth = 0;
+  for (char c : selector) {
+    if (c == '(') ++depth;
+    if (c == ')') --depth;
+    if (c == ',' && depth == 0) {
+      out.push_back(term);
+      term.clear();
+    } else {
+      term += c;
+    }
+  }
+  out.push_back(term);
+  return out;
+}
+
+std::string trim(std::string s) {
+  while (!s.empty() && s.front() == ' ') s.erase(s.begin());
+  while (!s.empty() && s.back() == ' ') s.pop_back();
+  return s;
+}
+
+// "key in (a,b)" / "key notin (a,b)": the key and the values; false when `term` is neither.
+bool set_term(const std::string& term, std::string_view op, std::string& key,
+              std::vector<std::string>& values) {
+  auto p = term.find(std::string(" ") + std::string(op) + " ");
+  auto open = term.find('('), close = term.rfind(')');
+  if (p == std::string::npos || open == std::string::npos || close == std::string::npos ||
+      open < p || close < open)
+    return false;
+  key = trim(term.substr(0, p));
+  values.clear();
+  for (auto& v : selector_terms(term.substr(open + 1, close - open - 1))) values.push_back(trim(v));
+  return true;
+}
+
+// Label selectors: "a=b", "a==b", "a!=b", "a", "!a", "a in (x,y)", "a notin (x,y)",
+// comma-separated.
 bool selector_matches(const Json& object, const std::string& selector) {
   if (selector.empty()) return true;
   Json labels = Json::object();
   if (object.contains("metadata") && object["metadata"].contains("labels")) {
     labels = object["metadata"]["labels"];
   }
-  std::size_t start = 0;
-  while (start <= selector.size()) {
-    auto end = selector.find(',', start);
-    if (end == std::string::npos) end = selector.size();
-    std::string term = selector.substr(start, end - start);
-    start = end + 1;
+  auto has_value_in = [&](const std::string& k, const std::vector<std::string>& values) {
+    if (!labels.contains(k) || !labels[k].is_string()) return false;
+    return std::find(values.begin(), values.end(), labels[k].get<std::string>()) != values.end();
+  };
+  for (std::string term : selector_terms(selector)) {
+    term = trim(term);
     if (term.empty()) continue;
-    if (auto p = term.find("!="); p != std::string::npos) {
+    std::string key;
+    std::vector<std::string> values;
+    if (set_term(term, "notin", key, values)) {
+      if (has_value_in(key, values)) return false;
+    } else if (set_term(term, "in", key, values)) {
+      if (!has_value_in(key, values)) return false;
+    } else if (auto p = term.find("!="); p != std::string::npos) {
       auto k = term.substr(0, p), v = term.substr(p + 2);
       if (labels.contains(k) && labels[k] == v) return false;
     } else if (auto q = term.find('='); q != std::string::npos) {

@@ -4,9 +4,9 @@
 //    generation (bumped when spec changes), creationTimestamp, generateName;
 //  * update/patch conflicts on a stale metadata.resourceVersion; delete preconditions;
 //    finalizers (delete sets deletionTimestamp; the object goes when the last finalizer does);
-//  * list with equality label selectors (a=b, a!=b, a, !a) and metadata.name/namespace field
-//    selectors; watch from a resourceVersion, 410 Gone after compact(), dropped streams after
-//    drop_watches() (a Watcher then resumes);
+//  * list with label selectors (a=b, a!=b, a, !a, a in (x,y), a notin (x,y)) and
+//    metadata.name/namespace field selectors; watch from a resourceVersion, 410 Gone after
+//    compact(), dropped streams after drop_watches() (a Watcher then resumes);
 //  * scripted changes: inject() applies an ADDED/MODIFIED/DELETED event as if another client
 //    had made it; fail_next() makes the next calls of a verb fail with a given Error;
 //  * every call is recorded (actions()) for assertions.

@@ -81,6 +81,13 @@ TEST(FakeClientTest, ListFiltersByLabelSelector) {
   o.label_selector = "app";
   EXPECT_EQ(c.list(types::config_maps(), "", o)->items.size(), 2u);
   EXPECT_EQ(c.list(types::config_maps(), "other")->items.size(), 0u);
+  ASSERT_TRUE(c.create(types::config_maps(), cm("c", {{"app", "z"}, {"tier", "t"}})).ok());
+  o.label_selector = "app in (x, z)";
+  EXPECT_EQ(c.list(types::config_maps(), "ns", o)->items.size(), 2u);
+  o.label_selector = "app notin (x,z)";
+  EXPECT_EQ(c.list(types::config_maps(), "ns", o)->items.size(), 1u);
+  o.label_selector = "app in (x,z),tier";
+  EXPECT_EQ(c.list(types::config_maps(), "ns", o)->items.size(), 1u);
 }
 
 TEST(FakeClientTest, WatchStreamsChangesAfterAResourceVersionAndGoneAfterCompact) {

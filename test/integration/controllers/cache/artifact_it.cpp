@@ -54,7 +54,7 @@ class CacheIT : public OperatorTest {
   void start(const std::string& prefix, controllers::CacheOptions opts = {}) {
     ns_ = create_namespace(prefix);
     storage_class_ = "aim-it-" + ns_;
-    opts.download_pod_labels = {{"sim.aim.eai.amd.com/runner", "external"}};
+    opts.download_pod_labels["sim.aim.eai.amd.com/runner"] = "external";
     opts.status_interval_seconds = 1;
     start_operator([opts](kube::Manager& m, const controllers::Context& c) {
       controllers::register_cache_controllers(m, c, opts);
@@ -327,6 +327,136 @@ TEST_F(CacheIT, RateLimitedDownloadIsRetriedWithBackoffUntilItSucceeds) {
   ASSERT_GE(runs.size(), 2u);
   EXPECT_EQ(runs.front().exit_code, 5);  // rate_limited
   EXPECT_EQ(runs.back().exit_code, 0);
+}
+
+// ---- pods that cannot make progress: reported, and the artifact proceeds once they can --------
+
+// The download pod's image cannot be pulled (KWOK's aim-image-pull-fail Stage plays the kubelet
+// for pods labelled sim.aim.eai.amd.com/image-pull=fail): Ready=False/ImagePullFailed naming the
+// image. Once the pod can start (the label removed, as if the image had been pushed), the
+// download runs and the artifact turns Ready without anyone touching it.
+TEST_F(CacheIT, ImagePullFailureIsReportedThenTheDownloadProceeds) {
+  controllers::CacheOptions opts;
+  opts.download_pod_labels["sim.aim.eai.amd.com/image-pull"] = "fail";
+  opts.fetch_image = "registry.invalid/aim/aim-engine:missing";
+  start("art-pull", opts);
+  int hf = start_hf();
+  ASSERT_GT(hf, 0);
+  add_volume(0);
+  apply(artifact(
+      "pull", "hf://org/tiny",
+      {{"size", "1Mi"},
+       {"env", {{{"name", "HF_ENDPOINT"}, {"value", "http://127.0.0.1:" + std::to_string(hf)}}}}}));
+  auto a = wait_for(
+      types::aim_artifacts(), ns_, "pull",
+      [](const Json& o) { return condition_is(o, "Ready", "False", "ImagePullFailed"); }, 60s,
+      "Ready=False/ImagePullFailed");
+  ASSERT_FALSE(a.is_null());
+  EXPECT_TRUE(status_is(a, "Failed")) << a["status"].dump(2);
+  EXPECT_TRUE(condition_is(a, "DownloadJobReady", "False", "ImagePullFailed"));
+  EXPECT_TRUE(condition_is(a, "DownloadComplete", "False", "ImagePullFailed"));
+  std::string msg = condition(a, "Ready").value("message", "");
+  EXPECT_NE(msg.find("registry.invalid/aim/aim-engine:missing"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("Back-off pulling image"), std::string::npos) << msg;
+  // A Warning event for the transition.
+  EXPECT_TRUE(eventually(
+      [&] {
+        for (const auto& e : list(types::core_events(), ns_))
+          if (e.value("reason", "") == "ImagePullFailed" && e.value("type", "") == "Warning")
+            return true;
+        return false;
+      },
+      30s, "a Warning event ImagePullFailed"));
+
+  // The image becomes pullable.
+  auto pods = list(kube::types::pods(), ns_, "aim.eai.amd.com/component=download");
+  ASSERT_EQ(pods.size(), 1u);
+  ASSERT_TRUE(client_
+                  ->merge_patch(kube::types::pods(), ns_, controllers::name_of(pods[0]),
+                                Json{{"metadata",
+                                      {{"labels", {{"sim.aim.eai.amd.com/image-pull", nullptr}}}}}})
+                  .ok());
+  a = wait_for(
+      types::aim_artifacts(), ns_, "pull", [](const Json& o) { return status_is(o, "Ready"); },
+      120s, "Ready once the image can be pulled");
+  EXPECT_TRUE(condition_is(a, "DownloadComplete", "True", "Verified"));
+  EXPECT_EQ(a["status"]["download"].value("attempt", 0), 1);  // the same Job, not a retry
+}
+
+// A node selector no node matches: the real kube-scheduler marks the download pod
+// Unschedulable; after the grace period the artifact says so (Degraded, the scheduler's
+// message). A node with the label appears: the pod is scheduled, the download runs, Ready.
+TEST_F(CacheIT, UnschedulableDownloadIsReportedAndProceedsWhenANodeAppears) {
+  controllers::CacheOptions opts;
+  std::string key = "it.aim.eai.amd.com/download-node";
+  opts.download_node_selector = {{key, "n-" + random_suffix()}};
+  opts.unschedulable_grace = std::chrono::seconds(2);
+  start("art-sched", opts);
+  int hf = start_hf();
+  ASSERT_GT(hf, 0);
+  add_volume(0);
+  apply(artifact(
+      "sched", "hf://org/tiny",
+      {{"size", "1Mi"},
+       {"env", {{{"name", "HF_ENDPOINT"}, {"value", "http://127.0.0.1:" + std::to_string(hf)}}}}}));
+  auto a = wait_for(
+      types::aim_artifacts(), ns_, "sched",
+      [](const Json& o) { return condition_is(o, "Ready", "False", "Unschedulable"); }, 60s,
+      "Ready=False/Unschedulable");
+  ASSERT_FALSE(a.is_null());
+  EXPECT_TRUE(status_is(a, "Degraded")) << a["status"].dump(2);
+  EXPECT_TRUE(condition_is(a, "DownloadJobReady", "False", "Unschedulable"));
+  std::string msg = condition(a, "Ready").value("message", "");
+  EXPECT_NE(msg.find("node affinity/selector"), std::string::npos) << msg;
+  auto job = get(kube::types::jobs(), ns_, a["status"].value("downloadJobName", ""));
+  ASSERT_FALSE(job.is_null());
+  EXPECT_EQ(job["spec"]["template"]["spec"]["nodeSelector"][key], opts.download_node_selector[key]);
+  EXPECT_GT(job["spec"].value("activeDeadlineSeconds", 0), 0);
+
+  // A KWOK node that matches appears.
+  std::string node = "kwok-it-" + ns_;
+  apply(Json{
+      {"apiVersion", "v1"},
+      {"kind", "Node"},
+      {"metadata",
+       {{"name", node},
+        {"annotations", {{"kwok.x-k8s.io/node", "fake"}, {"node.alpha.kubernetes.io/ttl", "0"}}},
+        {"labels",
+         {{"type", "kwok"},
+          {"kubernetes.io/hostname", node},
+          {"kubernetes.io/os", "linux"},
+          {"kubernetes.io/arch", "amd64"},
+          {key, opts.download_node_selector[key]}}}}},
+      {"spec", Json::object()}});
+  Json capacity{{"cpu", "32"}, {"memory", "64Gi"}, {"pods", "110"}, {"ephemeral-storage", "100Gi"}};
+  patch_status(kube::types::nodes(), "", node, {{"capacity", capacity}, {"allocatable", capacity}});
+  a = wait_for(
+      types::aim_artifacts(), ns_, "sched", [](const Json& o) { return status_is(o, "Ready"); },
+      120s, "Ready once a node fits");
+  EXPECT_TRUE(condition_is(a, "DownloadComplete", "True", "Verified"));
+  EXPECT_TRUE(condition(a, "DownloadJobReady").is_null() ||
+              condition_is(a, "DownloadJobReady", "True"));
+}
+
+// A download Job that cannot finish in time (here: its pod is never scheduled, and the grace
+// before reporting that is longer than the test) fails on its activeDeadlineSeconds:
+// DownloadTimeout, Degraded, retried like a stalled download.
+TEST_F(CacheIT, DownloadJobDeadlineIsADownloadTimeout) {
+  controllers::CacheOptions opts;
+  opts.download_node_selector = {{"it.aim.eai.amd.com/download-node", "none-" + random_suffix()}};
+  opts.unschedulable_grace = std::chrono::seconds(3600);
+  opts.download_deadline = std::chrono::seconds(3);
+  start("art-deadline", opts);
+  add_volume(0);
+  apply(artifact("slow", "hf://org/tiny", {{"size", "1Mi"}}));
+  auto a = wait_for(
+      types::aim_artifacts(), ns_, "slow",
+      [](const Json& o) { return condition_is(o, "DownloadComplete", "False", "DownloadTimeout"); },
+      90s, "DownloadComplete=False/DownloadTimeout");
+  ASSERT_FALSE(a.is_null());
+  EXPECT_TRUE(status_is(a, "Degraded")) << a["status"].dump(2);
+  EXPECT_TRUE(condition_is(a, "Ready", "False", "DownloadTimeout"));
+  EXPECT_NE(condition(a, "DownloadComplete").value("message", "").find("3 s"), std::string::npos);
 }
 
 }  // namespace

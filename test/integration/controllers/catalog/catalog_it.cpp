@@ -259,6 +259,63 @@ TEST_F(CatalogIT, FailedDiscoveryIsRetriedAfterBackoff) {
             seconds(failed["status"]["discovery"]["lastAttemptTime"]) + 60);
 }
 
+// The discovery pod cannot pull the model image (KWOK's aim-image-pull-fail Stage plays the
+// kubelet for pods labelled sim.aim.eai.amd.com/image-pull=fail; the template's label reaches
+// the pod through the runtime config's labelPropagation): the template reports ImagePullFailed
+// with the kubelet's message on Ready and Discovered, with a Warning event. Once the pod can
+// start (the label removed, as if the image had been pushed), discovery completes on its own.
+TEST_F(CatalogIT, DiscoveryImagePullFailureIsReportedAndHealsWhenTheImageCanBePulled) {
+  std::string ns = create_namespace("cat-pull");
+  apply(simlogs_config_map(ns));
+  apply({{"apiVersion", "aim.eai.amd.com/v1alpha1"},
+         {"kind", "AIMRuntimeConfig"},
+         {"metadata", {{"name", "default"}, {"namespace", ns}}},
+         {"spec",
+          {{"labelPropagation", {{"enabled", true}, {"match", {"sim.aim.eai.amd.com/*"}}}}}}});
+  start_operator(catalog());
+  const std::string image = "registry.invalid/aim/missing:1.0.0";
+  apply(model(ns, "m", image, Json::array()));
+  Json t = service_template(ns, "pull", "m");
+  t["metadata"]["labels"] = {{"sim.aim.eai.amd.com/image-pull", "fail"}};
+  apply(t);
+  Json stuck = wait_for(
+      types::aim_service_templates(), ns, "pull",
+      [](const Json& o) { return condition_is(o, "Ready", "False", "ImagePullFailed"); }, 60s,
+      "Ready=False/ImagePullFailed");
+  ASSERT_FALSE(stuck.is_null());
+  EXPECT_TRUE(status_is(stuck, "Failed")) << stuck["status"].dump(2);
+  EXPECT_TRUE(condition_is(stuck, "Discovered", "False", "ImagePullFailed"));
+  EXPECT_TRUE(condition_is(stuck, "DiscoveryPodsReady", "False", "ImagePullFailed"));
+  std::string msg = condition(stuck, "Discovered").value("message", "");
+  EXPECT_NE(msg.find(image), std::string::npos) << msg;
+  EXPECT_TRUE(eventually(
+      [&] {
+        for (const auto& e : list(types::core_events(), ns))
+          if (e.value("reason", "") == "ImagePullFailed" && e.value("type", "") == "Warning")
+            return true;
+        return false;
+      },
+      30s, "a Warning event ImagePullFailed"));
+  std::string job = stuck["status"]["discoveryJob"].value("name", "");
+  EXPECT_GT(get(kube::types::jobs(), ns, job)["spec"].value("activeDeadlineSeconds", 0), 0);
+
+  auto pods = list(kube::types::pods(), ns, "job-name=" + job);
+  ASSERT_EQ(pods.size(), 1u);
+  EXPECT_EQ(pods[0]["metadata"]["labels"].value("aim.eai.amd.com/component", ""), "discovery");
+  ASSERT_TRUE(client_
+                  ->merge_patch(kube::types::pods(), ns, controllers::name_of(pods[0]),
+                                Json{{"metadata",
+                                      {{"labels", {{"sim.aim.eai.amd.com/image-pull", nullptr}}}}}})
+                  .ok());
+  Json ready = wait_for(
+      types::aim_service_templates(), ns, "pull",
+      [](const Json& o) { return status_is(o, "Ready") && discovered(o); }, 60s,
+      "discovery completed once the image could be pulled");
+  EXPECT_FALSE(ready["status"].contains("discovery") &&
+               ready["status"]["discovery"].value("attempts", 0) > 0)
+      << "the stuck pod was not counted as a failed attempt";
+}
+
 TEST_F(CatalogIT, ThirtyTemplatesNeverRunMoreThanTenDiscoveryJobs) {
   std::string ns = create_namespace("cat-limit");
   apply(simlogs_config_map(ns));

@@ -1,0 +1,159 @@
+#include "engine/pod_issue.h"
+
+#include <algorithm>
+#include <ctime>
+#include <string_view>
+
+namespace aim::engine {
+
+namespace {
+
+using Json = nlohmann::json;
+
+const Json& at(const Json& j, const char* key) {
+  static const Json kNull;
+  if (!j.is_object()) return kNull;
+  auto it = j.find(key);
+  return it == j.end() ? kNull : *it;
+}
+
+// The array at `key`, or an empty one.
+const Json& list(const Json& j, const char* key) {
+  static const Json kEmpty = Json::array();
+  const Json& v = at(j, key);
+  return v.is_array() ? v : kEmpty;
+}
+
+std::string str(const Json& j, const char* key) {
+  const Json& v = at(j, key);
+  return v.is_string() ? v.get<std::string>() : std::string();
+}
+
+// Unix seconds of an RFC 3339 time ("2026-01-02T03:04:05Z"); 0 when unparsable.
+int64_t unix_seconds(const std::string& t) {
+  if (t.size() < 19) return 0;
+  std::tm tm{};
+  if (strptime(t.c_str(), "%Y-%m-%dT%H:%M:%S", &tm) == nullptr) return 0;
+  return static_cast<int64_t>(timegm(&tm));
+}
+
+// Kubelet and scheduler messages can be long (every node's reason); conditions stay readable.
+std::string clip(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  if (s.size() > 500) s = s.substr(0, 500) + "...";
+  return s;
+}
+
+bool is_one_of(const std::string& s, std::initializer_list<std::string_view> values) {
+  return std::find(values.begin(), values.end(), s) != values.end();
+}
+
+std::string spec_image(const Json& pod, const std::string& container) {
+  for (const char* key : {"initContainers", "containers"})
+    for (const auto& c : list(at(pod, "spec"), key))
+      if (str(c, "name") == container) return str(c, "image");
+  return {};
+}
+
+std::optional<PodIssue> container_issue(const Json& pod, const Json& cs,
+                                        const PodIssueOptions& options) {
+  const std::string name = str(cs, "name");
+  const Json& state = at(cs, "state");
+  const Json& waiting = at(state, "waiting");
+  const std::string reason = str(waiting, "reason");
+  const std::string message = str(waiting, "message");
+  const std::string pod_name = str(at(pod, "metadata"), "name");
+
+  if (is_one_of(reason,
+                {"ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull"})) {
+    std::string image = str(cs, "image");
+    if (image.empty()) image = spec_image(pod, name);
+    std::string text = "Container " + name + ": " + (message.empty() ? reason : message);
+    if (!image.empty() && text.find(image) == std::string::npos)
+      text += " (image \"" + image + "\")";
+    return PodIssue{kReasonImagePullFailed, clip(text), ComponentState::Failed, pod_name, ""};
+  }
+  if (is_one_of(reason, {"CreateContainerConfigError", "CreateContainerError"})) {
+    std::string text = "Container " + name + " cannot be created (" + reason + ")";
+    if (!message.empty()) text += ": " + message;
+    return PodIssue{kReasonPodConfigError, clip(text), ComponentState::Failed, pod_name, ""};
+  }
+  const int restarts =
+      at(cs, "restartCount").is_number_integer() ? cs["restartCount"].get<int>() : 0;
+  const Json& terminated = at(state, "terminated");
+  if (reason == "CrashLoopBackOff" ||
+      (terminated.is_object() && restarts >= options.crash_loop_restarts)) {
+    const Json& last = terminated.is_object() ? terminated : at(at(cs, "lastState"), "terminated");
+    std::string text = "Container " + name + " keeps crashing (" + std::to_string(restarts) +
+                       " restart" + (restarts == 1 ? "" : "s");
+    if (last.is_object()) {
+      text += "; last exit code " + std::to_string(at(last, "exitCode").is_number_integer()
+                                                       ? last["exitCode"].get<int>()
+                                                       : 0);
+      std::string why = str(last, "message").empty() ? str(last, "reason") : str(last, "message");
+      if (!why.empty()) text += ": " + why;
+    }
+    text += ")";
+    return PodIssue{kReasonCrashLoopBackOff, clip(text), ComponentState::Failed, pod_name, ""};
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<PodIssue> classify_pod(const Json& pod, const PodIssueOptions& options) {
+  const Json& status = at(pod, "status");
+  const std::string phase = str(status, "phase");
+  const std::string name = str(at(pod, "metadata"), "name");
+  if (phase == "Failed" && str(status, "reason") == "Evicted") {
+    std::string msg = str(status, "message");
+    return PodIssue{kReasonEvicted,
+                    clip("Pod " + name + " was evicted" + (msg.empty() ? "" : ": " + msg)),
+                    ComponentState::Degraded, name, ""};
+  }
+  if (phase == "Succeeded" || phase == "Failed") return std::nullopt;
+  if (phase == "Pending" || phase.empty()) {
+    for (const auto& c : list(status, "conditions")) {
+      if (str(c, "type") == "PodScheduled" && str(c, "status") == "False" &&
+          str(c, "reason") == "Unschedulable") {
+        std::string msg = str(c, "message");
+        return PodIssue{
+            kReasonUnschedulable,
+            clip("Pod " + name + " cannot be scheduled" + (msg.empty() ? "" : ": " + msg)),
+            ComponentState::Degraded, name, str(c, "lastTransitionTime")};
+      }
+    }
+  }
+  for (const char* key : {"initContainerStatuses", "containerStatuses"})
+    for (const auto& cs : list(status, key))
+      if (auto issue = container_issue(pod, cs, options)) return issue;
+  return std::nullopt;
+}
+
+JobPodsIssue job_pods_issue(const std::vector<Json>& pods, int64_t now_unix,
+                            const PodIssueOptions& options) {
+  const Json* newest = nullptr;
+  for (const auto& p : pods) {
+    if (!at(at(p, "metadata"), "deletionTimestamp").is_null()) continue;
+    if (newest == nullptr || str(at(p, "metadata"), "creationTimestamp") >
+                                 str(at(*newest, "metadata"), "creationTimestamp"))
+      newest = &p;
+  }
+  JobPodsIssue out;
+  if (newest == nullptr) return out;
+  auto issue = classify_pod(*newest, options);
+  if (!issue) return out;
+  if (issue->reason == kReasonUnschedulable) {
+    int64_t since = unix_seconds(issue->since);
+    if (since == 0) since = unix_seconds(str(at(*newest, "metadata"), "creationTimestamp"));
+    const int64_t ready_at = since + options.unschedulable_grace.count();
+    if (now_unix < ready_at) {
+      out.recheck_after = std::chrono::seconds(ready_at - now_unix);
+      return out;
+    }
+  }
+  out.issue = std::move(issue);
+  return out;
+}
+
+}  // namespace aim::engine
