@@ -88,6 +88,14 @@ nlohmann::json inference_resources(int64_t gpu_count, const std::string& gpu_res
   }
   overwrite_keys(r, template_resources);
   overwrite_keys(r, service_resources);
+  // A CPU request without a CPU limit gets a limit equal to the request. KServe's defaulting
+  // webhook otherwise adds its configured default limit (1 CPU), below the 4 CPUs per GPU
+  // requested here, and the predictor Deployment is then rejected ("must be less than or equal
+  // to cpu limit"). The reference sets no CPU limit and hits exactly that on a stock KServe.
+  if (r.contains("requests") && r["requests"].contains("cpu") &&
+      !(r.contains("limits") && r["limits"].contains("cpu"))) {
+    r["limits"]["cpu"] = r["requests"]["cpu"];
+  }
   return r;
 }
 

@@ -177,14 +177,18 @@ TEST(RenderInferenceService, NamespaceTooLong) {
 
 TEST(InferenceResources, Table) {
   EXPECT_EQ(inference_resources(0, "", nullptr, nullptr), json::object());
+  // A CPU request without a CPU limit gets the request as its limit (KServe's webhook would
+  // otherwise add a 1-CPU limit below the request).
   EXPECT_EQ(inference_resources(2, "", nullptr, nullptr),
             (json{{"requests", {{"cpu", "8"}, {"memory", "64Gi"}, {"amd.com/gpu", "2"}}},
-                  {"limits", {{"memory", "96Gi"}, {"amd.com/gpu", "2"}}}}));
+                  {"limits", {{"memory", "96Gi"}, {"amd.com/gpu", "2"}, {"cpu", "8"}}}}));
   EXPECT_EQ(inference_resources(1, "amd.com/xgpu", nullptr, json{{"limits", {{"cpu", "2"}}}}),
             (json{{"requests", {{"cpu", "4"}, {"memory", "32Gi"}, {"amd.com/xgpu", "1"}}},
                   {"limits", {{"memory", "48Gi"}, {"amd.com/xgpu", "1"}, {"cpu", "2"}}}}));
   EXPECT_EQ(inference_resources(0, "", json{{"requests", {{"cpu", "1"}}}}, nullptr),
-            (json{{"requests", {{"cpu", "1"}}}}));
+            (json{{"requests", {{"cpu", "1"}}}, {"limits", {{"cpu", "1"}}}}));
+  EXPECT_EQ(inference_resources(0, "", nullptr, json{{"limits", {{"memory", "1Gi"}}}}),
+            (json{{"limits", {{"memory", "1Gi"}}}}));
 }
 
 TEST(CacheMountPath, Table) {
