@@ -1,113 +1,104 @@
 #!/usr/bin/env bash
-# README command (a): the operator on a local control plane with a sample catalogue.
-#   scripts/demo.sh          install what is missing, build, start the control plane and the operator,
-#                            apply the sample catalogue (deploy/samples: two cluster models described
-#                            inline, three services) and show what a user would look at: models,
-#                            templates (Ready or NotAvailable), services with their chosen template,
-#                            and one service's selection explanation (aimctl explain)
-#   scripts/demo.sh stop     stop the operator and the control plane
-# The operator keeps running in the background after the demo prints its summary; its log is in
-# .local/demo/aim-engine.log. Timing of each step is printed so cold and warm runs can be compared.
+# README command (a): the operator, installed by its Helm chart, on a local control plane with a
+# real node, serving a model end to end.
+#   scripts/demo.sh              install what is missing; build the control plane, the images, helm
+#                                and the KServe controller; start the cluster with its real node;
+#                                helm install the operator; apply a catalog built from the AIM
+#                                runtime stand-in image in the local registry (labels read from
+#                                the registry); deploy a service whose weights our downloader
+#                                fetches onto a real volume; end with a chat completion answered
+#                                through the service
+#   scripts/demo.sh stop         stop everything it started
+#   scripts/demo.sh --simulated  the fast demo on simulated (KWOK) nodes only, with the operator as a
+#                                local process (scripts/demo-simulated.sh; "--simulated stop" stops it)
+# Everything keeps running after the demo prints its summary. Each step's time is printed, so cold
+# and warm runs can be compared.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
-export AIM_CLUSTER_DIR="${AIM_CLUSTER_DIR:-$ROOT/.local/cluster}"
-DEMO_DIR="$ROOT/.local/demo"
-KUBECTL="$ROOT/tools/cluster/bin/kubectl"
-METRICS_PORT="${AIM_DEMO_METRICS_PORT:-18080}"
-HEALTH_PORT="${AIM_DEMO_HEALTH_PORT:-18081}"
-mkdir -p "$DEMO_DIR"
+if [[ "${1:-}" == "--simulated" ]]; then
+  shift
+  exec scripts/demo-simulated.sh "$@"
+fi
+export AIM_CLUSTER_DIR="${AIM_CLUSTER_DIR:-$ROOT/.local/cluster-demo}"
+export AIM_CLUSTER_API_PORT="${AIM_CLUSTER_API_PORT:-16743}"
+export AIM_CLUSTER_ETCD_PORT="${AIM_CLUSTER_ETCD_PORT:-12679}"
+export AIM_CLUSTER_ETCD_PEER_PORT="${AIM_CLUSTER_ETCD_PEER_PORT:-12680}"
+export AIM_CLUSTER_KWOK_PORT="${AIM_CLUSTER_KWOK_PORT:-16550}"
+export AIM_CLUSTER_KCM_PORT="${AIM_CLUSTER_KCM_PORT:-16557}"
+export AIM_CLUSTER_SCHEDULER_PORT="${AIM_CLUSTER_SCHEDULER_PORT:-16559}"
+# shellcheck source=test/e2e/stack.sh
+source test/e2e/stack.sh
+NS=aim-demo
 
-# Stops the operator and waits until it has exited (it releases its lease and ports first).
-stop_operator() {
-  if [ -f "$DEMO_DIR/aim-engine.pid" ]; then
-    local pid
-    pid=$(cat "$DEMO_DIR/aim-engine.pid")
-    kill "$pid" 2>/dev/null || true
-    for _ in $(seq 1 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
-    kill -9 "$pid" 2>/dev/null || true
-    rm -f "$DEMO_DIR/aim-engine.pid"
-  fi
-}
-
-if [ "${1:-}" = "stop" ]; then
-  stop_operator
-  tools/cluster/cluster.sh stop
+if [[ "${1:-}" == "stop" ]]; then
+  stack_down
+  echo "demo stopped (state kept in $AIM_CLUSTER_DIR; tools/cluster/cluster.sh delete removes it)"
   exit 0
 fi
+[[ -z "${1:-}" ]] || { echo "usage: scripts/demo.sh [stop | --simulated [stop]]" >&2; exit 2; }
 
 t0=$(date +%s)
 lap() { echo "    ($(($(date +%s) - t0)) s since start)"; }
+say() { printf '\n==> %s\n' "$*"; }
 
-echo "==> installing Debian packages (if missing)"
-scripts/install-deps.sh
-echo "==> building the local control plane from Go modules"
-tools/cluster/cluster.sh build; lap
-echo "==> building the operator (release)"
-cmake --preset release >/dev/null
-cmake --build --preset release --target aim-engine aimctl; lap
-echo "==> starting the local control plane"
-tools/cluster/cluster.sh start; lap
-export KUBECONFIG="$AIM_CLUSTER_DIR/kubeconfig"
+say "installing Debian packages (if missing)"
+stack_timed "packages" scripts/install-deps.sh
+say "building the local control plane, kubelet and kube-proxy from Go modules (cached)"
+stack_timed "control plane build" tools/cluster/cluster.sh build; lap
+say "building helm and the KServe controller from Go modules (cached)"
+stack_timed "helm build" tools/helm/helm.sh build >/dev/null
+stack_timed "KServe build" tools/kserve/kserve.sh build >/dev/null; lap
+say "cluster with a real node, images, KServe, the Hub stand-in, helm install"
+stack_up; lap
 
-echo "==> starting the operator"
-stop_operator
-build/release/cmd/aim-engine/aim-engine --kubeconfig "$KUBECONFIG" \
-  --metrics-bind-address "127.0.0.1:$METRICS_PORT" \
-  --health-probe-bind-address "127.0.0.1:$HEALTH_PORT" \
-  --log-format text >"$DEMO_DIR/aim-engine.log" 2>&1 &
-echo $! >"$DEMO_DIR/aim-engine.pid"
-for _ in $(seq 1 60); do
-  grep -q "became leader" "$DEMO_DIR/aim-engine.log" && break
-  kill -0 "$(cat "$DEMO_DIR/aim-engine.pid")" 2>/dev/null || { cat "$DEMO_DIR/aim-engine.log"; exit 1; }
-  sleep 0.5
+say "the catalog: AIMClusterModel tiny-chat from $STACK_MODEL_IMAGE (labels read from the registry)"
+stack_catalog
+kc create namespace "$NS" --dry-run=client -o yaml | kc apply -f - >/dev/null
+kc apply -f - <<EOF
+apiVersion: aim.eai.amd.com/v1alpha1
+kind: AIMService
+metadata: {name: chat, namespace: $NS}
+spec:
+  model: {name: tiny-chat}
+  caching: {mode: Always}
+  resources: $STACK_SERVICE_RESOURCES
+EOF
+
+say "waiting for the service to run (discovery, download, KServe, the stand-in's readiness)"
+status() { kc -n "$NS" get aimservice chat -o jsonpath='{.status.status}' 2>/dev/null; }
+last=""
+for _ in $(seq 1 600); do
+  s="$(status)"
+  [[ "$s" == "$last" ]] || { echo "    chat: ${s:-<none>} ($(($(date +%s) - t0)) s)"; last="$s"; }
+  [[ "$s" == Running ]] && break
+  sleep 1
 done
-grep "became leader" "$DEMO_DIR/aim-engine.log" || { echo "operator did not become leader"; exit 1; }
+[[ "$(status)" == Running ]] || { echo "the service did not reach Running; see kubectl get aim -A"; kc get aim -A; exit 1; }
 lap
 
-AIMCTL="$ROOT/build/release/cmd/aimctl/aimctl"
-echo "==> applying the sample catalogue (deploy/samples)"
-# The simulated discovery pods print what the real images' dry-run would (see the file's header).
-for ns in aim-system aim-demo; do
-  "$KUBECTL" create namespace "$ns" --dry-run=client -o yaml | "$KUBECTL" apply -f - >/dev/null
-  sed "s/@NAMESPACE@/$ns/" tools/cluster/manifests/demo/discovery-logs.yaml | "$KUBECTL" apply -f - >/dev/null
-done
-"$KUBECTL" apply -f deploy/samples/catalog.yaml -f deploy/samples/services.yaml
+say "kubectl get aim -A"
+kc get aim -A
+say "pods on the real node (discovery and download Jobs, the operator, the inference pod)"
+kc get pods -A -o wide --field-selector spec.nodeName=aim-node-0
+say "why chat runs the template it runs: aimctl explain (inside the operator pod)"
+kc -n "$STACK_NS" exec deploy/"$STACK_RELEASE" -- aimctl explain chat -n "$NS" || true
 
-echo "==> waiting for the catalogue to settle (models Ready, templates discovered)"
-settled() {
-  local models templates services
-  models=$("$KUBECTL" get aimclustermodels -o jsonpath='{range .items[*]}{.status.status}{"\n"}{end}')
-  templates=$("$KUBECTL" get aimclusterservicetemplates -o jsonpath='{range .items[*]}{.status.status}{"\n"}{end}')
-  services=$("$KUBECTL" get aimservices -n aim-demo -o jsonpath='{range .items[*]}{.status.status}{"\n"}{end}')
-  [ -n "$models" ] && [ -n "$templates" ] && [ -n "$services" ] || return 1
-  ! grep -qv '^Ready$' <<<"$models" || return 1
-  ! grep -qvE '^(Ready|NotAvailable)$' <<<"$templates" || return 1
-  ! grep -qvE '^(Starting|Running|Degraded|Failed|NotAvailable)$' <<<"$services" || return 1
-}
-for _ in $(seq 1 180); do settled && break; sleep 1; done
-settled || echo "    (not settled after 180 s; showing the current state)"
-lap
+isvc="$(kc -n "$NS" get inferenceservices -l aim.eai.amd.com/service.name=chat -o jsonpath='{.items[0].metadata.name}')"
+addr="$(kc -n "$NS" get svc -l serving.kserve.io/inferenceservice="$isvc" -o json |
+  jq -r '[.items[] | select(.spec.clusterIP != "None")] | .[0] | "\(.spec.clusterIP):\(.spec.ports[0].port)"')"
+say "the weights the inference pod serves (GET http://$addr/v1/models)"
+curl -s --max-time 20 "http://$addr/v1/models" |
+  jq -r '.data[0] | "model \(.id)", (.aim.files[] | "  \(.path)  \(.size) bytes  sha256 \(.sha256)")'
+echo "  source: sha256 $(sha256sum "$STACK_DIR/hub/aim-test/tiny-chat/model.safetensors" | cut -d' ' -f1)  model.safetensors"
+say "a chat completion through Service $isvc ($addr)"
+echo '    POST /v1/chat/completions {"messages":[{"role":"user","content":"What are you serving?"}]}'
+curl -s --max-time 20 "http://$addr/v1/chat/completions" -H 'Content-Type: application/json' \
+  -d '{"model":"aim-test/tiny-chat","messages":[{"role":"user","content":"What are you serving?"}]}' |
+  jq -r '"    -> " + .choices[0].message.content'
 
 echo
-echo "==> kubectl get aim -A   (every AIM kind: category 'aim')"
-"$KUBECTL" get aim -A
-echo
-echo "==> InferenceServices the services created (no KServe controller runs here, so none is Ready)"
-"$KUBECTL" get inferenceservices -n aim-demo
-echo
-echo "==> why chat-llama runs the template it runs:  aimctl explain chat-llama -n aim-demo"
-"$AIMCTL" explain chat-llama -n aim-demo
-echo
-echo "==> nodes (KWOK-simulated GPU nodes)"
-"$KUBECTL" get nodes -L amd.com/gpu.device-id -L amd.com/gpu.vram
-echo
-echo "==> leader election lease"
-"$KUBECTL" -n aim-system get lease
-echo
-echo "==> operator health and metrics (http://127.0.0.1:$METRICS_PORT/metrics)"
-curl -fsS "http://127.0.0.1:$HEALTH_PORT/readyz" && echo " (readyz)"
-curl -fsS "http://127.0.0.1:$METRICS_PORT/metrics" | grep -E '^(rest_client_requests_total|leader_election_master_status)' | head -5 || true
-echo
-echo "demo ready in $(($(date +%s) - t0)) s. KUBECONFIG=$KUBECONFIG; operator log: $DEMO_DIR/aim-engine.log"
+printf 'step times:\n'
+printf '  %s\n' "${STACK_TIMINGS[@]}"
+echo "demo ready in $(($(date +%s) - t0)) s. KUBECONFIG=$KUBECONFIG"
 echo "stop everything with: scripts/demo.sh stop"

@@ -6,6 +6,8 @@
 #   4. unit tests (ctest -L unit)
 #   5. a fresh local control plane, then the integration suites (ctest -L integration and the
 #      script-driven suites), then the cluster is stopped again.
+#   6. the end-to-end suite (test/e2e/run.sh): the release build in the project's images, helm
+#      install on a cluster with a real node where the pods really run.
 # Ends with one summary line "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -106,9 +108,21 @@ count_ctest "$LOG_DIR/integration.log" integration
 AIM_REGISTRY_DIR="$ROOT/.local/registry-ci" tools/registry/registry.sh stop >/dev/null 2>&1 || true
 
 # Suites that manage their own servers and print "N passed, N failed" (the others are in ctest).
-for name in cluster registry; do
+for name in cluster registry helm; do
   run_suite "$name" "test/integration/$name/run.sh"
 done
+run_suite aim-runtime test/images/aim-runtime/run.sh
+
+# The release build goes into the images the end-to-end suite builds and runs on the real node.
+step "C++ build (release: aim-engine, aimctl, aim-fetch for the images)"
+start=$(date +%s)
+cmake --preset release >/dev/null || die "cmake configure (release) failed"
+cmake --build --preset release -j "$JOBS" --target aim-engine aimctl aim-fetch >/dev/null ||
+  die "release build failed"
+echo "release build: $(($(date +%s) - start)) s"
+# Its own cluster (state dir and ports of its own); the integration cluster is not needed any more.
+tools/cluster/cluster.sh stop >/dev/null 2>&1 || true
+AIM_CLUSTER_DIR="" run_suite e2e test/e2e/run.sh
 
 echo
 if ((${#failures[@]})); then
