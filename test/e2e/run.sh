@@ -66,7 +66,7 @@ finish() {
   if [[ "${AIM_E2E_KEEP:-}" != 1 ]]; then stack_down; fi
   printf '\ntimings:\n'
   printf '  %s\n' "${STACK_TIMINGS[@]}"
-  echo "e2e: $passed passed, $failed failed"
+  echo "endtoend: $passed passed, $failed failed"
   ((failed == 0 && rc == 0)) || exit 1
 }
 trap finish EXIT

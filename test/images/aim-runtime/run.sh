@@ -13,8 +13,8 @@ try:
     suite = root if root.tag == "testsuite" else root.find("testsuite")
     total, bad = int(suite.get("tests")), int(suite.get("failures")) + int(suite.get("errors"))
     skipped = int(suite.get("skipped", 0))
-    print(f"aim-runtime: {total - bad - skipped} passed, {bad} failed")
+    print(f"runtime: {total - bad - skipped} passed, {bad} failed")
 except Exception as e:  # no report: pytest could not run at all
-    print(f"aim-runtime: 0 passed, 1 failed ({e})")
+    print(f"runtime: 0 passed, 1 failed ({e})")
 PY
 exit "$rc"
