@@ -28,22 +28,9 @@ SERVICES="${AIM_E2E_SERVICES:-50}"
 NS=aim-e2e
 API=aim.eai.amd.com/v1alpha1
 
-passed=0
-failed=0
+# shellcheck source=test/support/checks.sh
+source "$REPO/test/support/checks.sh"
 step() { printf '\n=== %s (%s)\n' "$*" "$(date -u +%H:%M:%S)"; }
-ok() {
-  printf 'ok: %s\n' "$*"
-  passed=$((passed + 1))
-}
-bad() {
-  printf 'FAIL: %s\n' "$*"
-  failed=$((failed + 1))
-}
-check() { # description command...
-  local what="$1"
-  shift
-  if "$@"; then ok "$what"; else bad "$what"; fi
-}
 # eventually SECONDS 'CODE': evaluates CODE (single-quoted, so that what it reads is read anew)
 # every second until it succeeds or time runs out.
 eventually() {

@@ -21,22 +21,9 @@ export KUBECONFIG
 K="$HERE/bin/kubectl"
 NS=aim-smoke
 
-passed=0
-failed=0
+# shellcheck source=test/support/checks.sh
+source "$REPO/test/support/checks.sh"
 step() { printf '\n=== %s\n' "$*"; }
-ok() {
-  printf 'ok: %s\n' "$*"
-  passed=$((passed + 1))
-}
-bad() {
-  printf 'FAIL: %s\n' "$*"
-  failed=$((failed + 1))
-}
-check() { # description command...
-  local what="$1"
-  shift
-  if "$@"; then ok "$what"; else bad "$what"; fi
-}
 now_ms() { date +%s%3N; }
 timings=()
 timed() { # label command...

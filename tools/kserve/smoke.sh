@@ -31,23 +31,10 @@ K="$REPO/tools/cluster/bin/kubectl"
 NS=aim-kserve-smoke
 ISVC=qwen-chat-a04542d9
 
-passed=0
-failed=0
+# shellcheck source=test/support/checks.sh
+source "$REPO/test/support/checks.sh"
 finished=0
 step() { printf '\n=== %s\n' "$*"; }
-ok() {
-  printf 'ok: %s\n' "$*"
-  passed=$((passed + 1))
-}
-bad() {
-  printf 'FAIL: %s\n' "$*"
-  failed=$((failed + 1))
-}
-check() { # description command...
-  local what="$1"
-  shift
-  if "$@"; then ok "$what"; else bad "$what"; fi
-}
 now_ms() { date +%s%3N; }
 secs_since() { local d=$(($(now_ms) - $1)); printf '%d.%03d s' $((d / 1000)) $((d % 1000)); }
 timings=()
