@@ -5,6 +5,7 @@
 #   - `helm template` of each values/<case>.yaml compared with golden/<case>.yaml;
 #   - values the operator would reject are refused at render time;
 #   - the chart's crds/ equals deploy/crds byte for byte (refresh: tools/helm/sync-crds.sh);
+#   - the plain bundle's RBAC (deploy/operator/rbac.yaml) grants all the chart's RBAC grants;
 #   - docs/helm-values.md is what tools/helm/cmd/values-doc makes of values.yaml;
 #   - when a cluster answers at $KUBECONFIG: a server-side dry run of the default rendering
 #     (CRDs included); otherwise that check is skipped with a message.
@@ -99,6 +100,17 @@ if [ -f "$defaults" ]; then
     grep -qF -- "$want" "$defaults" || missing+=" '$want'"
   done
   if [ -z "$missing" ]; then ok "restricted pod security (defaults)"; else bad "restricted pod security (defaults)" "missing$missing"; fi
+fi
+
+# The plain bundle (deploy/operator) is the other way to install; it may grant more than the
+# chart's least-privilege roles, never less.
+if [ -f "$defaults" ]; then
+  if out=$(python3 "$HERE/rbac_covers.py" "$defaults" "$ROOT/deploy/operator/rbac.yaml" 2>&1); then
+    ok "deploy/operator/rbac.yaml grants all the chart grants"
+  else
+    bad "deploy/operator/rbac.yaml grants all the chart grants" "missing:
+$out"
+  fi
 fi
 
 # ---- values the operator would reject -----------------------------------------------------------
