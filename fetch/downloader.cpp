@@ -12,6 +12,7 @@
 #include <mutex>
 #include <thread>
 
+#include "fetch/dest_lock.h"
 #include "fetch/digest.h"
 #include "fetch/manifest.h"
 #include "fetch/partial.h"
@@ -165,6 +166,7 @@ class Run {
   Transport transport_;
 
   fs::path dest_, staging_;
+  DestLock lock_;  // held from before the first change in DEST until the run ends
   std::vector<std::unique_ptr<FileJob>> jobs_;
   std::mutex mu_;
   std::condition_variable cv_;
@@ -575,8 +577,12 @@ Result<Summary, Failure> Run::go(const std::string& uri, const fs::path& dest) {
   std::error_code ec;
   dest_ = dest;
   staging_ = dest / kStagingDir;
-  fs::create_directories(staging_, ec);
-  if (ec) return fail(classify_errno(ec.value(), "create " + staging_.string()));
+  fs::create_directories(dest, ec);
+  if (ec) return fail(classify_errno(ec.value(), "create " + dest.string()));
+  auto locked = DestLock::acquire(
+      staging_, [this](const std::string& m) { sink_.waiting(m); }, &stop_, external_);
+  if (!locked.ok()) return fail(locked.error());
+  lock_ = std::move(locked).value();
   fs::remove(dest / kManifestName, ec);
 
   std::uint64_t needed = 0;

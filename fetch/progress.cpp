@@ -74,6 +74,10 @@ void JsonLinesSink::retrying(const RetryInfo& r) {
             .dump());
 }
 
+void JsonLinesSink::waiting(const std::string& message) {
+  write(nlohmann::json{{"event", "wait"}, {"message", message}}.dump());
+}
+
 void JsonLinesSink::finished(const Summary& s) {
   write(nlohmann::json{
       {"event", "done"},
@@ -145,6 +149,13 @@ void TerminalSink::retrying(const RetryInfo& r) {
   if (bar_drawn_) std::fputs("\r\033[K", out_);
   std::fprintf(out_, "retry %d for %s in %lld ms: %s\n", r.attempt, r.path.c_str(),
                static_cast<long long>(r.delay.count()), r.failure.message.c_str());
+  std::fflush(out_);
+}
+
+void TerminalSink::waiting(const std::string& message) {
+  std::lock_guard lock(mu_);
+  if (bar_drawn_) std::fputs("\r\033[K", out_);
+  std::fprintf(out_, "%s\n", message.c_str());
   std::fflush(out_);
 }
 

@@ -9,6 +9,7 @@
 //    "bytesPerSecond":N,"etaSeconds":N,"filesDone":N,"filesTotal":N}
 //   {"event":"file","path":…,"size":N,"sha256":…}
 //   {"event":"retry","path":…,"attempt":N,"delayMs":N,"class":…,"message":…}
+//   {"event":"wait","message":…}   (another aim-fetch holds the destination; before "start")
 //   {"event":"done","revision":…,"digest":"sha256:…","files":N,"totalBytes":N,"seconds":S,"bytesPerSecond":N}
 //   {"event":"error","class":…,"exitCode":N,"message":…}
 // The last line is always "done" or "error".
@@ -75,6 +76,8 @@ class ProgressSink {
   virtual void retrying(const RetryInfo& retry) = 0;
   virtual void finished(const Summary& summary) = 0;
   virtual void failed(const Failure& failure) = 0;
+  // The run is blocked on something outside it (another aim-fetch writing the destination).
+  virtual void waiting(const std::string& /*message*/) {}
 };
 
 // Integer percent, capped at 99 until the download is finished (as the reference monitor does).
@@ -91,6 +94,7 @@ class JsonLinesSink final : public ProgressSink {
   void retrying(const RetryInfo& retry) override;
   void finished(const Summary& summary) override;
   void failed(const Failure& failure) override;
+  void waiting(const std::string& message) override;
 
  private:
   void write(const std::string& line);
@@ -109,6 +113,7 @@ class TerminalSink final : public ProgressSink {
   void retrying(const RetryInfo& retry) override;
   void finished(const Summary& summary) override;
   void failed(const Failure& failure) override;
+  void waiting(const std::string& message) override;
 
  private:
   std::mutex mu_;
@@ -138,6 +143,9 @@ class FanoutSink final : public ProgressSink {
   }
   void failed(const Failure& f) override {
     for (auto& s : sinks_) s->failed(f);
+  }
+  void waiting(const std::string& m) override {
+    for (auto& s : sinks_) s->waiting(m);
   }
 
  private:

@@ -45,6 +45,21 @@ std::string scheme_name(aim::fetch::Scheme s) {
   return "https";
 }
 
+// With --quiet there is no terminal progress, but a run that is blocked still says so on stderr
+// (a download Job's log is where a user looks when it seems to hang).
+class QuietNotices final : public aim::fetch::ProgressSink {
+ public:
+  void started(const aim::fetch::StartInfo&) override {}
+  void progress(const aim::fetch::ProgressSnapshot&) override {}
+  void file_done(const aim::fetch::FileDone&) override {}
+  void retrying(const aim::fetch::RetryInfo&) override {}
+  void finished(const aim::fetch::Summary&) override {}
+  void failed(const aim::fetch::Failure&) override {}
+  void waiting(const std::string& message) override {
+    std::fprintf(stderr, "aim-fetch: %s\n", message.c_str());
+  }
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -112,6 +127,7 @@ int main(int argc, char** argv) {
 
   FanoutSink sink;
   if (!quiet) sink.add(std::make_unique<TerminalSink>(stderr, ::isatty(STDERR_FILENO) == 1));
+  if (quiet) sink.add(std::make_unique<QuietNotices>());
   if (progress_fd >= 0) {
     std::FILE* f = ::fdopen(progress_fd, "w");
     if (!f) {

@@ -14,9 +14,10 @@ Fault injection (every mode), by admin endpoint on the main port:
                        "corrupt":   {"file": NAME, "at_byte": B, "times": T},
                        "stall":     {"file": NAME, "at_byte": B, "seconds": S, "times": T},
                        "error":     {"file": NAME, "status": 500, "times": T},
-                       "inject_sibling": {"rfilename": "../../escape.txt"}}   (hf: hostile listing)
+                       "inject_sibling": {"rfilename": "../../escape.txt"},  (hf: hostile listing)
+                       "throttle":  {"bytes_per_second": N}}   (every file response, until cleared)
   ("times": -1 means always; "file" matches the repo-relative file name)
-  DELETE /_admin/faults   clears them;   GET /_admin/stats   request counters.
+  DELETE /_admin/faults   clears them;   GET /_admin/stats   request and body-byte counters.
 The servers print "READY <port> [<cdn port>]" on stdout once listening (port 0 picks a free one).
 """
 import argparse
@@ -33,7 +34,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 LOCK = threading.Lock()
 FAULTS = {}
-STATS = {"requests": 0, "range_requests": 0, "rate_limited": 0, "by_path": {}}
+STATS = {"requests": 0, "range_requests": 0, "rate_limited": 0, "bytes_sent": 0, "by_path": {}}
 
 
 def take_fault(kind, name):
@@ -203,8 +204,11 @@ class Handler(BaseHTTPRequestHandler):
                 stall = (f["at_byte"], f.get("seconds", 30))
             else:
                 corrupt = f["at_byte"]
+        with LOCK:
+            throttle = (FAULTS.get("throttle") or {}).get("bytes_per_second", 0)
         with open(full, "rb") as fh:
-            if cut is None and stall is None and corrupt is None and not isinstance(self.connection, ssl.SSLSocket):
+            if cut is None and stall is None and corrupt is None and not throttle \
+                    and not isinstance(self.connection, ssl.SSLSocket):
                 self.wfile.flush()
                 off, left = start, length
                 while left > 0:
@@ -213,6 +217,8 @@ class Handler(BaseHTTPRequestHandler):
                         break
                     off += n
                     left -= n
+                    with LOCK:
+                        STATS["bytes_sent"] += n
                 return
             fh.seek(start)
             pos = start
@@ -237,7 +243,8 @@ class Handler(BaseHTTPRequestHandler):
                     except OSError:
                         pass
                     return
-                chunk = fh.read(min(1 << 20, limit - pos))
+                step = 1 << 20 if not throttle else max(1, min(1 << 20, throttle // 20))
+                chunk = fh.read(min(step, limit - pos))
                 if not chunk:
                     break
                 if corrupt is not None and pos <= corrupt < pos + len(chunk):
@@ -246,6 +253,11 @@ class Handler(BaseHTTPRequestHandler):
                     chunk = bytes(b)
                 self.wfile.write(chunk)
                 pos += len(chunk)
+                with LOCK:
+                    STATS["bytes_sent"] += len(chunk)
+                if throttle:
+                    self.wfile.flush()
+                    time.sleep(len(chunk) / throttle)
 
     # ---- dispatch -------------------------------------------------------------------------
     def do_HEAD(self):

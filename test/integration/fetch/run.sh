@@ -198,6 +198,20 @@ resumed="$(head -1 "$work/progress.jsonl" | python3 -c 'import json,sys; print(j
 [[ $rc == 0 && "$resumed" -ge $((4 << 20)) ]] && cmp -s "$work/d11/big.bin" "$work/hf/org/big/big.bin" &&
   ok "hf: killed mid-download, rerun resumed $resumed bytes from the range record" || bad "hf: crash resume" "rc=$rc resumed=$resumed"
 
+# SIGKILL at 20 random points of one download, the run to the end, two runs at once on one
+# destination (kill_resume.py says what each check asserts; AIM_RESUME_SEED repeats a run).
+python3 "$repo/test/integration/fetch/kill_resume.py" "$bin" "$work" >"$work/kill.out" 2>"$work/kill.err"
+kill_rc=$?
+while IFS= read -r line; do
+  case "$line" in
+    "PASS "*) ok "hf: ${line#PASS }" ;;
+    "FAIL "*) bad "hf: ${line#FAIL }" ;;
+  esac
+done <"$work/kill.out"
+if [[ $kill_rc != 0 ]] && ! grep -q '^FAIL ' "$work/kill.out"; then
+  bad "hf: kill_resume.py" "exit $kill_rc: $(tail -5 "$work/kill.err")"
+fi
+
 # The official client against the same server, byte for byte (the faithfulness check).
 if venv="$("$repo/test/servers/setup-venv.sh" 2>"$work/venv.err")"; then
   if HF_HOME="$work/hfhome" HF_HUB_DISABLE_TELEMETRY=1 "$venv/bin/python" - "$work" >"$work/snap.out" 2>&1 <<'PY'
