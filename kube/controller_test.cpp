@@ -324,6 +324,33 @@ TEST_F(ControllerTest, InformersAreSharedBetweenControllers) {
   b->stop();
 }
 
+TEST_F(ControllerTest, CachedObjectsHaveNoManagedFieldsButKeepTheRestOfTheirMetadata) {
+  auto with_fields = [](const std::string& name) {
+    Json o = object("ns", name);
+    o["metadata"]["labels"] = {{"app", "x"}};
+    o["metadata"]["annotations"] = {{"note", "kept"}};
+    o["metadata"]["managedFields"] = Json::array({{{"manager", "kubectl"},
+                                                   {"operation", "Apply"},
+                                                   {"fieldsV1", {{"f:spec", Json::object()}}}}});
+    return o;
+  };
+  client_->inject(kWidgets, WatchEvent::Type::kAdded, with_fields("listed"));
+  auto informer = factory_->informer(kWidgets);
+  factory_->start();
+  ASSERT_TRUE(informer->wait_for_sync(std::chrono::seconds(5)));
+  ASSERT_TRUE(client_->wait_for_watches("widgets", 1));
+  client_->inject(kWidgets, WatchEvent::Type::kAdded, with_fields("watched"));
+  for (int i = 0; i < 500 && !informer->store().get("ns", "watched"); ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  for (const char* name : {"listed", "watched"}) {
+    auto o = informer->store().get("ns", name);
+    ASSERT_TRUE(o) << name;
+    EXPECT_FALSE((*o)["metadata"].contains("managedFields")) << name;
+    EXPECT_EQ((*o)["metadata"]["labels"]["app"], "x") << name;
+    EXPECT_EQ((*o)["metadata"]["annotations"]["note"], "kept") << name;
+  }
+}
+
 TEST(MappingHandlerTest, UpdateAddsEachKeyOnce) {
   auto registry = metrics::make_registry();
   WorkQueue::Options qo;

@@ -4,6 +4,12 @@
 
 namespace aim::kube {
 
+void strip_for_cache(Json& object) {
+  if (!object.is_object()) return;
+  auto meta = object.find("metadata");
+  if (meta != object.end() && meta->is_object()) meta->erase("managedFields");
+}
+
 Informer::Informer(std::shared_ptr<Client> client, ResourceType type, std::string ns,
                    ListOptions selectors)
     : client_(std::move(client)),
@@ -48,6 +54,7 @@ void Informer::stop() {
 }
 
 void Informer::on_replace(std::vector<Json> items) {
+  for (auto& item : items) strip_for_cache(item);
   std::lock_guard lock(handlers_mu_);
   auto diff = store_.replace(std::move(items));
   for (const auto& h : handlers_) {
@@ -69,7 +76,9 @@ void Informer::on_event(const WatchEvent& event) {
   switch (event.type) {
     case WatchEvent::Type::kAdded:
     case WatchEvent::Type::kModified: {
-      auto old_obj = store_.upsert(event.object);
+      Json object = event.object;
+      strip_for_cache(object);
+      auto old_obj = store_.upsert(std::move(object));
       auto new_obj = store_.get(object_key(event.object));
       for (const auto& h : handlers_) {
         if (old_obj == nullptr) {

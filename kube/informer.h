@@ -1,5 +1,6 @@
 // Informer: keeps a Store of one resource type in step with the API server (a Watcher running
-// on its own thread) and tells handlers about each change. InformerFactory shares informers
+// on its own thread) and tells handlers about each change. Objects are stored as
+// strip_for_cache leaves them. InformerFactory shares informers
 // per (type, namespace, selector), so two controllers that watch Pods share one watch and one
 // cache.
 //
@@ -23,6 +24,12 @@
 #include "kube/store.h"
 
 namespace aim::kube {
+
+// What an object loses before it enters an informer's store: fields no controller reads that
+// are large. metadata.managedFields is typically a third to a half of a small object's JSON and
+// is read by nobody here; an update sent from a cached copy (no managedFields) keeps the server's,
+// as the API server does for every client that leaves them out. (client-go's TransformFunc.)
+void strip_for_cache(Json& object);
 
 struct EventHandler {
   std::function<void(const ObjectPtr& object)> on_add;

@@ -81,8 +81,10 @@ say "kubectl get aim -A"
 kc get aim -A
 say "pods on the real node (discovery and download Jobs, the operator, the inference pod)"
 kc get pods -A -o wide --field-selector spec.nodeName=aim-node-0
-say "why chat runs the template it runs: aimctl explain (inside the operator pod)"
-kc -n "$STACK_NS" exec deploy/"$STACK_RELEASE" -- aimctl explain chat -n "$NS" || true
+say "why chat runs the template it runs: aimctl explain chat -n $NS"
+# With your kubeconfig, as a user runs it (the operator's own ServiceAccount may not read services
+# one by one: its role lists and watches).
+"$ROOT/build/release/cmd/aimctl/aimctl" explain chat -n "$NS" || stack_die "aimctl explain failed"
 
 isvc="$(kc -n "$NS" get inferenceservices -l aim.eai.amd.com/service.name=chat -o jsonpath='{.items[0].metadata.name}')"
 addr="$(kc -n "$NS" get svc -l serving.kserve.io/inferenceservice="$isvc" -o json |

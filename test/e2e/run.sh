@@ -120,6 +120,8 @@ spec:
   resources: $STACK_SERVICE_RESOURCES
 EOF
 check "AIMService chat Running" eventually 420 status_is aimservice chat Running "$NS"
+explains() { "$STACK_REPO/build/release/cmd/aimctl/aimctl" explain chat -n "$NS" 2>&1 | grep -q "template: $tpl"; }
+check "aimctl explain (the demo's step, with the user's kubeconfig) names template $tpl" explains
 art="$(kc get aimartifacts -A -o json | jq -r '[.items[] | select(.spec.sourceUri == "hf://aim-test/tiny-chat")] | .[0] | "\(.metadata.namespace)/\(.metadata.name)"')"
 art_ns="${art%%/*}" art_name="${art#*/}"
 check "AIMArtifact $art Ready" status_is aimartifact "$art_name" Ready "$art_ns"
@@ -203,21 +205,27 @@ orphans() { # children of the operator whose owner is gone
 check "no orphaned InferenceService, Deployment or Service" test -z "$(orphans)"
 
 # --------------------------------------------------------------------------------- bad input
-step "bad input on a real node: images that cannot be pulled"
-kc apply -f - >/dev/null <<EOF
+# bad_artifact NAME SPEC-LINE: an artifact of the stand-in's weights with one thing wrong in it.
+bad_artifact() {
+  kc apply -f - >/dev/null <<EOF
 apiVersion: $API
 kind: AIMArtifact
-metadata: {name: bad-image, namespace: $NS}
+metadata: {name: $1, namespace: $NS}
 spec:
   sourceUri: hf://aim-test/tiny-chat
   modelId: aim-test/tiny-chat
   size: 20Mi
-  modelDownloadImage: $STACK_REGISTRY/aim-engine:no-such-tag
+  $2
 EOF
-art_reason() { field aimartifact bad-image '.status.conditions[] | select(.type == "Ready") | .reason' "$NS"; }
+}
+ready_reason() { field aimartifact "$1" '.status.conditions[] | select(.type == "Ready") | .reason' "$NS"; }
+show_ready() { echo "  Ready: $(field aimartifact "$1" '.status.conditions[] | select(.type == "Ready") | "\(.reason): \(.message)"' "$NS")"; }
+
+step "bad input on a real node: images that cannot be pulled"
+bad_artifact bad-image "modelDownloadImage: $STACK_REGISTRY/aim-engine:no-such-tag"
 check "an artifact whose download image cannot be pulled says ImagePullFailed within 2 minutes" \
-  eventually 120 'test "$(art_reason)" == ImagePullFailed'
-echo "  Ready: $(field aimartifact bad-image '.status.conditions[] | select(.type == "Ready") | "\(.reason): \(.message)"' "$NS")"
+  eventually 120 'test "$(ready_reason bad-image)" == ImagePullFailed'
+show_ready bad-image
 kc apply -f - >/dev/null <<EOF
 apiVersion: aim.eai.amd.com/v1alpha1
 kind: AIMClusterModel
@@ -236,20 +244,10 @@ check "a template whose discovery image cannot be pulled says ImagePullFailed wi
 step "bad input on a real node: a download pod that cannot be scheduled"
 # A storage class that does not exist: the claim never binds, so the scheduler cannot place the
 # download pod ("unbound immediate PersistentVolumeClaims").
-kc apply -f - >/dev/null <<EOF
-apiVersion: $API
-kind: AIMArtifact
-metadata: {name: bad-class, namespace: $NS}
-spec:
-  sourceUri: hf://aim-test/tiny-chat
-  modelId: aim-test/tiny-chat
-  size: 20Mi
-  storageClassName: no-such-class
-EOF
-unsched_reason() { field aimartifact bad-class '.status.conditions[] | select(.type == "Ready") | .reason' "$NS"; }
+bad_artifact bad-class "storageClassName: no-such-class"
 check "an artifact whose download pod cannot be scheduled says Unschedulable within 2 minutes" \
-  eventually 120 'test "$(unsched_reason)" == Unschedulable'
-echo "  Ready: $(field aimartifact bad-class '.status.conditions[] | select(.type == "Ready") | "\(.reason): \(.message)"' "$NS")"
+  eventually 120 'test "$(ready_reason bad-class)" == Unschedulable'
+show_ready bad-class
 
 # ---------------------------------------------------------------------------------------- helm
 step "helm upgrade with changed values rolls the operator"

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "kube/client.h"
+#include "kube/informer.h"
 #include "kube/watcher.h"
 #include "test/integration/kube/fixture.h"
 
@@ -129,6 +130,39 @@ TEST_F(KubeIntegration, ServerSideApplyByTwoFieldManagers) {
   ASSERT_TRUE(c.ok()) << c.error().describe();
   EXPECT_EQ((*c)["spec"]["color"], "green");
   EXPECT_EQ((*c)["spec"]["size"], 2);
+}
+
+// The informer's store holds objects without managedFields (strip_for_cache), and an update
+// written from such a cached copy leaves the server's managedFields as they were.
+TEST_F(KubeIntegration, InformerCacheDropsManagedFieldsAndUpdatesKeepThem) {
+  Json w = widget(ns_, "cached", 1);
+  ASSERT_TRUE(client_->apply(kWidgets, w, {"manager-a", false}).ok());
+  Informer informer(client_, kWidgets, ns_);
+  informer.start();
+  ASSERT_TRUE(informer.wait_for_sync(std::chrono::seconds(30)));
+  auto cached = informer.store().get(ns_, "cached");
+  ASSERT_TRUE(cached);
+  EXPECT_FALSE((*cached)["metadata"].contains("managedFields")) << cached->dump();
+  EXPECT_EQ((*cached)["spec"]["size"], 1);
+
+  Json changed = *cached;
+  changed["spec"]["size"] = 5;
+  auto updated = client_->update(kWidgets, changed);
+  ASSERT_TRUE(updated.ok()) << updated.error().describe();
+  auto live = client_->get(kWidgets, ns_, "cached");
+  ASSERT_TRUE(live.ok());
+  std::set<std::string> managers;
+  for (const auto& m : (*live)["metadata"].value("managedFields", Json::array()))
+    managers.insert(m.value("manager", ""));
+  EXPECT_TRUE(managers.count("manager-a")) << (*live)["metadata"].dump();
+  // The watch delivers the update, stripped as well.
+  EXPECT_TRUE(eventually(
+      [&] {
+        auto o = informer.store().get(ns_, "cached");
+        return o && (*o)["spec"]["size"] == 5 && !(*o)["metadata"].contains("managedFields");
+      },
+      30s));
+  informer.stop();
 }
 
 TEST_F(KubeIntegration, StatusSubresource) {
