@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <string>
 #include <thread>
 
@@ -66,6 +67,15 @@ Result<DestLock, Failure> DestLock::acquire(const std::filesystem::path& staging
     while (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
       const int e = errno;
       if (e == EINTR) continue;
+      if (e == ENOLCK || e == EOPNOTSUPP || e == ENOSYS) {
+        // A filesystem without locks (e.g. NFS without a lock manager): downloading unprotected
+        // beats not downloading at all, but say so.
+        if (on_wait)
+          on_wait("cannot lock " + path.string() + " (" + std::strerror(e) +
+                  "); continuing without protection against a second aim-fetch on this "
+                  "destination");
+        return DestLock(fd);
+      }
       if (e != EWOULDBLOCK) {
         ::close(fd);
         return fail(classify_errno(e, "lock " + path.string()));

@@ -9,6 +9,8 @@
 // until the run ends (the kernel drops it when the process dies, however it dies). A successful
 // run removes the staging directory with the lock file in it while still holding it; a process
 // that was waiting then finds its lock is on a file no longer at that path and takes a new one.
+// On a filesystem that has no locks at all (ENOLCK, EOPNOTSUPP) the run goes on unprotected and
+// says so through `on_wait`.
 #pragma once
 
 #include <atomic>
