@@ -396,6 +396,17 @@ kube::ReconcileResult ArtifactReconciler::reconcile(const kube::Request& req) {
     dc("True", "Verified", "Download and verification complete");
   } else if (job) {
     status["downloadJobName"] = job_name;
+    // The Job says which attempt it is. The status write that recorded it may have lost a
+    // conflict after the Job was created; the next reconcile puts it back from here.
+    const std::string job_attempt = job->value("metadata", Json::object())
+                                        .value("annotations", Json::object())
+                                        .value(std::string(artifact::kAnnotationAttempt), "");
+    if (int n = std::atoi(job_attempt.c_str()); n > 0 && n != attempt) {
+      attempt = n;
+      Json& d = status["download"];
+      if (!d.is_object()) d = Json::object();
+      d["attempt"] = n;
+    }
     std::string failed_at;
     if (job_condition(*job, "Complete")) {
       dc("True", "Verified", "Download and verification complete");

@@ -207,6 +207,33 @@ TEST_F(ArtifactReconcile, AuthFailureFailsThenRetriesAfterTheBackoff) {
   EXPECT_EQ(status()["download"]["attempt"], 2);
 }
 
+// The Job of attempt N is created, but the status write that records N loses a conflict (someone
+// else wrote the status in between). The next reconcile takes the attempt from the Job.
+TEST_F(ArtifactReconcile, AttemptLostByAConflictingStatusWriteComesBackFromTheJob) {
+  fake->inject(types::aim_artifacts(), WatchEvent::Type::kAdded, new_artifact());
+  reconcile();
+  reconcile();
+  Json job = only_job();
+  ASSERT_FALSE(job.is_null());
+  ASSERT_EQ(status()["download"]["attempt"], 1);
+  // As if the status had been written without the attempt after the Job of attempt 2 was made.
+  job["metadata"]["annotations"]["aim.eai.amd.com/download-attempt"] = "2";
+  fake->inject(kube::types::jobs(), WatchEvent::Type::kModified, job);
+  Json a = fake->objects(types::aim_artifacts(), "ns")[0];
+  a["status"]["download"]["attempt"] = 1;
+  fake->inject(types::aim_artifacts(), WatchEvent::Type::kModified, a);
+  reconcile();
+  EXPECT_EQ(status()["download"]["attempt"], 2);
+  auto pvcs = fake->objects(kube::types::persistent_volume_claims(), "ns");
+  ASSERT_EQ(pvcs.size(), 1u);
+  pvcs[0]["status"] = {{"phase", "Bound"}};
+  fake->inject(kube::types::persistent_volume_claims(), WatchEvent::Type::kModified, pvcs[0]);
+  finish_job(true);
+  reconcile();
+  EXPECT_EQ(status()["status"], "Ready");
+  EXPECT_EQ(status()["download"]["attempt"], 2);
+}
+
 TEST_F(ArtifactReconcile, MissingCredentialsSecretAndUnknownSchemeAreReported) {
   Json a = new_artifact();
   a["spec"]["credentialsSecretRef"] = {{"name", "nope"}};
