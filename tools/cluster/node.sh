@@ -257,10 +257,33 @@ node_push_base_images() {
   fi
 }
 
+# Pod sandboxes' network namespaces and their veths on the bridge. Killing the containers does not
+# remove them (no CNI DEL runs), and the next cluster's IPAM starts afresh: a stale veth with the
+# same address on the bridge then answers ARP for a new pod (probes get "connection refused").
+# Only one real-node cluster runs at a time, so whatever of the pod range is left here is stale.
+node_clean_pod_network() {
+  local ns link n=0
+  local prefix="${NODE_POD_CIDR%%/*}"
+  prefix="${prefix%.*.*}." # 10.88.0.0/16 -> "10.88."
+  for ns in $(ip netns list 2>/dev/null | awk '$1 ~ /^cni-/ {print $1}'); do
+    if ip netns exec "$ns" ip -4 -o addr show 2>/dev/null | awk '{print $4}' | grep -q "^${prefix//./\.}"; then
+      ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
+      ip netns delete "$ns" 2>/dev/null && n=$((n + 1))
+    fi
+  done
+  for link in $(ip -o link show master "$NODE_BRIDGE" 2>/dev/null | awk -F': ' '{print $2}' | cut -d@ -f1); do
+    ip link delete "$link" 2>/dev/null || true
+  done
+  ((n == 0)) || log "removed $n stale pod network namespace(s)"
+}
+
 # Before the apiserver starts: the bridge address must exist, since the apiserver advertises it.
 node_prepare() {
   node_check_host
+  ss -Hltn "sport = :$KUBELET_PORT" 2>/dev/null | grep -q . &&
+    die "port $KUBELET_PORT (kubelet) is in use: another real-node cluster is running; stop it first (one at a time)"
   touch "$DIR/real-node"
+  node_clean_pod_network
   node_network
   node_pki
   node_configs
@@ -307,6 +330,7 @@ node_stop() {
     fi
     rm -f "$PIDS/$c.pid"
   done
+  node_clean_pod_network
   node_unmount
 }
 
