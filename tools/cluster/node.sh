@@ -260,13 +260,15 @@ node_push_base_images() {
 # Pod sandboxes' network namespaces and their veths on the bridge. Killing the containers does not
 # remove them (no CNI DEL runs), and the next cluster's IPAM starts afresh: a stale veth with the
 # same address on the bridge then answers ARP for a new pod (probes get "connection refused").
-# Only one real-node cluster runs at a time, so whatever of the pod range is left here is stale.
+# Only one real-node cluster runs at a time, so a namespace whose eth0 is plugged into our bridge
+# is stale (namespaces of other container tools, on other bridges, are left alone).
 node_clean_pod_network() {
-  local ns link n=0
-  local prefix="${NODE_POD_CIDR%%/*}"
-  prefix="${prefix%.*.*}." # 10.88.0.0/16 -> "10.88."
+  local ns link peer n=0 ours
+  ours="$(ip -o link show master "$NODE_BRIDGE" 2>/dev/null | awk -F': ' '{print $1}')"
+  [[ -n "$ours" ]] || return 0
   for ns in $(ip netns list 2>/dev/null | awk '$1 ~ /^cni-/ {print $1}'); do
-    if ip netns exec "$ns" ip -4 -o addr show 2>/dev/null | awk '{print $4}' | grep -q "^${prefix//./\.}"; then
+    peer="$(ip netns exec "$ns" ip -o link show eth0 2>/dev/null | sed -n 's/.*eth0@if\([0-9]*\).*/\1/p')"
+    if [[ -n "$peer" ]] && grep -qx "$peer" <<<"$ours"; then
       ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
       ip netns delete "$ns" 2>/dev/null && n=$((n + 1))
     fi
