@@ -120,7 +120,7 @@ spec:
   resources: $STACK_SERVICE_RESOURCES
 EOF
 check "AIMService chat Running" eventually 420 status_is aimservice chat Running "$NS"
-explains() { "$STACK_REPO/build/release/cmd/aimctl/aimctl" explain chat -n "$NS" 2>&1 | grep -q "template: $tpl"; }
+explains() { grep -q "template: $tpl" <<<"$("$STACK_REPO/build/release/cmd/aimctl/aimctl" explain chat -n "$NS" 2>&1)"; }
 check "aimctl explain (the demo's step, with the user's kubeconfig) names template $tpl" explains
 art="$(kc get aimartifacts -A -o json | jq -r '[.items[] | select(.spec.sourceUri == "hf://aim-test/tiny-chat")] | .[0] | "\(.metadata.namespace)/\(.metadata.name)"')"
 art_ns="${art%%/*}" art_name="${art#*/}"

@@ -66,7 +66,10 @@ node_network() {
   if ! ip link show "$NODE_BRIDGE" >/dev/null 2>&1; then
     ip link add "$NODE_BRIDGE" type bridge
   fi
-  ip addr show dev "$NODE_BRIDGE" | grep -q "inet $NODE_IP/" ||
+  # (Output captured first: under pipefail, `ip | grep -q` fails when grep exits before ip is done.)
+  local addrs
+  addrs="$(ip -4 -o addr show dev "$NODE_BRIDGE")"
+  grep -q "inet $NODE_IP/" <<<"$addrs" ||
     ip addr add "$NODE_IP/${NODE_POD_CIDR#*/}" dev "$NODE_BRIDGE"
   ip link set "$NODE_BRIDGE" up
   sysctl -qw net.ipv4.ip_forward=1
@@ -93,7 +96,9 @@ EOF
   gen_cert kubelet-serving "/CN=$NODE_NAME" "$PKI/kubelet.ext"
   gen_cert kube-proxy "/CN=system:kube-proxy" "$PKI/client.ext"
   # Pods reach the apiserver at the bridge address: the serving certificate must name it.
-  if ! openssl x509 -in "$PKI/apiserver.crt" -noout -text | grep -q "IP Address:$NODE_IP"; then
+  local text
+  text="$(openssl x509 -in "$PKI/apiserver.crt" -noout -text)"
+  if ! grep -q "IP Address:$NODE_IP" <<<"$text"; then
     sed -i "s/^subjectAltName=IP:127.0.0.1,/subjectAltName=IP:127.0.0.1,IP:$NODE_IP,/" "$PKI/server.ext"
     gen_cert apiserver "/CN=kube-apiserver" "$PKI/server.ext"
   fi
@@ -282,7 +287,7 @@ node_clean_pod_network() {
 # Before the apiserver starts: the bridge address must exist, since the apiserver advertises it.
 node_prepare() {
   node_check_host
-  ss -Hltn "sport = :$KUBELET_PORT" 2>/dev/null | grep -q . &&
+  [[ -n "$(ss -Hltn "sport = :$KUBELET_PORT" 2>/dev/null)" ]] &&
     die "port $KUBELET_PORT (kubelet) is in use: another real-node cluster is running; stop it first (one at a time)"
   touch "$DIR/real-node"
   node_clean_pod_network
