@@ -143,15 +143,26 @@ def events(path):
     return out
 
 
+def counters(progress):
+    """(start.resumedBytes, done.transferredBytes) of one run's progress file; -1 when absent."""
+    ev = events(progress)
+    start = next((e for e in ev if e.get("event") == "start"), {})
+    done = next((e for e in ev if e.get("event") == "done"), {})
+    return start.get("resumedBytes", -1), done.get("transferredBytes", -1)
+
+
+def fetch_args(aim_fetch, dest, progress):
+    return [aim_fetch, "hf://org/resume", dest, "-q", "-j", str(JOBS), "--chunk-mib",
+            str(CHUNK_MIB), "--progress-file", progress]
+
+
 def run(aim_fetch, dest, progress, kill_at=None, sizes=None, extra_ms=0):
     """Runs aim-fetch; with kill_at, SIGKILLs it once on-disk bytes reach kill_at. Returns
     (exit code or None when killed, seconds)."""
     if os.path.exists(progress):
         os.remove(progress)
-    args = [aim_fetch, "hf://org/resume", dest, "-q", "-j", str(JOBS), "--chunk-mib",
-            str(CHUNK_MIB), "--progress-file", progress]
     t0 = time.monotonic()
-    p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=ENV)
+    p = subprocess.Popen(fetch_args(aim_fetch, dest, progress), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=ENV)
     if kill_at is None:
         _, err = p.communicate(timeout=300)
         if p.returncode != 0:
@@ -246,10 +257,7 @@ def scenarios(a, rng, port, sums, sizes):
               not os.path.exists(os.path.join(dest, ".aim-fetch")),
               f"run after the kills: exit 0, all {len(sums)} files correct, manifest, no staging",
               f"exit {code} wrong={wrong} missing={missing[:3]}")
-        ev = events(progress)
-        start = next((e for e in ev if e.get("event") == "start"), {})
-        done = next((e for e in ev if e.get("event") == "done"), {})
-        resumed, transferred = start.get("resumedBytes", -1), done.get("transferredBytes", -1)
+        resumed, transferred = counters(progress)
         check(resumed + transferred == total and transferred == sent_final,
               f"counters: resumed {resumed} + transferred {transferred} = total {total}, "
               f"transferred = served {sent_final}",
@@ -269,10 +277,7 @@ def scenarios(a, rng, port, sums, sizes):
         before = settled_bytes_sent(port)
         code2, _ = run(a.aim_fetch, half, progress)
         sent = bytes_sent(port) - before
-        ev = events(progress)
-        start = next((e for e in ev if e.get("event") == "start"), {})
-        done = next((e for e in ev if e.get("event") == "done"), {})
-        resumed, transferred = start.get("resumedBytes", -1), done.get("transferredBytes", -1)
+        resumed, transferred = counters(progress)
         check(code is None and code2 == 0 and final_names_correct(half, sums) is None and
               0 < resumed <= on_disk_after_kill and transferred > 0 and
               resumed + transferred == total and transferred == sent,
@@ -287,10 +292,9 @@ def scenarios(a, rng, port, sums, sizes):
             pf = os.path.join(a.work, f"both-{k}.jsonl")
             if os.path.exists(pf):
                 os.remove(pf)
-            procs.append((subprocess.Popen(
-                [a.aim_fetch, "hf://org/resume", both, "-q", "-j", str(JOBS), "--chunk-mib",
-                 str(CHUNK_MIB), "--progress-file", pf], stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE, env=ENV), pf))
+            procs.append((subprocess.Popen(fetch_args(a.aim_fetch, both, pf),
+                                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                           env=ENV), pf))
         codes = [p.wait(timeout=300) for p, _ in procs]
         waits = [sum(1 for e in events(pf) if e.get("event") == "wait") for _, pf in procs]
         wrong = final_names_correct(both, sums)
