@@ -680,7 +680,7 @@ Result<Summary, Failure> Run::go(const std::string& uri, const fs::path& dest) {
   }
   if (fatal_) return fail(*fatal_);
 
-  auto m = write_manifest(dest, uri, listing->revision, entries_);
+  auto m = write_manifest(dest, staging_, uri, listing->revision, entries_);
   if (!m.ok()) return fail(Failure{FailureClass::kInternal, m.error()});
   fs::remove_all(staging_, ec);
 

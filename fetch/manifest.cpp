@@ -33,16 +33,19 @@ std::string manifest_json(const std::string& uri, const std::string& revision,
   return j.dump(2) + "\n";
 }
 
-Result<void, std::string> write_manifest(const std::filesystem::path& dest, const std::string& uri,
-                                         const std::string& revision,
+Result<void, std::string> write_manifest(const std::filesystem::path& dest,
+                                         const std::filesystem::path& staging,
+                                         const std::string& uri, const std::string& revision,
                                          const std::vector<ManifestEntry>& entries) {
-  auto tmp = dest / (std::string(kManifestName) + ".tmp");
+  std::error_code ec;
+  std::filesystem::create_directories(staging, ec);
+  if (ec) return fail("cannot create " + staging.string() + ": " + ec.message());
+  auto tmp = staging / (std::string(kManifestName) + ".tmp");
   {
     std::ofstream out(tmp, std::ios::trunc);
     out << manifest_json(uri, revision, entries);
     if (!out) return fail("cannot write " + tmp.string());
   }
-  std::error_code ec;
   std::filesystem::rename(tmp, dest / kManifestName, ec);
   if (ec) return fail("cannot rename manifest: " + ec.message());
   return Ok{};

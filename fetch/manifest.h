@@ -27,8 +27,12 @@ std::string content_digest(std::vector<ManifestEntry> entries);
 std::string manifest_json(const std::string& uri, const std::string& revision,
                           std::vector<ManifestEntry> entries);
 
-Result<void, std::string> write_manifest(const std::filesystem::path& dest, const std::string& uri,
-                                         const std::string& revision,
+// Writes DEST/.aim-manifest.json atomically: the new text goes to a temporary file in `staging` (a
+// directory on DEST's file system that is not part of the model, so a kill mid-write never leaves a
+// stray file among the model's files) and is renamed over the manifest.
+Result<void, std::string> write_manifest(const std::filesystem::path& dest,
+                                         const std::filesystem::path& staging,
+                                         const std::string& uri, const std::string& revision,
                                          const std::vector<ManifestEntry>& entries);
 
 }  // namespace aim::fetch

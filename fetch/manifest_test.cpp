@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "fetch/digest.h"
 
@@ -44,6 +47,39 @@ TEST(Digests, KnownValues) {
   sha1.update(git_blob_header(6));
   sha1.update("hello\n");
   EXPECT_EQ(sha1.hex(), "ce013625030ba8dba906f756967f9e9ca394464a");
+}
+
+std::set<std::string> names_in(const std::filesystem::path& dir) {
+  std::set<std::string> out;
+  for (const auto& e : std::filesystem::directory_iterator(dir)) out.insert(e.path().filename());
+  return out;
+}
+
+// The temporary file lives in the staging directory, never among the model's files: a run killed
+// between writing it and the rename (or a rename that fails) leaves nothing a runtime would load.
+TEST(WriteManifest, WritesThroughTheStagingDirectoryAndLeavesNothingElseInDest) {
+  namespace fs = std::filesystem;
+  fs::path dest = fs::path(::testing::TempDir()) / "write-manifest-dest";
+  fs::remove_all(dest);
+  fs::create_directories(dest);
+  std::ofstream(dest / "model.bin") << "x";
+  const fs::path staging = dest / ".aim-fetch";
+
+  ASSERT_TRUE(write_manifest(dest, staging, "hf://o/m", "abc", {{"model.bin", 1, "aa"}}).ok());
+  std::ifstream in(dest / kManifestName);
+  EXPECT_EQ(nlohmann::json::parse(in)["revision"], "abc");
+  EXPECT_EQ(names_in(dest), (std::set<std::string>{"model.bin", kManifestName, ".aim-fetch"}));
+  EXPECT_TRUE(names_in(staging).empty());
+
+  // A rename that cannot happen (a directory holds the manifest's name) is an error, and the
+  // temporary file is still not in DEST.
+  fs::remove(dest / kManifestName);
+  fs::create_directories(dest / kManifestName / "occupied");
+  auto r = write_manifest(dest, staging, "hf://o/m", "abc", {});
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(r.error().find("cannot rename manifest"), std::string::npos);
+  EXPECT_EQ(names_in(dest), (std::set<std::string>{"model.bin", kManifestName, ".aim-fetch"}));
+  fs::remove_all(dest);
 }
 
 }  // namespace
