@@ -4,10 +4,10 @@ namespace aim::api {
 
 void AIMArtifactSpec::describe(Fields<AIMArtifactSpec>& f) {
   f.doc("Desired state of an artifact.");
-  f.field("sourceUri", &AIMArtifactSpec::source_uri,
-          "Where to download from; identifies the artifact. `hf://org/model`, "
-          "`s3://bucket/key`, `ngc://org/model`, `https://host/path`, or the scheme of a custom "
-          "downloader. Immutable.")
+  uri_segment_rules(f.field("sourceUri", &AIMArtifactSpec::source_uri,
+                            "Where to download from; identifies the artifact. `hf://org/model`, "
+                            "`s3://bucket/key`, `ngc://org/model`, `https://host/path`, or the "
+                            "scheme of a custom downloader. Immutable."))
       .required()
       .min_length(1)
       .pattern(std::string(kArtifactSourceUriPattern))

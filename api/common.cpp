@@ -4,7 +4,11 @@ namespace aim::api {
 
 void CpuRequirements::describe(Fields<CpuRequirements>& f) {
   f.doc("CPU needs of one replica.");
-  f.field("requests", &CpuRequirements::requests, "CPU cores requested (must be > 0).").required();
+  f.field("requests", &CpuRequirements::requests, "CPU cores requested (must be > 0).")
+      .required()
+      .max_length(64)
+      .cel("isQuantity(string(self)) && quantity(string(self)).isGreaterThan(quantity('0'))",
+           "cpu requests must be greater than 0");
   f.field("limits", &CpuRequirements::limits, "CPU core limit.");
 }
 
@@ -42,8 +46,9 @@ void ModelSource::describe(Fields<ModelSource>& f) {
       .extension(
           "Optional here (required in the reference): when absent it is derived from an "
           "`hf://org/name` sourceUri, so the seed documents' examples apply unchanged.");
-  f.field("sourceUri", &ModelSource::source_uri,
-          "Download location: `hf://org/model` (Hugging Face Hub) or `s3://bucket/key`.")
+  uri_segment_rules(
+      f.field("sourceUri", &ModelSource::source_uri,
+              "Download location: `hf://org/model` (Hugging Face Hub) or `s3://bucket/key`."))
       .pattern(std::string(kReferenceSourceUriPattern))
       .extension(
           "Optional in the schema (required in the reference); a CEL rule requires it or its "
@@ -55,7 +60,7 @@ void ModelSource::describe(Fields<ModelSource>& f) {
                "name.");
   f.field("name", &ModelSource::name, "Display name of the source.")
       .extension("Accepted for compatibility with the seed documents' template examples.");
-  f.field("sourceURI", &ModelSource::source_uri_alias, "Alias of sourceUri.")
+  uri_segment_rules(f.field("sourceURI", &ModelSource::source_uri_alias, "Alias of sourceUri."))
       .pattern(std::string(kReferenceSourceUriPattern))
       .extension("Accepted for compatibility with the seed documents' template examples.");
 }
@@ -199,7 +204,8 @@ void RoutingConfig::describe(Fields<RoutingConfig>& f) {
           "`/{.metadata.namespace}/{.metadata.name}`. The rendered path must be at most 200 "
           "characters of lower-case RFC 1123 segments. Default `/<namespace>/<service UID>`.");
   f.field("requestTimeout", &RoutingConfig::request_timeout,
-          "Request timeout of the route as a duration (`30s`, `2m`); unset means none.");
+          "Request timeout of the route as a duration (`30s`, `2m`); unset means none.")
+      .pattern(std::string(kDurationPattern));
   f.field("annotations", &RoutingConfig::annotations,
           "Annotations added to generated HTTPRoutes (service values merged over the runtime "
           "config's).");

@@ -213,7 +213,34 @@ inline const std::vector<std::string> kProfileTypeValues = {"optimized", "previe
 inline const std::vector<std::string> kResolutionScopeValues = {"Namespace", "Cluster", "Merged",
                                                                 "Unknown"};
 inline constexpr std::string_view kReferenceSourceUriPattern = R"(^(hf|s3)://[^ \t\r\n]+$)";
-inline constexpr std::string_view kModelIdPattern = "^[a-zA-Z0-9_-]+/[a-zA-Z0-9._-]+$";
+// The name part may hold dots but not only dots: `org/.` and `org/..` would escape the cache
+// directory /workspace/cache/{modelId}.
+inline constexpr std::string_view kModelIdPattern =
+    "^[a-zA-Z0-9_-]+/[a-zA-Z0-9._-]*[a-zA-Z0-9_-][a-zA-Z0-9._-]*$";
+// A Go duration (time.ParseDuration): `30s`, `1m30s`, `1.5h`.
+inline constexpr std::string_view kDurationPattern = "^([0-9]+(\\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$";
+
+// CEL rules every source URI field carries: no `.`/`..` segment (a path that climbs out of its
+// repository or bucket) and no empty segment (`hf://org//m`, `hf:///x`), both before any query.
+inline constexpr std::string_view kUriNoDotSegmentsRule =
+    "!self.matches('^[a-zA-Z][a-zA-Z0-9+.-]*://([^?#]*/)?[.][.]?([/?#].*)?$')";
+inline constexpr std::string_view kUriNoDotSegmentsMessage =
+    "the URI must not contain a '.' or '..' path segment";
+inline constexpr std::string_view kUriNoEmptySegmentsRule =
+    "!self.matches('^[a-zA-Z][a-zA-Z0-9+.-]*://([^?#]*/)?/')";
+inline constexpr std::string_view kUriNoEmptySegmentsMessage =
+    "the URI must not contain an empty path segment ('//')";
+
+// Bounds that keep the CEL cost of the URI rules within the API server's budget.
+inline constexpr int64_t kMaxUriLength = 2048;
+inline constexpr int64_t kMaxModelSources = 16;
+
+// Adds both URI rules (and the length bound they need) to a field.
+inline FieldBuilder& uri_segment_rules(FieldBuilder&& b) {
+  return b.max_length(kMaxUriLength)
+      .cel(std::string(kUriNoDotSegmentsRule), std::string(kUriNoDotSegmentsMessage))
+      .cel(std::string(kUriNoEmptySegmentsRule), std::string(kUriNoEmptySegmentsMessage));
+}
 
 // RuntimeConfigRef (§3.1): one field, runtimeConfigName.
 template <class T>
@@ -224,18 +251,21 @@ void describe_runtime_config_ref(Fields<T>& f) {
           "named `default` when it exists.");
 }
 
-// AIMRuntimeParameters (§3.3): metric, precision and hardware, each immutable once set.
+// AIMRuntimeParameters (§3.3): metric, precision and hardware, each fixed at creation (set then or
+// never).
 template <class T>
 void describe_runtime_parameters(Fields<T>& f) {
   f.field("metric", &T::metric,
           "Optimisation goal: `latency` (low end-to-end latency) or `throughput` (sustained "
-          "request rate). Immutable once set.")
+          "request rate). Immutable: set at creation or never.")
       .enums_all_of(kMetricValues)
       .immutable("metric is immutable");
-  f.field("precision", &T::precision, "Numeric precision the runtime uses. Immutable once set.")
+  f.field("precision", &T::precision,
+          "Numeric precision the runtime uses. Immutable: set at creation or never.")
       .enums_all_of(kPrecisionValues)
       .immutable("precision is immutable");
-  f.field("hardware", &T::hardware, "GPU and CPU needs of one replica. Immutable once set.")
+  f.field("hardware", &T::hardware,
+          "GPU and CPU needs of one replica. Immutable: set at creation or never.")
       .immutable("hardware is immutable");
 }
 

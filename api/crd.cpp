@@ -37,7 +37,11 @@ Json root_schema(const KindEntry& kind) {
   if (!kind.info->extension.empty()) {
     description += " " + str(kExtensionMarker) + " " + str(kind.info->extension);
   }
-  return {{"type", "object"}, {"description", description}, {"properties", props}};
+  Json root = {{"type", "object"}, {"description", description}, {"properties", props}};
+  // A spec with required fields is itself required: without it those fields (and the rules on
+  // spec, such as the immutability transition rules) would never be checked.
+  if (spec.contains("required") && !spec["required"].empty()) root["required"] = {"spec"};
+  return root;
 }
 
 Json crd(const KindEntry& kind) {
@@ -154,8 +158,11 @@ std::string constraints_of(const Json& s) {
   if (s.contains("x-kubernetes-validations")) {
     for (const auto& r : s["x-kubernetes-validations"]) {
       const std::string rule = r["rule"];
+      // Presence rules are stated on the immutable field's own row (see below).
+      if (is_presence_rule(rule)) continue;
       if (rule == "self == oldSelf")
-        parts.push_back("immutable (\"" + r["message"].get<std::string>() + "\")");
+        parts.push_back("immutable: never changed, added or removed once the object exists (\"" +
+                        r["message"].get<std::string>() + "\")");
       else
         parts.push_back("rule " + code(rule) + " (\"" + r["message"].get<std::string>() + "\")");
     }

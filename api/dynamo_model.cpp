@@ -28,9 +28,9 @@ void DynamoModelSpec::describe(Fields<DynamoModelSpec>& f) {
       .min_length(1);
   f.field("version", &DynamoModelSpec::version,
           "Version pin (commit SHA or tag) that prevents drift.");
-  f.field("sourceURL", &DynamoModelSpec::source_url,
-          "Source location: `hf://`, `s3://`, `ngc://`, `https://` or a custom downloader's "
-          "scheme.")
+  uri_segment_rules(f.field("sourceURL", &DynamoModelSpec::source_url,
+                            "Source location: `hf://`, `s3://`, `ngc://`, `https://` or a custom "
+                            "downloader's scheme."))
       .required()
       .pattern(std::string(kArtifactSourceUriPattern));
   f.field("secretRef", &DynamoModelSpec::secret_ref, "Secret with credentials for the source.");

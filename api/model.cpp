@@ -53,6 +53,9 @@ void CustomTemplate::describe(Fields<CustomTemplate>& f) {
 
 void AIMModelSpec::describe(Fields<AIMModelSpec>& f) {
   f.doc("Desired state of a model.");
+  // The reference's rule, kept as it is although it passes a custom model without any hardware
+  // when customTemplates is absent: seed 000 shows exactly that manifest (image plus one
+  // modelSources entry) as valid, and the seeds win. Its templates then carry no hardware.
   f.cel(
       "!has(self.modelSources) || size(self.modelSources) == 0 || (has(self.custom) && "
       "has(self.custom.hardware)) || !has(self.customTemplates) || size(self.customTemplates) "

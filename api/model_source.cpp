@@ -29,7 +29,8 @@ void AIMClusterModelSourceSpec::describe(Fields<AIMClusterModelSourceSpec>& f) {
       .max_items(100);
   f.field("syncInterval", &AIMClusterModelSourceSpec::sync_interval,
           "Resync period as a duration (at least `15m` recommended).")
-      .default_value("1h");
+      .default_value("1h")
+      .pattern(std::string(kDurationPattern));
   f.field("versions", &AIMClusterModelSourceSpec::versions,
           "Global semver constraints, e.g. `>=1.0.0`, `~1.2.0`, `^1.0.0`.");
   f.field("maxModels", &AIMClusterModelSourceSpec::max_models,

@@ -1,5 +1,23 @@
 #include "api/schema.h"
 
+namespace aim::api {
+
+std::string presence_rule(const std::vector<std::string>& keys) {
+  if (keys.size() == 1) return "has(self." + keys[0] + ") == has(oldSelf." + keys[0] + ")";
+  // has(a.b.c) fails when a.b is absent, so every step is tested; && short-circuits.
+  auto chain = [&](const std::string& root) {
+    std::string out, path = root;
+    for (const auto& k : keys) {
+      path += "." + k;
+      out += (out.empty() ? "" : " && ") + ("has(" + path + ")");
+    }
+    return "(" + out + ")";
+  };
+  return chain("self") + " == " + chain("oldSelf");
+}
+
+}  // namespace aim::api
+
 namespace aim::api::detail {
 
 Json apply_field_options(Json s, const FieldOptions& o) {

@@ -60,9 +60,26 @@ struct FieldOptions {
   std::vector<std::string> list_map_keys;
   std::optional<std::string> map_type;  // "atomic", "granular"
   std::vector<CelRule> rules;
+  std::optional<std::string> immutable_message;  // set by immutable()
   std::string extension;  // non-empty: an aim-engine extension, with the reason
   bool deprecated = false;
 };
+
+// An immutable field below a type, as the JSON keys leading to it ({"overrides", "metric"}).
+struct ImmutablePath {
+  std::vector<std::string> keys;
+  std::string message;
+};
+
+// The CEL rule that keeps the presence of `keys` (below self) as it was: a transition rule on the
+// enclosing object, so removing the field, adding it back or adding it for the first time is
+// rejected with `message`. A `self == oldSelf` rule on the field itself only runs while the field
+// exists both before and after the update, so it cannot see any of these three.
+std::string presence_rule(const std::vector<std::string>& keys);
+// True for the rules presence_rule() writes.
+inline bool is_presence_rule(std::string_view rule) {
+  return rule.find("has(oldSelf.") != std::string_view::npos;
+}
 
 struct DecodeContext {
   std::string error;  // first error; empty when decoding succeeded
@@ -126,7 +143,16 @@ struct FieldEntry {
   std::function<void(const T&, Json&, const FieldOptions&)> encode;
   std::function<Json()> schema;  // schema of the member type, before field options
   std::function<void(T&, const FieldOptions&)> apply_defaults;
+  std::function<std::vector<ImmutablePath>()> immutable_paths;  // below the member type
 };
+
+template <class M>
+std::vector<ImmutablePath> immutable_paths_of() {
+  if constexpr (requires { Codec<M>::immutable_paths(); })
+    return Codec<M>::immutable_paths();
+  else
+    return {};
+}
 
 // Fluent handle returned by Fields<T>::field(); every call edits the field's options.
 class FieldBuilder {
@@ -198,8 +224,11 @@ class FieldBuilder {
     o_.rules.push_back({std::move(rule), std::move(message)});
     return *this;
   }
-  // A CEL transition rule: the value may be added or removed, never changed.
+  // Immutable once the object exists: the value never changes (the CEL transition rule
+  // `self == oldSelf` on the field), and it is never added or removed (presence rules the
+  // enclosing types emit, see presence_rule()).
   FieldBuilder& immutable(std::string message) {
+    o_.immutable_message = message;
     return cel("self == oldSelf", std::move(message));
   }
   // Marks the field as an aim-engine extension of the reference API (documented as such).
@@ -234,6 +263,7 @@ class Fields {
       out[name] = Codec<M>::encode(obj.*member);
     };
     e.schema = [] { return Codec<M>::schema(); };
+    e.immutable_paths = [] { return immutable_paths_of<M>(); };
     e.apply_defaults = [member](T& obj, const FieldOptions& opts) {
       if constexpr (is_optional<M>::value) {
         if (!(obj.*member) && opts.default_value) {
@@ -391,6 +421,7 @@ struct Codec<std::optional<X>> {
   static Json encode(const std::optional<X>& v) { return Codec<X>::encode(*v); }
   static bool omit(const std::optional<X>& v) { return !v.has_value(); }
   static Json schema() { return Codec<X>::schema(); }
+  static std::vector<ImmutablePath> immutable_paths() { return immutable_paths_of<X>(); }
   static void apply_defaults(std::optional<X>& v) {
     if (v) Codec<X>::apply_defaults(*v);
   }
@@ -501,13 +532,36 @@ struct Codec<T> {
       s["required"] = r;
     }
     if (fields.type_map_type()) s["x-kubernetes-map-type"] = *fields.type_map_type();
-    if (!fields.rules().empty()) {
-      Json rules = Json::array();
-      for (const auto& r : fields.rules())
-        rules.push_back({{"rule", r.rule}, {"message", r.message}});
-      s["x-kubernetes-validations"] = rules;
+    Json rules = Json::array();
+    for (const auto& r : fields.rules())
+      rules.push_back({{"rule", r.rule}, {"message", r.message}});
+    // A required field is always present; below an optional one, presence is what can change.
+    for (const auto& f : fields.entries()) {
+      if (f.opts.required) continue;
+      for (const auto& p : paths_through(f))
+        rules.push_back({{"rule", presence_rule(p.keys)}, {"message", p.message}});
     }
+    if (!rules.empty()) s["x-kubernetes-validations"] = rules;
     return s;
+  }
+  // Every immutable field at or below this type, as paths from it.
+  static std::vector<ImmutablePath> immutable_paths() {
+    std::vector<ImmutablePath> out;
+    for (const auto& f : fields_of<T>().entries()) {
+      auto p = paths_through(f);
+      out.insert(out.end(), p.begin(), p.end());
+    }
+    return out;
+  }
+  // The immutable paths that start with field f: f itself, then those below it.
+  static std::vector<ImmutablePath> paths_through(const FieldEntry<T>& f) {
+    std::vector<ImmutablePath> out;
+    if (f.opts.immutable_message) out.push_back({{f.name}, *f.opts.immutable_message});
+    for (auto p : f.immutable_paths()) {
+      p.keys.insert(p.keys.begin(), f.name);
+      out.push_back(std::move(p));
+    }
+    return out;
   }
   static void apply_defaults(T& v) {
     for (const auto& f : fields_of<T>().entries()) f.apply_defaults(v, f.opts);

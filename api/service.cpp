@@ -22,10 +22,12 @@ void ServiceModel::describe(Fields<ServiceModel>& f) {
   f.cel("(has(self.name) ? 1 : 0) + (has(self.image) ? 1 : 0) + (has(self.custom) ? 1 : 0) == 1",
         "exactly one of name, image, or custom must be specified");
   f.field("name", &ServiceModel::name,
-          "An existing AIMModel (same namespace, preferred) or AIMClusterModel by name.");
+          "An existing AIMModel (same namespace, preferred) or AIMClusterModel by name.")
+      .min_length(1);
   f.field("image", &ServiceModel::image,
           "Image URI: the unique AIMModel or AIMClusterModel with this spec.image is used, "
-          "otherwise a namespaced AIMModel is created (more than one match is an error).");
+          "otherwise a namespaced AIMModel is created (more than one match is an error).")
+      .min_length(1);
   f.field("custom", &ServiceModel::custom, "");
 }
 
@@ -60,7 +62,7 @@ void ServiceOverrides::describe(Fields<ServiceOverrides>& f) {
       "explicit template a derived template `<template>-ovr-...` is created.");
   describe_runtime_parameters(f);
   f.field("gpuSelector", &ServiceOverrides::gpu_selector,
-          "Only templates for this GPU model and count. Immutable once set.")
+          "Only templates for this GPU model and count. Immutable: set at creation or never.")
       .immutable("gpuSelector is immutable")
       .extension("Written in seed 001 (`overrides.gpuSelector`); absent from the reference.");
 }
@@ -77,9 +79,12 @@ void AIMServiceSpec::describe(Fields<AIMServiceSpec>& f) {
   f.field("cacheModel", &AIMServiceSpec::cache_model,
           "Legacy flag replaced by caching.mode; ignored.")
       .deprecated();
+  f.cel("!has(self.minReplicas) || !has(self.maxReplicas) || self.minReplicas <= self.maxReplicas",
+        "minReplicas must not be greater than maxReplicas");
   f.field("replicas", &AIMServiceSpec::replicas,
           "Fixed replica count, used when no autoscaling field is set.")
-      .default_value(1);
+      .default_value(1)
+      .minimum(0);
   f.field("minReplicas", &AIMServiceSpec::min_replicas, "Autoscaling minimum.").minimum(1);
   f.field("maxReplicas", &AIMServiceSpec::max_replicas, "Autoscaling maximum.").minimum(1);
   f.field("autoScaling", &AIMServiceSpec::auto_scaling, "");

@@ -30,7 +30,8 @@ void AIMClusterServiceTemplateSpec::describe_common(Fields<T>& f) {
   f.field("resources", &T::resources, "Default container resources for services of this template.");
   f.field("modelSources", &T::model_sources,
           "Explicit model artifacts; when present discovery is skipped and they are copied to "
-          "status.");
+          "status.")
+      .max_items(kMaxModelSources);
   f.field("profileId", &T::profile_id,
           "Exact AIM profile id passed to discovery and runtime (`AIM_PROFILE_ID`).");
   f.field("type", &T::type,
@@ -70,7 +71,8 @@ void AIMServiceTemplateStatus::describe(Fields<AIMServiceTemplateStatus>& f) {
       .default_value("Pending")
       .enums({"Pending", "Progressing", "Ready", "Degraded", "Failed", "NotAvailable"});
   f.field("modelSources", &AIMServiceTemplateStatus::model_sources,
-          "Artifacts the template needs (from spec or discovery); what gets cached.");
+          "Artifacts the template needs (from spec or discovery); what gets cached.")
+      .max_items(kMaxModelSources);
   f.field("profile", &AIMServiceTemplateStatus::profile, "Discovered (or spec-built) profile.");
   f.field("discoveryJob", &AIMServiceTemplateStatus::discovery_job, "The discovery Job.");
   f.field("discovery", &AIMServiceTemplateStatus::discovery, "");

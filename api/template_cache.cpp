@@ -19,7 +19,8 @@ void AIMTemplateCacheSpec::describe(Fields<AIMTemplateCacheSpec>& f) {
           "Storage class of artifact PVCs; empty uses the runtime-config or cluster default.");
   f.field("downloadImage", &AIMTemplateCacheSpec::download_image, "Downloader image override.");
   f.field("modelSources", &AIMTemplateCacheSpec::model_sources,
-          "Sources to cache (normally copied from the template).");
+          "Sources to cache (normally copied from the template).")
+      .max_items(kMaxModelSources);
   describe_runtime_config_ref(f);
   f.field("mode", &AIMTemplateCacheSpec::mode,
           "`Dedicated`: artifacts are owned by this cache; `Shared`: artifacts have no owner.")

@@ -11,6 +11,8 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <string>
+#include <type_traits>
 
 #include "fetch/credentials.h"
 #include "fetch/downloader.h"
@@ -60,6 +62,56 @@ class QuietNotices final : public aim::fetch::ProgressSink {
   }
 };
 
+// Bounds of the numeric options (docs/aim-fetch.md, "Options"). Each worker is a thread with its
+// own connection and a 1 MiB write buffer, so 64 transfers are far past what one source serves
+// usefully while staying cheap; the others keep values meaningful and arithmetic in range.
+constexpr int kMaxJobs = 64;
+constexpr int kMaxChunkMib = 65536;      // 64 GiB: larger files are still ranged
+constexpr long kMaxStallSeconds = 3600;  // stall detection cannot be disabled
+constexpr int kMaxRetries = 100;         // attempts per request, the first included
+constexpr double kMaxBackoffBase = 30;   // the backoff is capped at 30 s anyway
+constexpr double kMaxStatusInterval = 3600;
+
+template <typename T>
+std::string number_text(T v) {
+  if constexpr (std::is_integral_v<T>) {
+    return std::to_string(v);
+  } else {
+    std::ostringstream out;
+    out << v;
+    return out.str();
+  }
+}
+
+// A CLI11 check that the value converts to T (as CLI11 will convert it) and lies in [lo, hi].
+// The message names the allowed range, and the environment variable when there is one; the
+// comparison is written so that NaN fails it.
+template <typename T>
+CLI::Validator bounded(T lo, T hi, const std::string& env = {}) {
+  const std::string range = number_text(lo) + " to " + number_text(hi);
+  const std::string what =
+      std::string(std::is_integral_v<T> ? "an integer" : "a number") + " from " + range;
+  return CLI::Validator(
+      [lo, hi, what, env](std::string& input) -> std::string {
+        T value{};
+        if (CLI::detail::lexical_cast(input, value) && value >= lo && value <= hi) return {};
+        return "must be " + what + ", got '" + input + "'" +
+               (env.empty() ? "" : " (from the option or $" + env + ")");
+      },
+      range);
+}
+
+// --progress-fd: a descriptor number; whether it is open for writing is checked after parsing.
+CLI::Validator descriptor() {
+  return CLI::Validator(
+      [](std::string& input) -> std::string {
+        int fd = -1;
+        if (CLI::detail::lexical_cast(input, fd) && fd >= 0) return {};
+        return "must be a file descriptor number (0 or more), got '" + input + "'";
+      },
+      "FD");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -69,7 +121,7 @@ int main(int argc, char** argv) {
   std::string uri_text, dest;
   std::string revision;
   DownloadOptions opts;
-  std::uint64_t chunk_mib = 64;
+  int chunk_mib = 64;
   int progress_fd = -1;
   std::string progress_file, sha256_file, ca_file, expected_sha256;
   bool quiet = false, insecure = false, check_size = false;
@@ -78,26 +130,33 @@ int main(int argc, char** argv) {
   double status_interval = 5;
   double backoff_base = 0.5;
   app.add_option(
-         "uri", uri_text,
+         "URI", uri_text,
          "hf://org/model[@rev], s3://bucket/prefix, ngc://org/[team/]model[:ver], https://…")
       ->required();
-  app.add_option("dest", dest, "destination directory");
+  app.add_option("DEST", dest, "destination directory");
   app.add_option("--revision", revision, "Hugging Face revision (overrides @rev in the URI)");
-  app.add_option("-j,--jobs", opts.jobs, "concurrent transfers")->capture_default_str();
+  app.add_option("-j,--jobs", opts.jobs, "concurrent transfers")
+      ->capture_default_str()
+      ->check(bounded(1, kMaxJobs));
   app.add_option("--chunk-mib", chunk_mib, "byte-range size for large files, MiB")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(bounded(1, kMaxChunkMib));
   app.add_option("--stall-timeout", opts.stall_seconds,
                  "seconds without progress before a transfer is retried")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(bounded(1L, kMaxStallSeconds));
   app.add_option("--retries", max_attempts, "attempts per request")
       ->capture_default_str()
-      ->envname("AIM_FETCH_RETRIES");
+      ->envname("AIM_FETCH_RETRIES")
+      ->check(bounded(1, kMaxRetries, "AIM_FETCH_RETRIES"));
   app.add_option("--backoff-base", backoff_base,
                  "first retry delay, seconds (doubles, with jitter)")
       ->capture_default_str()
-      ->envname("AIM_FETCH_BACKOFF_BASE");
+      ->envname("AIM_FETCH_BACKOFF_BASE")
+      ->check(bounded(0.0, kMaxBackoffBase, "AIM_FETCH_BACKOFF_BASE"));
   app.add_option("--progress-fd", progress_fd,
-                 "write JSON-lines progress to this open file descriptor");
+                 "write JSON-lines progress to this open file descriptor")
+      ->check(descriptor());
   app.add_option("--progress-file", progress_file, "write JSON-lines progress to this file");
   app.add_option("--sha256-file", sha256_file,
                  "sha256sum-format list to verify https downloads against");
@@ -112,13 +171,23 @@ int main(int argc, char** argv) {
                  "namespace/name of the AIMArtifact whose status receives progress (default: "
                  "$ARTIFACT_NAMESPACE/$ARTIFACT_NAME when both are set)");
   app.add_option("--status-interval", status_interval, "minimum seconds between two status patches")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(bounded(0.0, kMaxStatusInterval));
   app.add_option("--kubeconfig", kubeconfig,
                  "kubeconfig for the status patches (default: $KUBECONFIG, else in-cluster)");
   app.add_option("--termination-log", termination_log,
                  "file that receives the final one-line result (the check-size JSON, or the "
                  "failure), e.g. /dev/termination-log");
-  CLI11_PARSE(app, argc, argv);
+  // Every usage error is exit 2 (invalid_argument, as documented) with one line saying what to
+  // fix; --help and --version print and exit 0.
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) return app.exit(e);
+    std::fprintf(stderr, "aim-fetch: %s: %s (see aim-fetch --help)\n",
+                 std::string(to_string(FailureClass::kInvalidArgument)).c_str(), e.what());
+    return exit_code(FailureClass::kInvalidArgument);
+  }
 
   std::signal(SIGINT, on_signal);
   std::signal(SIGTERM, on_signal);
@@ -231,8 +300,8 @@ int main(int argc, char** argv) {
   tls.insecure_skip_verify = insecure;
   aim::http::SessionPool pool(tls, "aim-fetch/0.1",
                               static_cast<std::size_t>(std::max(8, opts.jobs * 2)));
-  opts.chunk_size = std::max<std::uint64_t>(1, chunk_mib) << 20;
-  opts.retry.max_attempts = std::max(1, max_attempts);
+  opts.chunk_size = static_cast<std::uint64_t>(chunk_mib) << 20;
+  opts.retry.max_attempts = max_attempts;
   opts.retry.base = std::chrono::milliseconds(static_cast<long>(backoff_base * 1000));
   const std::string display = redact_url(uri_text);
 
