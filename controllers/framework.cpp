@@ -517,6 +517,21 @@ engine::ClassifiedError classify(const kube::Error& error) {
   return out;
 }
 
+engine::Condition apply_failure_condition(std::string_view kind, std::string_view name,
+                                          const kube::Error& error) {
+  engine::Condition c;
+  c.type = "DependenciesReachable";
+  c.status = "False";
+  const bool rejected = error.is(kube::ErrorCode::kInvalid);
+  c.reason = rejected ? "InternalError" : "InfrastructureError";
+  c.message = "Failed to apply resources: " + std::string(kind) + " " + std::string(name) + ": " +
+              error.describe() +
+              (rejected ? " (the operator built an object the API server rejects; please report "
+                          "this as an aim-engine bug)"
+                        : "");
+  return c;
+}
+
 engine::ComponentHealth health_from_error(std::string component, const kube::Error& error,
                                           engine::Dependency dependency) {
   engine::ComponentHealth h;

@@ -181,6 +181,13 @@ void emit_condition_events(kube::EventRecorder* recorder, const Json& object,
 
 // ---- errors ------------------------------------------------------------------------------------
 
+// The condition a failed create or apply of a child sets (behavior.md §2.1 step 10):
+// DependenciesReachable=False, "Failed to apply resources: <Kind> <name>: <error>". A 422 means the
+// API server rejected an object the operator built, which is an operator bug rather than an
+// infrastructure failure: reason InternalError, and the server's message, which names the field.
+engine::Condition apply_failure_condition(std::string_view kind, std::string_view name,
+                                          const kube::Error& error);
+
 // A kube::Error as a component error (behavior.md §2.7): category, reason, message.
 engine::ClassifiedError classify(const kube::Error& error);
 // Component health from a failed read of a dependency: NotFound becomes MissingUpstream

@@ -344,6 +344,41 @@ TEST(TemplateCachePlan, ArtifactNamesAndSpecs) {
   EXPECT_EQ(d["metadata"]["ownerReferences"][0]["uid"], "cu");
 }
 
+// A model source may leave modelId out (documented: derived from an hf:// URI). The artifact
+// then gets the derived id, and for other schemes none at all: an empty modelId fails the
+// artifact's pattern, the API server answers 422 and the cache could never create it.
+TEST(TemplateCacheArtifacts, ModelIdIsDerivedFromTheHfUriOrLeftOut) {
+  Json cache{{"metadata", {{"name", "c1"}, {"namespace", "ns"}, {"uid", "cu"}}},
+             {"spec", {{"templateName", "t"}}}};
+  Json hf{{"sourceUri", "hf://org/model@v2"}};
+  EXPECT_EQ(template_cache::source_model_id(hf), "org/model");
+  EXPECT_EQ(template_cache::artifact_for_source(cache, hf, 0, "Namespace")["spec"]["modelId"],
+            "org/model");
+  Json s3{{"sourceUri", "s3://bucket/key"}, {"name", "display name"}};
+  EXPECT_EQ(template_cache::source_model_id(s3), "");
+  EXPECT_FALSE(
+      template_cache::artifact_for_source(cache, s3, 0, "Namespace")["spec"].contains("modelId"));
+  Json given{{"sourceURI", "s3://bucket/key"}, {"modelId", "org/given"}};
+  EXPECT_EQ(template_cache::artifact_for_source(cache, given, 0, "Namespace")["spec"]["modelId"],
+            "org/given");
+}
+
+TEST(ApplyFailureCondition, A422IsAnInternalErrorNamingTheField) {
+  kube::Error invalid;
+  invalid.code = kube::ErrorCode::kInvalid;
+  invalid.http_status = 422;
+  invalid.message = "AIMArtifact.aim.eai.amd.com \"a\" is invalid";
+  invalid.causes.push_back({"spec.modelId", "FieldValueInvalid", "Invalid value: \"\""});
+  auto c = apply_failure_condition("AIMArtifact", "a", invalid);
+  EXPECT_EQ(c.type, "DependenciesReachable");
+  EXPECT_EQ(c.status, "False");
+  EXPECT_EQ(c.reason, "InternalError");
+  EXPECT_NE(c.message.find("Failed to apply resources: AIMArtifact a: "), std::string::npos);
+  EXPECT_NE(c.message.find("spec.modelId"), std::string::npos) << c.message;
+  kube::Error down = kube::make_error(kube::ErrorCode::kServerError, "etcd is down");
+  EXPECT_EQ(apply_failure_condition("AIMArtifact", "a", down).reason, "InfrastructureError");
+}
+
 TEST(DynamoModelMapping, SeedExampleMapsOntoAnArtifact) {
   Json m{{"apiVersion", "nvidia.com/v1alpha1"},
          {"kind", "DynamoModel"},

@@ -16,6 +16,10 @@ std::string sanitized_cache_name(const std::string& name);
 std::string artifact_name(const Json& source, const Json& cache_spec, const std::string& cache_name,
                           bool dedicated, Json* merged_env_out = nullptr);
 // The AIMArtifact planned for a model source without a matching artifact.
+// The source's modelId, else the one its hf:// URI names (api::ModelSource::effective_model_id),
+// else "".
+std::string source_model_id(const Json& source);
+
 Json artifact_for_source(const Json& cache, const Json& source, int index,
                          const std::string& template_scope);
 

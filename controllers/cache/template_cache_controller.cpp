@@ -2,7 +2,9 @@
 // template, Shared (unowned, de-duplicated by name) or Dedicated (owned by the cache), status
 // aggregated over the artifacts, and the artifactcleanup finalizer.
 #include <algorithm>
+#include <optional>
 
+#include "api/common.h"
 #include "api/constants.h"
 #include "controllers/cache/artifact.h"
 #include "controllers/cache/internal.h"
@@ -38,6 +40,11 @@ std::string artifact_name(const Json& source, const Json& cache_spec, const std:
   return sn::derived_name({dashed}, inputs, 10, 63);
 }
 
+std::string source_model_id(const Json& source) {
+  auto decoded = api::decode<api::ModelSource>(source);
+  return decoded ? decoded.value->effective_model_id() : std::string();
+}
+
 Json artifact_for_source(const Json& cache, const Json& source, int index,
                          const std::string& template_scope) {
   const Json spec = cache.value("spec", Json::object());
@@ -46,11 +53,13 @@ Json artifact_for_source(const Json& cache, const Json& source, int index,
   Json env;
   std::string name = artifact_name(source, spec, cache_name, dedicated, &env);
   std::string uri = source.value("sourceUri", source.value("sourceURI", std::string()));
-  std::string model_id = source.value("modelId", source.value("name", std::string()));
+  // modelId is optional in a model source: derived from an hf:// URI, else left to the artifact
+  // (which needs it only for schemes that cannot name the model).
+  const std::string model_id = source_model_id(source);
   Json aspec{
       {"sourceUri", uri},
-      {"modelId", model_id},
       {"size", source.contains("size") && !source["size"].is_null() ? source["size"] : Json(0)}};
+  if (!model_id.empty()) aspec["modelId"] = model_id;
   if (!env.empty()) aspec["env"] = env;
   if (!spec.value("storageClassName", std::string()).empty())
     aspec["storageClassName"] = spec["storageClassName"];
@@ -217,7 +226,7 @@ kube::ReconcileResult reconcile(const Context& ctx, const kube::Request& req) {
                         api::status_priority(str(match->value("status", Json::object()), "status")))
         match = a;
     }
-    std::string model_id = src.value("modelId", src.value("name", std::string()));
+    std::string model_id = template_cache::source_model_id(src);
     if (match)
       best.emplace_back(match, model_id);
     else
@@ -259,6 +268,8 @@ kube::ReconcileResult reconcile(const Context& ctx, const kube::Request& req) {
   auto state = engine::derive_state(comps, old_conditions);
 
   // ---- plan ----
+  std::optional<engine::Condition> create_failure;
+  std::optional<kube::Error> create_error;
   if (state.should_apply && tpl) {
     for (std::size_t i = 0; i < missing.size(); ++i) {
       Json desired =
@@ -267,9 +278,21 @@ kube::ReconcileResult reconcile(const Context& ctx, const kube::Request& req) {
       auto live = ctx.cache(types::aim_artifacts()).get(ns, name_of(desired));
       if (live) continue;  // exists (e.g. another cache's, still without status)
       auto created = ctx.client->create(types::aim_artifacts(), desired);
-      if (!created.ok() && !created.error().is(kube::ErrorCode::kAlreadyExists))
-        return cache_internal::create_failed(ctx, ns, created.error());
+      if (!created.ok() && !created.error().is(kube::ErrorCode::kAlreadyExists)) {
+        auto terminating = namespace_terminating(ctx, ns);
+        if (terminating.ok() && terminating.value()) return kube::Action::done();
+        // Reported on the cache (condition and Warning event), then retried with backoff.
+        create_failure = apply_failure_condition("AIMArtifact", name_of(desired), created.error());
+        create_error = created.error();
+        break;
+      }
     }
+  }
+  std::vector<engine::Condition> desired_conditions = state.conditions;
+  if (create_failure) {
+    std::erase_if(desired_conditions,
+                  [](const engine::Condition& c) { return c.type == "DependenciesReachable"; });
+    desired_conditions.push_back(*create_failure);
   }
 
   // ---- status ----
@@ -290,7 +313,7 @@ kube::ReconcileResult reconcile(const Context& ctx, const kube::Request& req) {
     }
     status["artifacts"] = map;
   }
-  set_conditions(status, obj, state.conditions, ctx.now_rfc3339());
+  set_conditions(status, obj, desired_conditions, ctx.now_rfc3339());
   if (obj["metadata"].contains("generation"))
     status["observedGeneration"] = obj["metadata"]["generation"];
   auto written = write_status(ctx, types::aim_template_caches(), obj, status);
@@ -298,6 +321,7 @@ kube::ReconcileResult reconcile(const Context& ctx, const kube::Request& req) {
   if (written.value())
     emit_condition_events(ctx.events(kController), obj, old_conditions,
                           conditions_of(Json{{"status", status}}), comps);
+  if (create_error) return aim::fail(kube::ReconcileError(*create_error));
   if (state.infrastructure_error) return aim::fail(kube::ReconcileError("infrastructure error"));
   return kube::Action::done();
 }

@@ -207,5 +207,101 @@ TEST_F(TemplateCacheIT, DedicatedArtifactsAreOwnedAndTheCacheGoesReady) {
             rv);
 }
 
+// A model source without modelId (documented as optional, derived from the hf:// URI) gives an
+// artifact with the derived id. Before, the cache sent `modelId: ""`, the API server answered 422
+// and the cache retried forever with no status, condition or event.
+TEST_F(TemplateCacheIT, ModelSourceWithoutModelIdGetsTheIdDerivedFromTheUri) {
+  make_template("tpl", Json::array({{{"sourceUri", "hf://org/tiny"}}}));
+  apply(cache("c1", "tpl", "Shared"));
+  auto c = wait_for(
+      types::aim_template_caches(), ns_, "c1", [](const Json& o) { return status_is(o, "Ready"); },
+      120s, "the cache goes Ready");
+  ASSERT_EQ(c["status"]["artifacts"].size(), 1u);
+  const auto& entry = c["status"]["artifacts"].begin().value();
+  EXPECT_EQ(entry.value("model", ""), "org/tiny");
+  auto a = get(types::aim_artifacts(), ns_, entry.value("name", ""));
+  EXPECT_EQ(a["spec"].value("modelId", ""), "org/tiny") << a["spec"].dump();
+}
+
+// When the API server rejects the artifact the cache builds (here an admission policy, as a
+// cluster's policy engine would; an operator bug gives the same 422), the cache says so: a
+// DependenciesReachable=False condition naming the artifact and the server's reason, and a
+// Warning event. Once the policy goes, the cache creates the artifact by itself.
+TEST_F(TemplateCacheIT, ARejectedArtifactIsReportedOnTheCacheAndRetried) {
+  const std::string policy = "aim-it-deny-" + ns_;
+  apply(Json{{"apiVersion", "admissionregistration.k8s.io/v1"},
+             {"kind", "ValidatingAdmissionPolicy"},
+             {"metadata", {{"name", policy}}},
+             {"spec",
+              {{"failurePolicy", "Fail"},
+               {"matchConstraints",
+                {{"resourceRules",
+                  {{{"apiGroups", {"aim.eai.amd.com"}},
+                    {"apiVersions", {"v1alpha1"}},
+                    {"operations", {"CREATE"}},
+                    {"resources", {"aimartifacts"}}}}}}},
+               {"validations",
+                {{{"expression", "object.spec.sourceUri != 'hf://org/tiny'"},
+                  {"message", "org/tiny may not be cached in this namespace"},
+                  {"reason", "Invalid"}}}}}}});
+  apply(Json{
+      {"apiVersion", "admissionregistration.k8s.io/v1"},
+      {"kind", "ValidatingAdmissionPolicyBinding"},
+      {"metadata", {{"name", policy}}},
+      {"spec",
+       {{"policyName", policy},
+        {"validationActions", {"Deny"}},
+        {"matchResources",
+         {{"namespaceSelector", {{"matchLabels", {{"kubernetes.io/metadata.name", ns_}}}}}}}}}});
+  // The policy is in force once such an artifact is refused (a probe that got through is
+  // deleted again).
+  int probes = 0;
+  ASSERT_TRUE(eventually(
+      [&] {
+        Json probe{
+            {"apiVersion", "aim.eai.amd.com/v1alpha1"},
+            {"kind", "AIMArtifact"},
+            {"metadata", {{"name", "probe-" + std::to_string(++probes)}, {"namespace", ns_}}},
+            {"spec", {{"sourceUri", "hf://org/tiny"}}}};
+        auto r = client_->create(types::aim_artifacts(), probe);
+        if (r.ok()) remove(types::aim_artifacts(), ns_, probe["metadata"]["name"]);
+        return !r.ok() && r.error().is(kube::ErrorCode::kInvalid);
+      },
+      30s, "the admission policy rejects the artifact"));
+  for (int i = 1; i < probes; ++i)
+    EXPECT_TRUE(wait_gone(types::aim_artifacts(), ns_, "probe-" + std::to_string(i)));
+
+  make_template("tpl", Json::array({{{"modelId", "org/tiny"}, {"sourceUri", "hf://org/tiny"}}}));
+  apply(cache("c1", "tpl", "Shared"));
+  auto c = wait_for(
+      types::aim_template_caches(), ns_, "c1",
+      [](const Json& o) { return condition_is(o, "DependenciesReachable", "False"); }, 60s,
+      "the cache reports the rejected artifact");
+  auto cond = condition(c, "DependenciesReachable");
+  EXPECT_EQ(cond.value("reason", ""), "InternalError");
+  const std::string msg = cond.value("message", "");
+  EXPECT_NE(msg.find("Failed to apply resources: AIMArtifact "), std::string::npos) << msg;
+  EXPECT_NE(msg.find("org/tiny may not be cached in this namespace"), std::string::npos) << msg;
+  EXPECT_TRUE(list(types::aim_artifacts(), ns_).empty());
+  EXPECT_TRUE(eventually(
+      [&] {
+        for (const auto& e : list(types::core_events(), ns_))
+          if (e.value("reason", "") == "InternalError" && e.value("type", "") == "Warning" &&
+              e["involvedObject"].value("name", "") == "c1")
+            return true;
+        return false;
+      },
+      30s, "a Warning event InternalError on the cache"));
+
+  remove(
+      kube::ResourceType{"admissionregistration.k8s.io", "v1", "validatingadmissionpolicybindings",
+                         "ValidatingAdmissionPolicyBinding", false},
+      "", policy);
+  c = wait_for(
+      types::aim_template_caches(), ns_, "c1", [](const Json& o) { return status_is(o, "Ready"); },
+      180s, "the cache recovers once the policy is gone");
+  EXPECT_FALSE(condition_is(c, "DependenciesReachable", "False")) << c["status"].dump(2);
+}
+
 }  // namespace
 }  // namespace aim::testing
