@@ -120,6 +120,16 @@ kube::Store& job_pods(const Context& ctx) {
   return ctx.cache(kube::types::pods(), job_pods_selector());
 }
 
+kube::ListOptions secret_names_selector() {
+  kube::ListOptions o;
+  o.metadata_only = true;
+  return o;
+}
+
+kube::Store& secret_names(const Context& ctx) {
+  return ctx.cache(kube::types::secrets(), secret_names_selector());
+}
+
 // ---- primary object helpers --------------------------------------------------------------------
 
 namespace {

@@ -98,6 +98,15 @@ kube::ListOptions job_pods_selector();
 // ctx.cache(pods, job_pods_selector()): the shared cache of those pods.
 kube::Store& job_pods(const Context& ctx);
 
+// ---- referenced Secrets ------------------------------------------------------------------------
+
+// Secrets are watched as metadata only (PartialObjectMetadata): the operator learns which exist,
+// and reconciles what references one the moment it appears, without a secret value ever reaching
+// the process. Controllers that need a value read that one Secret when they need it.
+kube::ListOptions secret_names_selector();
+// ctx.cache(secrets, secret_names_selector()): the shared cache of Secret metadata.
+kube::Store& secret_names(const Context& ctx);
+
 // ---- primary object helpers --------------------------------------------------------------------
 
 // metadata.annotations["aim.eai.amd.com/reconciliation-paused"] == "true" exactly.

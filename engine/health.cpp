@@ -116,6 +116,16 @@ DerivedState derive_state(const std::vector<ComponentHealth>& components,
     has_missing |= *c.error == ErrorCategory::kMissingUpstream;
   }
 
+  // The framework's messages ("Referenced resource not found") name the category; the first
+  // component with that category says what is wrong, so it is appended: "Referenced resource
+  // not found: CredentialsSecret: credentials Secret "hf" not found in namespace "ml"".
+  auto with_detail = [&](std::string base, ErrorCategory category) {
+    for (const auto& c : components) {
+      if (c.error && *c.error == category && !c.message.empty() && c.message != base)
+        return base + ": " + c.component + ": " + c.message;
+    }
+    return base;
+  };
   for (const auto& c : components) {
     out.conditions.push_back(cond(c.component + "Ready", c.state == ComponentState::Ready,
                                   c.reason.empty() ? to_string(c.state) : c.reason, c.message));
@@ -129,17 +139,20 @@ DerivedState derive_state(const std::vector<ComponentHealth>& components,
   }
   if (has_auth) {
     out.conditions.push_back(
-        cond("AuthValid", false, "AuthError", "Authentication or authorization failure"));
+        cond("AuthValid", false, "AuthError",
+             with_detail("Authentication or authorization failure", ErrorCategory::kAuth)));
   } else if (had_condition(old_conditions, "AuthValid")) {
     out.conditions.push_back(cond("AuthValid", true, "AuthenticationValid",
                                   "Authentication and authorization successful"));
   }
   if (has_invalid) {
     out.conditions.push_back(
-        cond("ConfigValid", false, "InvalidSpec", "Configuration validation failed"));
+        cond("ConfigValid", false, "InvalidSpec",
+             with_detail("Configuration validation failed", ErrorCategory::kInvalidSpec)));
   } else if (has_missing) {
     out.conditions.push_back(
-        cond("ConfigValid", false, "ReferenceNotFound", "Referenced resource not found"));
+        cond("ConfigValid", false, "ReferenceNotFound",
+             with_detail("Referenced resource not found", ErrorCategory::kMissingUpstream)));
   } else if (had_condition(old_conditions, "ConfigValid")) {
     out.conditions.push_back(
         cond("ConfigValid", true, "ConfigurationValid", "Configuration is valid"));
@@ -148,9 +161,11 @@ DerivedState derive_state(const std::vector<ComponentHealth>& components,
   ComponentState root = ComponentState::Ready;
   if (has_auth || has_invalid || has_missing) {
     const char* reason = has_auth ? "AuthError" : has_invalid ? "InvalidSpec" : "ReferenceNotFound";
-    const char* message = has_auth      ? "Authentication or authorization failure"
-                          : has_invalid ? "Configuration validation failed"
-                                        : "Referenced resource not found";
+    std::string message =
+        has_auth ? with_detail("Authentication or authorization failure", ErrorCategory::kAuth)
+        : has_invalid
+            ? with_detail("Configuration validation failed", ErrorCategory::kInvalidSpec)
+            : with_detail("Referenced resource not found", ErrorCategory::kMissingUpstream);
     out.conditions.push_back(cond("Ready", false, reason, message));
     root = ComponentState::Failed;
     out.should_apply = false;

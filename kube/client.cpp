@@ -20,6 +20,11 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 constexpr int kMaxThrottleRetries = 3;
+constexpr std::string_view kAcceptJson = "application/json";
+constexpr std::string_view kAcceptMetadata =
+    "application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1";
+constexpr std::string_view kAcceptMetadataList =
+    "application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1";
 constexpr std::chrono::seconds kMaxRetryAfter{10};
 // Re-run an exec plugin this long before its credential expires.
 constexpr std::chrono::seconds kExpirySkew{10};
@@ -95,7 +100,8 @@ class ClientImpl final : public Client {
       } else {
         q.add("continue", next);
       }
-      auto page = request_json("GET", type.path(ns) + q.str(), {}, {});
+      auto page = request_json("GET", type.path(ns) + q.str(), {}, {},
+                               options.metadata_only ? kAcceptMetadataList : kAcceptJson);
       if (!page) return fail(page.error());
       const Json& meta = (*page)["metadata"];
       out.resource_version = meta.is_object() ? meta.value("resourceVersion", "") : "";
@@ -113,9 +119,14 @@ class ClientImpl final : public Client {
         continue;
       }
       for (auto& item : *items) {
-        // List items omit apiVersion and kind; consumers expect whole objects.
-        if (!item.contains("apiVersion")) item["apiVersion"] = type.api_version();
-        if (!item.contains("kind") && !kind.empty()) item["kind"] = kind;
+        // List items omit apiVersion and kind; consumers expect whole objects. Metadata-only
+        // items say PartialObjectMetadata; they stand for objects of the listed type.
+        if (!item.contains("apiVersion") || options.metadata_only)
+          item["apiVersion"] = type.api_version();
+        if ((!item.contains("kind") || options.metadata_only) && !type.kind.empty())
+          item["kind"] = type.kind;
+        else if (!item.contains("kind") && !kind.empty())
+          item["kind"] = kind;
         out.items.push_back(std::move(item));
       }
     } while (!next.empty());
@@ -272,7 +283,8 @@ class ClientImpl final : public Client {
   // Everything a request needs but the body handling; `stream` selects Session::stream.
   Result<http::Request> prepare(std::string_view method, const std::string& path_and_query,
                                 std::string body, std::string_view content_type,
-                                const std::atomic<bool>* cancel, Credentials& creds) {
+                                const std::atomic<bool>* cancel, Credentials& creds,
+                                std::string_view accept = kAcceptJson) {
     if (!limiter_.take(cancel))
       return fail(make_error(ErrorCode::kCancelled, "request cancelled while rate limited"));
     auto c = credentials();
@@ -285,7 +297,7 @@ class ClientImpl final : public Client {
     req.timeout = config_.request_timeout;
     req.connect_timeout = config_.connect_timeout;
     req.cancel = cancel;
-    req.headers.emplace_back("Accept", "application/json");
+    req.headers.emplace_back("Accept", std::string(accept));
     if (!content_type.empty()) req.headers.emplace_back("Content-Type", std::string(content_type));
     if (!creds.authorization.empty())
       req.headers.emplace_back("Authorization", creds.authorization);
@@ -295,10 +307,11 @@ class ClientImpl final : public Client {
   // One request with the usual retries: a fresh exec credential after a 401, and a wait on
   // 429 Too Many Requests (bounded, honouring Retry-After). Non-2xx become errors.
   Result<http::Response> request(std::string_view method, const std::string& path_and_query,
-                                 const std::string& body, std::string_view content_type) {
+                                 const std::string& body, std::string_view content_type,
+                                 std::string_view accept = kAcceptJson) {
     for (int attempt = 0;; ++attempt) {
       Credentials creds;
-      auto req = prepare(method, path_and_query, body, content_type, nullptr, creds);
+      auto req = prepare(method, path_and_query, body, content_type, nullptr, creds, accept);
       if (!req) return fail(req.error());
       const auto start = Clock::now();
       auto resp = creds.pool->perform(*req);
@@ -326,8 +339,9 @@ class ClientImpl final : public Client {
   }
 
   Result<Json> request_json(std::string_view method, const std::string& path_and_query,
-                            const std::string& body, std::string_view content_type) {
-    auto r = request(method, path_and_query, body, content_type);
+                            const std::string& body, std::string_view content_type,
+                            std::string_view accept = kAcceptJson) {
+    auto r = request(method, path_and_query, body, content_type, accept);
     if (!r) return fail(r.error());
     auto j = Json::parse(r->body, nullptr, /*allow_exceptions=*/false);
     if (j.is_discarded())
@@ -366,7 +380,8 @@ Result<void> ClientImpl::watch(const ResourceType& type, std::string_view ns,
   const std::string path = type.path(ns) + q.str();
 
   Credentials creds;
-  auto req = prepare("GET", path, {}, {}, cancel, creds);
+  auto req = prepare("GET", path, {}, {}, cancel, creds,
+                     options.metadata_only ? kAcceptMetadata : kAcceptJson);
   if (!req) return fail(req.error());
   // No whole-request deadline beyond the server's own timeout; a hung stream is caught by the
   // stall detector (bookmarks arrive about once a minute, so silence means trouble).
@@ -380,7 +395,15 @@ Result<void> ClientImpl::watch(const ResourceType& type, std::string_view ns,
   std::string error_body;
   std::optional<Error> stream_error;
   bool handler_stopped = false;
-  WatchStreamDecoder decoder(on_event);
+  // Metadata-only events say PartialObjectMetadata; they stand for objects of the watched type.
+  std::function<bool(WatchEvent &&)> as_type = [&](WatchEvent&& ev) {
+    if (ev.object.is_object() && ev.type != WatchEvent::Type::kError) {
+      ev.object["apiVersion"] = type.api_version();
+      if (!type.kind.empty()) ev.object["kind"] = type.kind;
+    }
+    return on_event(std::move(ev));
+  };
+  WatchStreamDecoder decoder(options.metadata_only ? as_type : on_event);
   http::StreamHandler handler;
   handler.on_headers = [&](long s, const http::Headers&) {
     status = s;

@@ -29,6 +29,10 @@ struct ListOptions {
   int64_t limit = 500;                 // page size; list() follows continue tokens
   int timeout_seconds = 0;             // watch: server-side timeout (0 = server default)
   bool allow_watch_bookmarks = true;
+  // Ask for PartialObjectMetadata: objects come back with metadata only (no spec, status or
+  // data). For Secrets this tells which exist without their values ever reaching this process.
+  // apiVersion and kind are set to the listed type's.
+  bool metadata_only = false;
 };
 
 struct ListResult {

@@ -109,7 +109,8 @@ InformerFactory::~InformerFactory() {
 std::shared_ptr<Informer> InformerFactory::informer(const ResourceType& type, const std::string& ns,
                                                     const ListOptions& selectors) {
   std::string id = type.group + "/" + type.version + "/" + type.resource + "|" + ns + "|" +
-                   selectors.label_selector + "|" + selectors.field_selector;
+                   selectors.label_selector + "|" + selectors.field_selector +
+                   (selectors.metadata_only ? "|metadata" : "");
   std::lock_guard lock(mu_);
   auto& slot = informers_[id];
   if (!slot) {

@@ -234,10 +234,13 @@ kube::ReconcileResult ArtifactReconciler::reconcile(const kube::Request& req) {
   if (!ready_before && spec.contains("credentialsSecretRef")) {
     std::string secret = str(spec["credentialsSecretRef"], "name");
     if (!secret.empty()) {
-      auto got = ctx_.client->get(kube::types::secrets(), ns, secret);
-      if (!got.ok()) {
-        comps.push_back(health_from_error("CredentialsSecret", got.error(), Dependency::Upstream));
-        want_requeue(std::chrono::seconds(30));  // Secrets are not watched
+      // From the watched Secret metadata: creating the Secret reconciles this artifact at once.
+      if (!secret_names(ctx_).get(ns, secret)) {
+        comps.push_back(health("CredentialsSecret", ComponentState::Failed,
+                               std::string(api::kReasonReferenceNotFound),
+                               "credentials Secret \"" + secret + "\" not found in namespace \"" +
+                                   ns + "\": create it, or fix spec.credentialsSecretRef.name",
+                               Dependency::Upstream, engine::ErrorCategory::kMissingUpstream));
       }
     }
   }
@@ -581,6 +584,16 @@ void register_artifact_controller(kube::Manager& mgr, const Context& ctx,
       out.push_back(kube::Request{namespace_of(*a), name_of(*a)});
     return out;
   };
+  // The artifacts of the Secret's namespace that name it as their credentials.
+  auto by_credentials_secret = [&ctx](const Json& s) {
+    std::vector<kube::Request> out;
+    for (auto& a : ctx.cache(types::aim_artifacts()).list(namespace_of(s))) {
+      const Json& ref = a->value("spec", Json::object()).value("credentialsSecretRef", Json());
+      if (ref.is_object() && ref.value("name", std::string()) == name_of(s))
+        out.push_back(kube::Request{namespace_of(*a), name_of(*a)});
+    }
+    return out;
+  };
   mgr.controller("aimartifact")
       .for_type(types::aim_artifacts())
       .owns(kube::types::jobs())
@@ -589,6 +602,7 @@ void register_artifact_controller(kube::Manager& mgr, const Context& ctx,
       .watches(types::aim_runtime_configs(), all_in_namespace)
       .watches(types::aim_cluster_runtime_configs(), all)
       .watches(types::aim_cluster_artifact_downloaders(), all)
+      .watches(kube::types::secrets(), secret_names_selector(), by_credentials_secret)
       .max_concurrent_reconciles(2)
       .complete([reconciler](const kube::Request& r) { return reconciler->reconcile(r); });
 }

@@ -244,6 +244,35 @@ TEST_F(ArtifactReconcile, MissingCredentialsSecretAndUnknownSchemeAreReported) {
   EXPECT_EQ(condition("CredentialsSecretReady")["reason"], "ReferenceNotFound");
   EXPECT_EQ(condition("DownloaderReady")["reason"], "DownloaderNotFound");
   EXPECT_TRUE(fake->objects(kube::types::persistent_volume_claims(), "ns").empty());
+  // The component names the Secret; Ready and ConfigValid say what the first missing reference
+  // is, after the framework's words.
+  std::string secret_msg = condition("CredentialsSecretReady")["message"];
+  EXPECT_NE(secret_msg.find("credentials Secret \"nope\" not found in namespace \"ns\""),
+            std::string::npos)
+      << secret_msg;
+  for (const char* type : {"Ready", "ConfigValid"}) {
+    EXPECT_EQ(condition(type)["message"],
+              "Referenced resource not found: Downloader: no AIMClusterArtifactDownloader serves "
+              "the scheme \"mlflow://\"")
+        << type;
+  }
+}
+
+TEST_F(ArtifactReconcile, TheCredentialsSecretAppearingClearsTheMissingReference) {
+  Json a = new_artifact();
+  a["spec"]["credentialsSecretRef"] = {{"name", "hf"}};
+  fake->inject(types::aim_artifacts(), WatchEvent::Type::kAdded, a);
+  reconcile();
+  EXPECT_EQ(status()["status"], "Failed");
+  EXPECT_EQ(condition("CredentialsSecretReady")["reason"], "ReferenceNotFound");
+  // The watched Secret metadata (no values) is what the controller reads.
+  fake->inject(kube::types::secrets(), WatchEvent::Type::kAdded,
+               Json{{"apiVersion", "v1"},
+                    {"kind", "Secret"},
+                    {"metadata", {{"name", "hf"}, {"namespace", "ns"}}}});
+  reconcile();
+  EXPECT_NE(status()["status"], "Failed");
+  EXPECT_TRUE(condition("CredentialsSecretReady").is_null()) << status().dump(2);
 }
 
 TEST_F(ArtifactReconcile, JobSpecsCarryTheDeadlinesAndThePodPlacement) {

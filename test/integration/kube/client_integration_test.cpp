@@ -165,6 +165,40 @@ TEST_F(KubeIntegration, InformerCacheDropsManagedFieldsAndUpdatesKeepThem) {
   informer.stop();
 }
 
+// metadata_only: Secrets listed and watched as PartialObjectMetadata never carry their values,
+// yet come back as v1 Secrets with their names, labels and resourceVersion.
+TEST_F(KubeIntegration, MetadataOnlyInformerOfSecretsHoldsNoValues) {
+  auto make = [&](const std::string& name, const std::string& value) {
+    return Json{{"apiVersion", "v1"},
+                {"kind", "Secret"},
+                {"metadata", {{"name", name}, {"namespace", ns_}, {"labels", {{"app", "x"}}}}},
+                {"stringData", {{"token", value}}}};
+  };
+  ASSERT_TRUE(client_->create(types::secrets(), make("before", "value-one")).ok());
+  ListOptions meta;
+  meta.metadata_only = true;
+  Informer informer(client_, types::secrets(), ns_, meta);
+  informer.start();
+  ASSERT_TRUE(informer.wait_for_sync(std::chrono::seconds(30)));
+  auto listed = informer.store().get(ns_, "before");
+  ASSERT_TRUE(listed);
+  EXPECT_EQ((*listed)["kind"], "Secret");
+  EXPECT_EQ((*listed)["apiVersion"], "v1");
+  EXPECT_EQ((*listed)["metadata"]["labels"]["app"], "x");
+  EXPECT_FALSE(listed->contains("data")) << listed->dump();
+  ASSERT_TRUE(client_->create(types::secrets(), make("after", "value-two")).ok());
+  EXPECT_TRUE(eventually([&] { return informer.store().get(ns_, "after") != nullptr; }, 30s));
+  auto watched = informer.store().get(ns_, "after");
+  ASSERT_TRUE(watched);
+  EXPECT_EQ((*watched)["kind"], "Secret");
+  for (const auto& o : informer.store().list(ns_)) {
+    const std::string text = o->dump();
+    EXPECT_EQ(text.find("value-"), std::string::npos) << text;
+    EXPECT_EQ(text.find("dmFsdWUt"), std::string::npos) << text;  // base64 of "value-"
+  }
+  informer.stop();
+}
+
 TEST_F(KubeIntegration, StatusSubresource) {
   auto created = client_->create(kWidgets, widget(ns_, "s", 1));
   ASSERT_TRUE(created.ok()) << created.error().describe();

@@ -217,11 +217,6 @@ TEST_F(CacheIT, S3LifecycleWithCredentialsSecretAndGivenSize) {
   int port = srv->port();
   servers_.push_back(std::move(srv));
   add_volume(0);
-  apply(Json{{"apiVersion", "v1"},
-             {"kind", "Secret"},
-             {"metadata", {{"name", "s3-creds"}, {"namespace", ns_}}},
-             {"stringData",
-              {{"AWS_ACCESS_KEY_ID", "AKIDTEST"}, {"AWS_SECRET_ACCESS_KEY", "secret-test-key"}}}});
   apply(artifact(
       "llama", "s3://models/llama",
       {{"size", "3Mi"},
@@ -230,6 +225,35 @@ TEST_F(CacheIT, S3LifecycleWithCredentialsSecretAndGivenSize) {
        {"env",
         {{{"name", "AWS_ENDPOINT_URL"}, {"value", "http://127.0.0.1:" + std::to_string(port)}},
          {{"name", "AWS_REGION"}, {"value", "us-east-1"}}}}}));
+  // The Secret does not exist yet: the artifact says which one is missing, and creates nothing.
+  auto waiting = wait_for(
+      types::aim_artifacts(), ns_, "llama",
+      [](const Json& o) { return condition_is(o, "CredentialsSecretReady", "False"); }, 60s,
+      "the missing Secret is reported");
+  EXPECT_TRUE(status_is(waiting, "Failed"));
+  for (const char* type : {"CredentialsSecretReady", "Ready"}) {
+    std::string msg = condition(waiting, type).value("message", "");
+    EXPECT_NE(msg.find("credentials Secret \"s3-creds\" not found in namespace \"" + ns_ + "\""),
+              std::string::npos)
+        << type << ": " << msg;
+  }
+  EXPECT_TRUE(list(kube::types::persistent_volume_claims(), ns_).empty());
+  // Created, it is seen through the watch on Secret metadata: no retry timer (that was 30 s).
+  apply(Json{{"apiVersion", "v1"},
+             {"kind", "Secret"},
+             {"metadata", {{"name", "s3-creds"}, {"namespace", ns_}}},
+             {"stringData",
+              {{"AWS_ACCESS_KEY_ID", "AKIDTEST"}, {"AWS_SECRET_ACCESS_KEY", "secret-test-key"}}}});
+  const auto created = std::chrono::steady_clock::now();
+  wait_for(
+      types::aim_artifacts(), ns_, "llama",
+      [](const Json& o) { return !condition_is(o, "CredentialsSecretReady", "False"); }, 10s,
+      "the artifact sees the new Secret");
+  const auto seen = std::chrono::duration_cast<std::chrono::milliseconds>(
+      std::chrono::steady_clock::now() - created);
+  std::printf("credentials Secret seen %lld ms after its creation\n",
+              static_cast<long long>(seen.count()));
+  EXPECT_LT(seen, 5s);
   auto a = wait_for(
       types::aim_artifacts(), ns_, "llama",
       [](const Json& o) { return status_is(o, "Ready") || status_is(o, "Failed"); }, 120s,
