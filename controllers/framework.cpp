@@ -234,6 +234,37 @@ Result<bool, kube::Error> namespace_terminating(const Context& ctx, std::string_
   return string_at(*got, "status", "phase") == "Terminating";
 }
 
+kube::ReconcileResult report_paused(const Context& ctx, const kube::ResourceType& type,
+                                    const Json& object, const std::string& controller) {
+  const Json& status = object.value("status", Json::object());
+  if (status.is_object()) {
+    for (const auto& c : status.value("conditions", Json::array())) {
+      if (c.value("type", "") == "Paused" && c.value("status", "") == "True")
+        return kube::Action::done();
+    }
+  }
+  Json next = status.is_object() ? status : Json::object();
+  Json conditions = Json::array();
+  for (const auto& c : next.value("conditions", Json::array()))
+    if (c.is_object() && c.value("type", "") != "Paused") conditions.push_back(c);
+  engine::Condition paused;
+  paused.type = "Paused";
+  paused.status = "True";
+  paused.reason = "ReconciliationPaused";
+  paused.message = "Reconciliation is paused by the annotation " +
+                   std::string(api::kAnnotationReconciliationPaused) + "=true; remove it to resume";
+  paused.last_transition_time = ctx.now_rfc3339();
+  conditions.push_back(engine::to_json(paused));
+  next["conditions"] = conditions;
+  auto written = write_status(ctx, type, object, next);
+  if (!written) return aim::fail(kube::ReconcileError(written.error()));
+  if (written.value()) {
+    if (auto* recorder = ctx.events(controller))
+      recorder->normal(object, paused.reason, "Reconcile", paused.message);
+  }
+  return kube::Action::done();
+}
+
 // ---- child objects -----------------------------------------------------------------------------
 
 void set_controller_owner(Json& child, const Json& owner) {

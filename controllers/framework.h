@@ -112,6 +112,14 @@ kube::Store& secret_names(const Context& ctx);
 // metadata.annotations["aim.eai.amd.com/reconciliation-paused"] == "true" exactly.
 bool is_paused(const Json& object);
 bool is_being_deleted(const Json& object);
+
+// What a reconcile of a paused object does (behavior.md §2.1 step 1, plus visibility): nothing,
+// except that the first time it writes the condition Paused=True (reason ReconciliationPaused,
+// naming the annotation to remove) into the otherwise untouched status and records one Normal
+// event. Later reconciles see the condition and write nothing. Once the annotation goes, the next
+// full reconcile drops the condition with the other conditions that no longer apply.
+kube::ReconcileResult report_paused(const Context& ctx, const kube::ResourceType& type,
+                                    const Json& object, const std::string& controller);
 bool has_finalizer(const Json& object, std::string_view finalizer);
 std::string name_of(const Json& object);
 std::string namespace_of(const Json& object);

@@ -197,7 +197,9 @@ std::optional<engine::PodIssue> ArtifactReconciler::stuck_pod(
 
 kube::ReconcileResult ArtifactReconciler::reconcile(const kube::Request& req) {
   auto obj_ptr = ctx_.cache(types::aim_artifacts()).get(req.ns, req.name);
-  if (!obj_ptr || is_paused(*obj_ptr) || is_being_deleted(*obj_ptr)) return kube::Action::done();
+  if (!obj_ptr || is_being_deleted(*obj_ptr)) return kube::Action::done();
+  if (is_paused(*obj_ptr))
+    return report_paused(ctx_, types::aim_artifacts(), *obj_ptr, kController);
   const Json& obj = *obj_ptr;
   const Json spec = obj.value("spec", Json::object());
   const Json old_status = obj.value("status", Json::object());

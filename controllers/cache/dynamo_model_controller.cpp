@@ -80,7 +80,9 @@ namespace {
 
 kube::ReconcileResult reconcile(const Context& ctx, const kube::Request& req) {
   auto ptr = ctx.cache(types::dynamo_models()).get(req.ns, req.name);
-  if (!ptr || is_paused(*ptr) || is_being_deleted(*ptr)) return kube::Action::done();
+  if (!ptr || is_being_deleted(*ptr)) return kube::Action::done();
+  if (is_paused(*ptr))
+    return report_paused(ctx, types::dynamo_models(), *ptr, "aim-dynamo-model-controller");
   const Json& model = *ptr;
   auto live = ctx.cache(types::aim_artifacts()).get(req.ns, req.name);
   Json status;

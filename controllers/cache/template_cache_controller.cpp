@@ -139,7 +139,8 @@ kube::ReconcileResult cleanup(const Context& ctx, const Json& obj) {
 
 kube::ReconcileResult reconcile(const Context& ctx, const kube::Request& req) {
   auto ptr = ctx.cache(types::aim_template_caches()).get(req.ns, req.name);
-  if (!ptr || is_paused(*ptr)) return kube::Action::done();
+  if (!ptr) return kube::Action::done();
+  if (is_paused(*ptr)) return report_paused(ctx, types::aim_template_caches(), *ptr, kController);
   const Json& obj = *ptr;
   if (is_being_deleted(obj)) {
     if (has_finalizer(obj, api::kFinalizerArtifactCleanup)) return cleanup(ctx, obj);

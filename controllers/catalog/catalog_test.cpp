@@ -326,7 +326,41 @@ TEST_F(CatalogReconcile, PausedObjectsAreNotTouched) {
   settle(types::aim_models());
   fake->clear_actions();
   ASSERT_TRUE(reconcile_model(ctx, ModelScope::namespaced(), {"ns1", "p"}).ok());
+  // One status write that only adds Paused=True (so the pause can be seen); nothing else.
+  auto acts = fake->actions();
+  std::erase_if(
+      acts, [](const auto& a) { return a.verb == "get" || a.verb == "list" || a.verb == "watch"; });
+  ASSERT_EQ(acts.size(), 1u);
+  EXPECT_EQ(acts[0].resource, "aimmodels");
+  const Json& conds = acts[0].body["status"]["conditions"];
+  ASSERT_EQ(conds.size(), 1u) << acts[0].body.dump();
+  EXPECT_EQ(conds[0]["type"], "Paused");
+  EXPECT_EQ(conds[0]["status"], "True");
+  EXPECT_EQ(conds[0]["reason"], "ReconciliationPaused");
+  EXPECT_FALSE(acts[0].body["status"].contains("status"));
+  // Written once: the next reconcile sees the condition and writes nothing.
+  for (int i = 0; i < 200; ++i) {
+    auto cached = ctx.cache(types::aim_models()).get("ns1", "p");
+    if (cached && cached->contains("status")) break;
+    std::this_thread::sleep_for(10ms);
+  }
+  fake->clear_actions();
+  ASSERT_TRUE(reconcile_model(ctx, ModelScope::namespaced(), {"ns1", "p"}).ok());
   EXPECT_EQ(writes(), 0u);
+  // Unpaused, the full reconcile drops the condition.
+  Json live = *ctx.cache(types::aim_models()).get("ns1", "p");
+  live["metadata"]["annotations"].erase("aim.eai.amd.com/reconciliation-paused");
+  fake->inject(types::aim_models(), WatchEvent::Type::kModified, live);
+  for (int i = 0; i < 200; ++i) {
+    auto cached = ctx.cache(types::aim_models()).get("ns1", "p");
+    if (cached &&
+        !cached->at("metadata")["annotations"].contains("aim.eai.amd.com/reconciliation-paused"))
+      break;
+    std::this_thread::sleep_for(10ms);
+  }
+  ASSERT_TRUE(reconcile_model(ctx, ModelScope::namespaced(), {"ns1", "p"}).ok());
+  Json after = fake->objects(types::aim_models(), "ns1").at(0);
+  for (const auto& c : after["status"]["conditions"]) EXPECT_NE(c["type"], "Paused");
 }
 
 TEST_F(CatalogReconcile, NamespacedTemplateFallsBackToTheClusterModel) {

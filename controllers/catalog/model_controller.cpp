@@ -353,7 +353,9 @@ std::vector<Json> plan_templates(const ModelScope& scope, const Json& model, con
 kube::ReconcileResult reconcile_model(const Context& ctx, const ModelScope& scope,
                                       const kube::Request& req) {
   auto obj = ctx.cache(scope.model_type).get(req.ns, req.name);
-  if (!obj || is_paused(*obj) || is_being_deleted(*obj)) return kube::Action::done();
+  if (!obj || is_being_deleted(*obj)) return kube::Action::done();
+  if (is_paused(*obj))
+    return report_paused(ctx, scope.model_type, *obj, "aim-" + scope.controller + "-controller");
   const Json& model = *obj;
   const Json& spec = field(model, "spec");
   const Json& old_status = field(model, "status");

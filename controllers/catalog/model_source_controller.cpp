@@ -128,7 +128,8 @@ std::vector<std::string> strings_of(const Json& v) {
 kube::ReconcileResult reconcile_model_source(const Context& ctx, const kube::Request& req) {
   auto type = types::aim_cluster_model_sources();
   auto obj = ctx.cache(type).get("", req.name);
-  if (!obj || is_paused(*obj) || is_being_deleted(*obj)) return kube::Action::done();
+  if (!obj || is_being_deleted(*obj)) return kube::Action::done();
+  if (is_paused(*obj)) return report_paused(ctx, type, *obj, "aim-cluster-model-source-controller");
   const Json& source = *obj;
   const Json& spec = field(source, "spec");
   const Json& old_status = field(source, "status");

@@ -292,7 +292,9 @@ kube::ReconcileResult reconcile_template(const Context& ctx, const TemplateScope
                                          const kube::Request& req,
                                          const DiscoveryOptions& discovery) {
   auto obj = ctx.cache(scope.template_type).get(req.ns, req.name);
-  if (!obj || is_paused(*obj) || is_being_deleted(*obj)) return kube::Action::done();
+  if (!obj || is_being_deleted(*obj)) return kube::Action::done();
+  if (is_paused(*obj))
+    return report_paused(ctx, scope.template_type, *obj, "aim-" + scope.controller + "-controller");
   const Json& tmpl = *obj;
   const Json& spec = field(tmpl, "spec");
   const Json& old_status = field(tmpl, "status");

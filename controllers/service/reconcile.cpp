@@ -660,7 +660,7 @@ kube::ReconcileResult reconcile(const Context& ctx, const kube::Request& req) {
     }
     return kube::Action::done();  // the update comes back through the watch
   }
-  if (is_paused(svc)) return kube::Action::done();
+  if (is_paused(svc)) return report_paused(ctx, types::aim_services(), svc, kControllerName);
   // Automatic selection reads the nodes; wait for that cache rather than judge from nothing.
   if (!ctx.cache(kube::types::nodes()).synced()) {
     return kube::Action::requeue_after(std::chrono::seconds(1));

@@ -361,8 +361,15 @@ TEST_F(ServiceReconcile, PausedServiceIsLeftAlone) {
   put(types::aim_services(), svc);
   fake->clear_actions();
   settle("p");
-  EXPECT_TRUE(writes().empty());
-  EXPECT_FALSE(get(types::aim_services(), "p").contains("status"));
+  // Only the one status write that adds Paused=True; no child, no finalizer change.
+  auto w = writes();
+  ASSERT_EQ(w.size(), 1u);
+  EXPECT_EQ(w[0].resource, "aimservices");
+  Json st = get(types::aim_services(), "p")["status"];
+  ASSERT_EQ(st["conditions"].size(), 1u) << st.dump();
+  EXPECT_EQ(st["conditions"][0]["type"], "Paused");
+  EXPECT_EQ(st["conditions"][0]["reason"], "ReconciliationPaused");
+  EXPECT_FALSE(st.contains("status"));
 }
 
 TEST_F(ServiceReconcile, AutoCachingDeploysAtOnceThenSwitchesToTheReadyCacheOnce) {

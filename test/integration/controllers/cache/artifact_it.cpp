@@ -313,6 +313,39 @@ TEST_F(CacheIT, MissingModelFailsTheSizeCheckWithModelNotFound) {
   EXPECT_FALSE(a["status"].contains("downloadJobName"));
 }
 
+// A paused artifact is left alone, but says so: Paused=True once, no PVC, no Job. Unpaused, it
+// proceeds and the condition goes.
+TEST_F(CacheIT, PausedArtifactShowsPausedAndResumesWhenTheAnnotationGoes) {
+  start("art-paused");
+  int hf = start_hf();
+  ASSERT_GT(hf, 0);
+  add_volume(0);
+  Json a = artifact(
+      "tiny", "hf://org/tiny",
+      {{"env", {{{"name", "HF_ENDPOINT"}, {"value", "http://127.0.0.1:" + std::to_string(hf)}}}}});
+  a["metadata"]["annotations"] = {{"aim.eai.amd.com/reconciliation-paused", "true"}};
+  apply(a);
+  auto paused = wait_for(
+      types::aim_artifacts(), ns_, "tiny",
+      [](const Json& o) { return condition_is(o, "Paused", "True", "ReconciliationPaused"); }, 60s,
+      "Paused=True");
+  EXPECT_NE(condition(paused, "Paused").value("message", "").find("remove it to resume"),
+            std::string::npos);
+  EXPECT_TRUE(list(kube::types::persistent_volume_claims(), ns_).empty());
+  EXPECT_TRUE(list(kube::types::jobs(), ns_).empty());
+  ASSERT_TRUE(
+      client_
+          ->merge_patch(
+              types::aim_artifacts(), ns_, "tiny",
+              Json{{"metadata",
+                    {{"annotations", {{"aim.eai.amd.com/reconciliation-paused", nullptr}}}}}})
+          .ok());
+  auto resumed = wait_for(
+      types::aim_artifacts(), ns_, "tiny", [](const Json& o) { return status_is(o, "Ready"); },
+      120s, "Ready after the pause");
+  EXPECT_TRUE(condition(resumed, "Paused").is_null()) << resumed["status"].dump(2);
+}
+
 TEST_F(CacheIT, RateLimitedDownloadIsRetriedWithBackoffUntilItSucceeds) {
   controllers::CacheOptions opts;
   opts.backoff_limit = 0;                     // one pod per Job: each attempt is a new Job
