@@ -186,6 +186,15 @@ void Controller::process(const std::string& key) {
     result_error_->inc();
     errors_->inc();
     log_.error("Reconciler error", {{"key", key}, {"error", result->error().message}});
+    if (options_.error_events != nullptr) {
+      const Request req = Request::from_key(key);
+      if (auto obj = primary_->store().get(req.ns, req.name)) {
+        std::string note = result->error().message;
+        if (note.size() > 1000) note = note.substr(0, 1000) + "...";
+        options_.error_events->warning(*obj, "ReconcileError", "Reconcile",
+                                       "Reconcile failed, retrying with backoff: " + note);
+      }
+    }
     queue_->add_rate_limited(key);
     return;
   }
@@ -245,6 +254,11 @@ ControllerBuilder& ControllerBuilder::rate_limiter(
 
 ControllerBuilder& ControllerBuilder::registry(metrics::Registry* registry) {
   options_.registry = registry;
+  return *this;
+}
+
+ControllerBuilder& ControllerBuilder::error_events(EventRecorder* recorder) {
+  options_.error_events = recorder;
   return *this;
 }
 

@@ -30,6 +30,7 @@
 
 #include "core/result.h"
 #include "kube/error.h"
+#include "kube/events.h"
 #include "kube/informer.h"
 #include "kube/log.h"
 #include "kube/metrics.h"
@@ -97,6 +98,10 @@ struct ControllerOptions {
   // Builds the queue's rate limiter; default_controller_rate_limiter() when empty.
   std::function<std::unique_ptr<RateLimiter>()> rate_limiter;
   metrics::Registry* registry = nullptr;  // Registry::global() when null
+  // When set, every failed reconcile is also a Warning event `ReconcileError` on the primary
+  // object (read from the cache), so an error reaches the object and not only the log. The
+  // recorder folds repeats into one series (a count), so a retry loop stays one event.
+  EventRecorder* error_events = nullptr;
 };
 
 class Controller {
@@ -160,6 +165,7 @@ class ControllerBuilder {
   ControllerBuilder& max_concurrent_reconciles(int n);
   ControllerBuilder& rate_limiter(std::function<std::unique_ptr<RateLimiter>()> make);
   ControllerBuilder& registry(metrics::Registry* registry);
+  ControllerBuilder& error_events(EventRecorder* recorder);
 
   // Builds the controller. With a sink, returns the registered controller.
   Controller& complete(Reconciler reconciler);

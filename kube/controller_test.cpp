@@ -248,6 +248,34 @@ TEST_F(ControllerTest, ErrorsBackOffAndSuccessResetsTheBackoff) {
   EXPECT_THAT(text, ::testing::HasSubstr("workqueue_retries_total{name=\"widget\"} 3"));
 }
 
+// With error_events, a failed reconcile reaches the object: a Warning event ReconcileError with
+// the error's text, repeats folded into one series.
+TEST_F(ControllerTest, FailedReconcilesBecomeOneWarningEventSeriesOnThePrimaryObject) {
+  EventRecorderOptions o;
+  o.reporting_controller = "aim-widget-controller";
+  o.registry = registry_.get();
+  EventRecorder recorder(client_, o);
+  std::atomic<int> calls{0};
+  auto b = builder("widget");
+  b.error_events(&recorder);
+  run(b.for_type(kWidgets).build([&](const Request&) -> ReconcileResult {
+    if (calls.fetch_add(1) < 3)
+      return fail(ReconcileError("AIMArtifact x is invalid: spec.modelId: Invalid value"));
+    return Action::done();
+  }));
+  client_->inject(kWidgets, WatchEvent::Type::kAdded, object("ns", "a"));
+  ASSERT_TRUE(eventually([&] { return calls.load() >= 4; }));
+  ASSERT_TRUE(recorder.flush(std::chrono::seconds(30)));
+  auto events = client_->objects(types::events(), "ns");
+  ASSERT_EQ(events.size(), 1u);
+  const Json& e = events[0];
+  EXPECT_EQ(e.value("type", ""), "Warning");
+  EXPECT_EQ(e.value("reason", ""), "ReconcileError");
+  EXPECT_THAT(e.value("note", e.value("message", "")),
+              ::testing::HasSubstr("spec.modelId: Invalid value"));
+  EXPECT_EQ(e["regarding"].value("name", ""), "a");
+}
+
 TEST_F(ControllerTest, ErrorBackoffGrowsPerKey) {
   // With the default per-key limiter an erroring key is retried after 5 ms, 10 ms, 20 ms...;
   // the queue's retry count records each failure.

@@ -26,6 +26,7 @@ ControllerBuilder Manager::controller(const std::string& name) {
     return add(std::move(c));
   });
   b.registry(&registry_);
+  b.error_events(&event_recorder("aim-" + name + "-controller"));
   return b;
 }
 
