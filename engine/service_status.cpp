@@ -326,11 +326,14 @@ CachingDecision decide_caching(const CachingInput& in) {
       h.state != ComponentState::Ready &&
       (out.storage == ModelStorage::Kind::ServicePvc || out.storage == ModelStorage::Kind::None)) {
     h.affects_readiness = false;
-    h.message =
-        (out.storage == ModelStorage::Kind::ServicePvc
-             ? "Serving from the service PVC until the template cache is ready: "
-             : "Serving without a cache until the template cache is ready (" + no_size + "): ") +
-        h.message;
+    // Only something resolved can be served: without a model and a Ready template the message
+    // stays what the cache is waiting for.
+    if (in.model_ready && in.template_ready)
+      h.message =
+          (out.storage == ModelStorage::Kind::ServicePvc
+               ? "Serving from the service PVC until the template cache is ready: "
+               : "Serving without a cache until the template cache is ready (" + no_size + "): ") +
+          h.message;
   }
   return out;
 }

@@ -373,6 +373,21 @@ TEST(ServiceStatus, AutoCacheWarmingDoesNotHoldBackRunning) {
   EXPECT_EQ(find(d, "Ready")->status, "True");
 }
 
+// With no model (or no Ready template) nothing is served, so the Cache message does not claim
+// to be "serving without a cache".
+TEST(ServiceStatus, AutoCacheMessageClaimsServingOnlyWhenThereIsSomethingToServe) {
+  CachingInput ci;
+  ci.mode = CachingMode::Auto;
+  ci.model_size_known = false;
+  ci.model_ready = false;
+  ci.template_ready = false;
+  auto none = decide_caching(ci).cache_health;
+  EXPECT_EQ(none.message.find("Serving"), std::string::npos) << none.message;
+  ci.model_ready = ci.template_ready = ci.template_has_sources = true;
+  auto served = decide_caching(ci).cache_health;
+  EXPECT_EQ(served.message.rfind("Serving ", 0), 0u) << served.message;
+}
+
 TEST(ServicePvcBytes, Table) {
   constexpr int64_t GiB = int64_t{1} << 30;
   EXPECT_EQ(service_pvc_bytes({10 * GiB}, 10), 11 * GiB);

@@ -166,7 +166,11 @@ Result<ImageReference, std::string> parse_reference(std::string_view ref) {
   if (tagged) return tagged;
   auto digested = parse_digest(ref);
   if (digested) return digested;
-  return fail("could not parse reference: " + std::string(ref));
+  // Say why: the digest form's reason when the reference has an '@', else the tag form's (e.g.
+  // "repository must be between 2 and 255 characters in length: x").
+  const std::string& why =
+      ref.find('@') != std::string_view::npos ? digested.error() : tagged.error();
+  return fail("could not parse reference " + std::string(ref) + ": " + why);
 }
 
 bool default_plain_http(std::string_view registry) {

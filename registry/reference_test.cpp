@@ -45,6 +45,16 @@ TEST(Reference, Rejects) {
   }
 }
 
+TEST(Reference, RejectionsSayWhy) {
+  EXPECT_EQ(parse_reference("registry.invalid/x:1").error(),
+            "could not parse reference registry.invalid/x:1: repository must be between 2 and 255 "
+            "characters in length: x");
+  EXPECT_EQ(parse_reference("ghcr.io/x/y@md5:00").error(),
+            "could not parse reference ghcr.io/x/y@md5:00: unsupported digest algorithm: md5:00");
+  EXPECT_NE(parse_reference("repo:bad tag").error().find("tag can only contain"),
+            std::string::npos);
+}
+
 TEST(Reference, Str) {
   EXPECT_EQ(parse_reference("nginx")->str(), "index.docker.io/library/nginx:latest");
   EXPECT_EQ(parse_reference(std::string("ghcr.io/a/b@") + kDigest)->str(),
