@@ -20,7 +20,7 @@ import uuid
 import pytest
 import yaml
 
-from test_api_crds import KUBECONFIG, REPO, apply, crds, kubectl, obj  # noqa: F401 (crds: autouse)
+from test_api_crds import KUBECONFIG, REPO, apply, crds, kubectl, ns, obj  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.skipif(not os.path.exists(KUBECONFIG),
                                 reason=f"no cluster kubeconfig at {KUBECONFIG}")
@@ -232,14 +232,6 @@ def test_the_crds_have_rules():
     # A broken walk would make every generated test vanish silently.
     assert len(RULES) >= 60, len(RULES)
     assert sum(1 for r in RULES if PRESENCE.search(r[3])) >= 15
-
-
-@pytest.fixture()
-def ns():
-    name = "aim-adm-it-" + uuid.uuid4().hex[:8]
-    kubectl("create", "namespace", name)
-    yield name
-    kubectl("delete", "namespace", name, "--wait=false", check=False)
 
 
 @pytest.mark.parametrize("kind,namespaced,path,rule,message", RULES,
