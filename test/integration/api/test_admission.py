@@ -194,6 +194,8 @@ class Target:
 
     def rejected_create(self, spec, message):
         p = apply(self.manifest(spec), self.ns, check=False)
+        if p.returncode == 0:
+            self.delete()  # cluster-scoped objects outlive the test namespace
         assert p.returncode != 0, f"created, expected rejection with {message!r}: {spec}"
         assert message in p.stderr, p.stderr
 

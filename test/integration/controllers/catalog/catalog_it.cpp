@@ -436,9 +436,16 @@ TEST_F(CatalogIT, PausedTemplateIsLeftAloneUntilResumed) {
   // The model is reconciled (so the operator is working) while the template stays untouched.
   wait_for(
       types::aim_models(), ns, "m", [](const Json& o) { return o.contains("status"); }, 30s);
+  // Untouched but for the Paused condition (status.status is the schema's default, Pending).
+  wait_for(
+      types::aim_service_templates(), ns, "held",
+      [](const Json& o) { return condition_is(o, "Paused", "True", "ReconciliationPaused"); }, 30s,
+      "Paused=True");
   std::this_thread::sleep_for(2s);
   Json held = get(types::aim_service_templates(), ns, "held");
-  EXPECT_FALSE(held.contains("status") && held["status"].contains("status"));
+  ASSERT_EQ(held["status"]["conditions"].size(), 1u) << held["status"].dump();
+  EXPECT_EQ(held["status"].value("status", "Pending"), "Pending");
+  EXPECT_FALSE(held["status"].contains("discovery"));
   EXPECT_TRUE(list(kube::types::jobs(), ns).empty());
 
   t["metadata"]["annotations"]["aim.eai.amd.com/reconciliation-paused"] = "false";

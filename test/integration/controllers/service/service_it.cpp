@@ -403,9 +403,14 @@ TEST_F(ServiceIT, NotAvailableTemplateAndPausedService) {
         return !field(s, {"metadata", "finalizers"}).is_null();
       },
       30s, "the finalizer");
+  // Nothing else happens, except that the service says it is paused: one condition, Paused.
+  Json paused = wait_for(
+      aim_services(), n, "paused",
+      [](const Json& s) { return condition_is(s, "Paused", "True", "ReconciliationPaused"); }, 30s,
+      "Paused=True");
   std::this_thread::sleep_for(2s);
-  Json paused = get(aim_services(), n, "paused");
-  EXPECT_TRUE(field(paused, {"status", "conditions"}).is_null());
+  paused = get(aim_services(), n, "paused");
+  EXPECT_EQ(field(paused, {"status", "conditions"}).size(), 1u) << paused["status"].dump();
   EXPECT_TRUE(list(inference_services(), n).empty());
 
   apply({{"apiVersion", kApi},
