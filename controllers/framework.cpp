@@ -10,6 +10,7 @@
 #include "api/constants.h"
 #include "api/kinds.h"
 #include "core/strings.h"
+#include "engine/secret_check.h"
 
 namespace aim::controllers {
 
@@ -128,6 +129,50 @@ kube::ListOptions secret_names_selector() {
 
 kube::Store& secret_names(const Context& ctx) {
   return ctx.cache(kube::types::secrets(), secret_names_selector());
+}
+
+std::vector<std::string> pull_secret_names(const Json& refs) {
+  std::vector<std::string> out;
+  if (!refs.is_array()) return out;
+  for (const auto& r : refs)
+    if (r.is_object() && r.contains("name") && r["name"].is_string() &&
+        !r["name"].get_ref<const std::string&>().empty())
+      out.push_back(r["name"].get<std::string>());
+  return out;
+}
+
+std::optional<engine::ComponentHealth> check_pull_secrets(const Context& ctx, const std::string& ns,
+                                                          const Json& refs,
+                                                          engine::Dependency dependency,
+                                                          std::string_view field) {
+  auto problem = [&](engine::ComponentState state, std::string reason, std::string message,
+                     engine::ErrorCategory category) {
+    return engine::component_health("ImagePullSecret", state, std::move(reason), std::move(message),
+                                    dependency, category);
+  };
+  for (const auto& name : pull_secret_names(refs)) {
+    const std::string quoted = "imagePullSecret \"" + name + "\"";
+    auto not_found = [&] {
+      return problem(engine::ComponentState::Failed, "SecretNotFound",
+                     quoted + " not found in namespace \"" + ns +
+                         "\": create it, or remove it from " + std::string(field),
+                     engine::ErrorCategory::kMissingUpstream);
+    };
+    // The metadata cache first: a missing Secret costs no request.
+    if (!secret_names(ctx).get(ns, name)) return not_found();
+    auto got = ctx.client->get(kube::types::secrets(), ns, name);
+    if (!got) {
+      if (got.error().is(kube::ErrorCode::kNotFound)) return not_found();
+      return problem(engine::ComponentState::Degraded, "SecretAccessFailed",
+                     quoted + " could not be read: " + got.error().message,
+                     engine::ErrorCategory::kInfrastructure);
+    }
+    if (auto p = engine::check_pull_secret(*got)) {
+      return problem(engine::ComponentState::Failed, p->reason, p->message,
+                     engine::ErrorCategory::kInvalidSpec);
+    }
+  }
+  return std::nullopt;
 }
 
 // ---- primary object helpers --------------------------------------------------------------------

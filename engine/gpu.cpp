@@ -259,6 +259,55 @@ std::optional<GpuHealth> gpu_health(const std::optional<GpuRequirement>& gpu,
                        (available.empty() ? std::string("none") : join(available, ", "))};
 }
 
+NodeCapacity node_capacity(const nlohmann::json& node) {
+  NodeCapacity out;
+  if (!node.is_object()) return out;
+  NodeLabels labels;
+  const auto md = node.find("metadata");
+  if (md != node.end() && md->is_object()) {
+    const auto l = md->find("labels");
+    if (l != md->end() && l->is_object())
+      for (const auto& [k, v] : l->items())
+        if (v.is_string()) labels[k] = v.get<std::string>();
+  }
+  if (auto g = node_gpu(labels)) out.model = g->model;
+  const auto st = node.find("status");
+  if (st != node.end() && st->is_object()) {
+    const auto alloc = st->find("allocatable");
+    if (alloc != st->end() && alloc->is_object())
+      for (const auto& [k, v] : alloc->items())
+        if (auto n = quantity_value(v)) out.allocatable[k] = *n;
+  }
+  return out;
+}
+
+std::optional<std::int64_t> largest_gpu_node(const std::vector<NodeCapacity>& nodes,
+                                             std::string_view model, std::string_view resource) {
+  const std::string wanted = normalize_gpu_model(model);
+  std::optional<std::int64_t> largest;
+  for (const auto& n : nodes) {
+    if (n.model.empty() || (!wanted.empty() && n.model != wanted)) continue;
+    auto it = n.allocatable.find(std::string(resource));
+    if (it == n.allocatable.end()) continue;
+    largest = std::max(largest.value_or(0), it->second);
+  }
+  return largest;
+}
+
+std::optional<GpuHealth> gpu_count_health(const GpuRequirement& gpu, std::string_view resource,
+                                          std::optional<std::int64_t> largest) {
+  if (!largest || gpu.requests <= *largest) return std::nullopt;
+  const std::string model = normalize_gpu_model(gpu.model);
+  const std::string what = model.empty() ? std::string("GPU") : model;
+  return GpuHealth{
+      "NotAvailable", "GPUCountNotAvailable",
+      "Requires " + std::to_string(gpu.requests) + " " + std::string(resource) +
+          " in one pod, but the largest " + what + " node can allocate " +
+          std::to_string(*largest) +
+          ": lower hardware.gpu.requests (the template's spec, or the service's overrides) or "
+          "add a node with more GPUs"};
+}
+
 nlohmann::json gpu_node_affinity(const std::optional<GpuRequirement>& gpu,
                                  const GpuInventory& inventory) {
   if (!gpu_required(gpu)) return nullptr;

@@ -96,6 +96,26 @@ std::optional<GpuHealth> gpu_health(const std::optional<GpuRequirement>& gpu,
                                     const GpuInventory& inventory,
                                     const std::optional<std::string>& inventory_error);
 
+// What one Node offers: the GPU model its labels name (node_gpu; empty for a node without GPU
+// labels) and its status.allocatable as whole counts (unparsable quantities left out).
+struct NodeCapacity {
+  std::string model;
+  std::map<std::string, std::int64_t> allocatable;
+};
+NodeCapacity node_capacity(const nlohmann::json& node);
+
+// The most `resource` one node with GPUs of `model` (normalized; empty = any GPU node) can
+// allocate, or nullopt when none of those nodes lists the resource (a device plugin not yet
+// registered, or a cluster that does not report it): then nothing is known and nothing blocks.
+std::optional<std::int64_t> largest_gpu_node(const std::vector<NodeCapacity>& nodes,
+                                             std::string_view model, std::string_view resource);
+
+// NotAvailable / GPUCountNotAvailable when the pod asks for more `resource` than the largest
+// node of its model can allocate (one pod cannot span nodes); nullopt when it fits or when
+// `largest` is unknown.
+std::optional<GpuHealth> gpu_count_health(const GpuRequirement& gpu, std::string_view resource,
+                                          std::optional<std::int64_t> largest);
+
 // status.resolvedNodeAffinity (a core/v1 NodeAffinity), or null when there is nothing to pin:
 // device ids of the model, else of every inventory model with VRAM >= minVram. Values sorted.
 nlohmann::json gpu_node_affinity(const std::optional<GpuRequirement>& gpu,

@@ -159,6 +159,53 @@ TEST(Gpu, HealthComponent) {
   EXPECT_FALSE(gpu_health(GpuRequirement{0, " ", 0}, inv, std::nullopt));
 }
 
+json gpu_node(const std::string& device_id, json allocatable) {
+  json n = {{"metadata", {{"name", "n-" + device_id}, {"labels", json::object()}}},
+            {"status", {{"allocatable", std::move(allocatable)}}}};
+  if (!device_id.empty()) n["metadata"]["labels"]["amd.com/gpu.device-id"] = device_id;
+  return n;
+}
+
+TEST(Gpu, NodeCapacityReadsTheModelAndTheAllocatableCounts) {
+  auto c = node_capacity(gpu_node("74a1", {{"amd.com/gpu", "8"}, {"cpu", "128"}, {"x", "bogus"}}));
+  EXPECT_EQ(c.model, "MI300X");
+  EXPECT_EQ(c.allocatable.at("amd.com/gpu"), 8);
+  EXPECT_EQ(c.allocatable.at("cpu"), 128);
+  EXPECT_EQ(c.allocatable.count("x"), 0u);
+  EXPECT_EQ(node_capacity(gpu_node("", {{"cpu", "2"}})).model, "");
+  EXPECT_TRUE(node_capacity(json()).allocatable.empty());
+}
+
+TEST(Gpu, TheLargestNodeOfTheModelBoundsOnePodsGpuCount) {
+  std::vector<NodeCapacity> nodes = {
+      node_capacity(gpu_node("74a1", {{"amd.com/gpu", "8"}})),
+      node_capacity(gpu_node("74a1", {{"amd.com/gpu", "4"}})),
+      node_capacity(gpu_node("75a0", {{"amd.com/gpu", "16"}})),  // MI350X
+      node_capacity(gpu_node("", {{"amd.com/gpu", "64"}})),      // no GPU labels: not counted
+      node_capacity(gpu_node("740f", {{"cpu", "64"}})),          // MI210, resource not listed
+  };
+  EXPECT_EQ(largest_gpu_node(nodes, "MI300X", "amd.com/gpu"), 8);
+  EXPECT_EQ(largest_gpu_node(nodes, "mi300x", "amd.com/gpu"), 8);
+  EXPECT_EQ(largest_gpu_node(nodes, "", "amd.com/gpu"), 16);
+  EXPECT_EQ(largest_gpu_node(nodes, "MI210", "amd.com/gpu"), std::nullopt);
+  EXPECT_EQ(largest_gpu_node(nodes, "MI300X", "amd.com/gpu-partition"), std::nullopt);
+  EXPECT_EQ(largest_gpu_node({}, "MI300X", "amd.com/gpu"), std::nullopt);
+
+  auto h = gpu_count_health(GpuRequirement{20, "MI300X", 0}, "amd.com/gpu", 8);
+  ASSERT_TRUE(h);
+  EXPECT_EQ(h->state, "NotAvailable");
+  EXPECT_EQ(h->reason, "GPUCountNotAvailable");
+  EXPECT_EQ(h->message,
+            "Requires 20 amd.com/gpu in one pod, but the largest MI300X node can allocate 8: lower "
+            "hardware.gpu.requests (the template's spec, or the service's overrides) or add a "
+            "node with more GPUs");
+  EXPECT_FALSE(gpu_count_health(GpuRequirement{8, "MI300X", 0}, "amd.com/gpu", 8));
+  EXPECT_FALSE(gpu_count_health(GpuRequirement{20, "MI300X", 0}, "amd.com/gpu", std::nullopt));
+  auto any = gpu_count_health(GpuRequirement{20, "", 0}, "amd.com/gpu", 16);
+  ASSERT_TRUE(any);
+  EXPECT_NE(any->message.find("the largest GPU node can allocate 16"), std::string::npos);
+}
+
 TEST(Gpu, NodeAffinityIsSortedAndStable) {
   auto affinity = gpu_node_affinity(GpuRequirement{1, "MI300X", 0}, {});
   ASSERT_TRUE(affinity.is_object());

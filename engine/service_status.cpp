@@ -53,13 +53,14 @@ ComponentHealth template_health(const TemplateObservation& t) {
       if (t.status == "Ready")
         return component_health("Template", ComponentState::Ready, "Resolved", prefix + " is ready",
                                 up);
+      const std::string detail = t.detail.empty() ? "" : ": " + t.detail;
       if (t.status == "NotAvailable") {
         return component_health("Template", ComponentState::NotAvailable, "TemplateNotReady",
-                                prefix + " is not available (no matching GPUs)", up);
+                                prefix + " is not available (no matching GPUs)" + detail, up);
       }
       if (t.status == "Failed" || t.status == "Degraded") {
         return component_health("Template", ComponentState::Failed, "TemplateNotReady",
-                                prefix + " is in failed state", up);
+                                prefix + " is in failed state" + detail, up);
       }
       return component_health(
           "Template", ComponentState::Progressing, "TemplateNotReady",
@@ -376,6 +377,7 @@ std::vector<ComponentHealth> service_components(const ServiceObservation& o) {
                                      Dependency::Upstream));
     }
   }
+  if (o.pull_secrets) out.push_back(*o.pull_secrets);
   out.push_back(isvc_health(o.isvc));
   if (o.pods && o.isvc.kind == IsvcObservation::Kind::Present) {
     ComponentHealth p = *o.pods;

@@ -51,7 +51,10 @@ struct TemplateObservation {
   Kind kind = Kind::None;
   std::string kind_name;  // "AIMServiceTemplate" / "AIMClusterServiceTemplate"
   std::string name;
-  std::string status;                          // Found / WaitingForDerived: the template's status
+  std::string status;  // Found / WaitingForDerived: the template's status
+  // Found / WaitingForDerived: why the template is not Ready, from its own conditions (the
+  // GPUReady message when that is what fails, else Ready's); appended to the Template message.
+  std::string detail;
   ObservedError error;                         // Error
   std::optional<TemplateSelection> selection;  // Selection: a selection that chose nothing
 };
@@ -156,6 +159,9 @@ struct ServiceObservation {
   ModelObservation model;
   TemplateObservation template_;
   std::optional<RuntimeConfigObservation> runtime_config;  // omitted when no config and no error
+  // A problem with spec.imagePullSecrets (component ImagePullSecret), found before the
+  // InferenceService exists; omitted when there is none.
+  std::optional<ComponentHealth> pull_secrets;
   IsvcObservation isvc;
   std::optional<ComponentHealth> pods;  // the pod inspector, when the ISVC exists
   ComponentHealth cache;                // CachingDecision::cache_health
@@ -163,8 +169,8 @@ struct ServiceObservation {
   HpaObservation hpa;
 };
 
-// The component entries, in condition order: Model, Template, RuntimeConfig, InferenceService,
-// InferenceServicePods, Cache, HTTPRoute, HPA (absent ones left out).
+// The component entries, in condition order: Model, Template, RuntimeConfig, ImagePullSecret,
+// InferenceService, InferenceServicePods, Cache, HTTPRoute, HPA (absent ones left out).
 std::vector<ComponentHealth> service_components(const ServiceObservation& o);
 
 // The state engine's result plus the AIMService status string (the root state, with Progressing

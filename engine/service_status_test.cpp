@@ -122,6 +122,38 @@ TEST(ServiceStatus, RootStatusTable) {
   }
 }
 
+TEST(ServiceStatus, TheTemplatesOwnReasonIsAppendedAndPullSecretsBlockTheApply) {
+  auto o = healthy();
+  o.template_.status = "NotAvailable";
+  o.template_.detail =
+      "Requires 20 amd.com/gpu in one pod, but the largest MI300X node can "
+      "allocate 8";
+  auto d = derive(o);
+  ASSERT_NE(find(d, "Ready"), nullptr);
+  EXPECT_EQ(find(d, "Ready")->message,
+            "Component Template is not ready: " + o.template_.kind_name + " " + o.template_.name +
+                " is not available (no matching GPUs): " + o.template_.detail);
+
+  o = healthy();
+  o.isvc.kind = IsvcObservation::Kind::NotFound;
+  o.pods.reset();
+  ComponentHealth pull;
+  pull.component = "ImagePullSecret";
+  pull.state = ComponentState::Failed;
+  pull.reason = "SecretNotFound";
+  pull.message = "imagePullSecret \"regcred\" not found in namespace \"ns\"";
+  pull.dependency = Dependency::Upstream;
+  pull.error = ErrorCategory::kMissingUpstream;
+  o.pull_secrets = pull;
+  d = derive(o);
+  EXPECT_EQ(d.status, "Failed");
+  EXPECT_FALSE(d.should_apply);
+  ASSERT_NE(find(d, "ImagePullSecretReady"), nullptr);
+  EXPECT_EQ(find(d, "ImagePullSecretReady")->reason, "SecretNotFound");
+  EXPECT_EQ(find(d, "ConfigValid")->message,
+            "Referenced resource not found: ImagePullSecret: " + pull.message);
+}
+
 TEST(ServiceStatus, InfraErrorDegradesNonReadyService) {
   auto o = healthy();
   o.isvc.ready = false;

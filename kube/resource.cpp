@@ -39,6 +39,12 @@ ResourceType service_accounts() {
 ResourceType persistent_volume_claims() {
   return {"", "v1", "persistentvolumeclaims", "PersistentVolumeClaim", true};
 }
+ResourceType storage_classes() {
+  return {"storage.k8s.io", "v1", "storageclasses", "StorageClass", false};
+}
+ResourceType csi_storage_capacities() {
+  return {"storage.k8s.io", "v1", "csistoragecapacities", "CSIStorageCapacity", true};
+}
 ResourceType jobs() {
   return {"batch", "v1", "jobs", "Job", true};
 }

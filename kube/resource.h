@@ -32,6 +32,8 @@ ResourceType config_maps();
 ResourceType service_accounts();
 ResourceType persistent_volume_claims();
 ResourceType jobs();
+ResourceType storage_classes();         // storage.k8s.io/v1, cluster-scoped
+ResourceType csi_storage_capacities();  // storage.k8s.io/v1
 ResourceType leases();
 ResourceType events();  // events.k8s.io/v1
 ResourceType custom_resource_definitions();

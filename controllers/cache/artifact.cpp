@@ -63,6 +63,40 @@ int64_t pvc_request_bytes(int64_t size, int headroom_percent) {
   return std::max<int64_t>(gib, 1) * kGiB;
 }
 
+std::optional<StorageProblem> storage_problem(int64_t request_bytes, int64_t size_bytes,
+                                              int64_t max_bytes,
+                                              const std::optional<std::string>& storage_class,
+                                              const std::vector<Json>& capacities) {
+  const std::string claim = "a " + display_size(request_bytes) + " PersistentVolumeClaim (" +
+                            display_size(size_bytes) + " of model plus headroom)";
+  if (max_bytes > 0 && request_bytes > max_bytes) {
+    return StorageProblem{"ArtifactTooLarge",
+                          "The artifact needs " + claim + ", above the operator's limit of " +
+                              display_size(max_bytes) +
+                              " (maxArtifactSize): check spec.size and the source, or raise the "
+                              "limit",
+                          true};
+  }
+  if (!storage_class || storage_class->empty()) return std::nullopt;
+  std::optional<int64_t> largest;
+  for (const auto& c : capacities) {
+    if (!c.is_object() || c.value("storageClassName", std::string()) != *storage_class) continue;
+    std::optional<int64_t> v;
+    if (c.contains("maximumVolumeSize"))
+      v = quantity_bytes(c["maximumVolumeSize"]);
+    else if (c.contains("capacity"))
+      v = quantity_bytes(c["capacity"]);
+    if (v) largest = std::max(largest.value_or(0), *v);
+  }
+  if (!largest || request_bytes <= *largest) return std::nullopt;
+  return StorageProblem{"InsufficientStorage",
+                        "The artifact needs " + claim + ", but StorageClass \"" + *storage_class +
+                            "\" can provision at most " + display_size(*largest) +
+                            " per volume (its CSIStorageCapacity): choose a StorageClass with "
+                            "room (spec.storageClassName), or free capacity",
+                        false};
+}
+
 std::string gib_quantity(int64_t bytes) {
   if (bytes % kGiB == 0) return std::to_string(bytes / kGiB) + "Gi";
   return std::to_string(bytes);

@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "controllers/cache/cache.h"
 #include "engine/error_class.h"
@@ -32,6 +33,22 @@ std::string display_size(int64_t bytes);
 int64_t pvc_request_bytes(int64_t size, int headroom_percent);
 // "<n>Gi" for whole GiB, else plain bytes.
 std::string gib_quantity(int64_t bytes);
+
+// Why a claim of `request_bytes` (for an artifact of `size_bytes`) cannot be provisioned, known
+// before it is created: above the operator's `max_bytes` (0 = no limit; reason ArtifactTooLarge)
+// or above what the StorageClass `storage_class` can give one volume according to its
+// CSIStorageCapacity objects (`capacities`: the largest maximumVolumeSize, else capacity, over
+// the objects of that class; reason InsufficientStorage). Nothing is known, and nothing is
+// reported, for a class without such objects.
+struct StorageProblem {
+  std::string reason;
+  std::string message;
+  bool policy = false;  // the operator's limit (fixed by changing the artifact), not capacity
+};
+std::optional<StorageProblem> storage_problem(int64_t request_bytes, int64_t size_bytes,
+                                              int64_t max_bytes,
+                                              const std::optional<std::string>& storage_class,
+                                              const std::vector<Json>& capacities);
 
 std::string pvc_name(const std::string& artifact, const std::string& uid);
 std::string download_job_name(const std::string& artifact, const std::string& uid);

@@ -11,6 +11,7 @@
 #include "controllers/cache/internal.h"
 #include "engine/pod_issue.h"
 #include "engine/runtime_config.h"
+#include "engine/secret_check.h"
 #include "kube/log.h"
 
 namespace aim::controllers {
@@ -180,6 +181,11 @@ class ArtifactReconciler {
       const std::string& ns, const std::string& job,
       const std::function<void(std::chrono::seconds)>& recheck);
 
+  // artifact::storage_problem() for a claim of `request` bytes of class `sc` (unset: the
+  // cluster's default StorageClass), from the cached StorageClasses and CSIStorageCapacities.
+  std::optional<artifact::StorageProblem> storage_problem(int64_t request, int64_t size,
+                                                          std::optional<std::string> sc) const;
+
   const Context& ctx_;
   CacheOptions options_;
   std::atomic<bool> warned_rbac_{false};
@@ -193,6 +199,24 @@ std::optional<engine::PodIssue> ArtifactReconciler::stuck_pod(
   auto r = engine::job_pods_issue(as_values(pods_of_job(ctx_, ns, job)), ctx_.now(), o);
   if (r.recheck_after) recheck(*r.recheck_after);
   return r.issue;
+}
+
+std::optional<artifact::StorageProblem> ArtifactReconciler::storage_problem(
+    int64_t request, int64_t size, std::optional<std::string> sc) const {
+  if (!sc || sc->empty()) {
+    sc.reset();
+    for (const auto& c : ctx_.cache(kube::types::storage_classes()).list()) {
+      const Json& ann = c->value("metadata", Json::object()).value("annotations", Json());
+      if (ann.is_object() &&
+          ann.value("storageclass.kubernetes.io/is-default-class", std::string()) == "true")
+        sc = name_of(*c);
+    }
+  }
+  std::vector<Json> capacities;
+  if (sc)
+    for (const auto& c : ctx_.cache(kube::types::csi_storage_capacities()).list())
+      if (c->value("storageClassName", std::string()) == *sc) capacities.push_back(*c);
+  return artifact::storage_problem(request, size, options_.max_artifact_bytes, sc, capacities);
 }
 
 kube::ReconcileResult ArtifactReconciler::reconcile(const kube::Request& req) {
@@ -243,8 +267,39 @@ kube::ReconcileResult ArtifactReconciler::reconcile(const kube::Request& req) {
                                "credentials Secret \"" + secret + "\" not found in namespace \"" +
                                    ns + "\": create it, or fix spec.credentialsSecretRef.name",
                                Dependency::Upstream, engine::ErrorCategory::kMissingUpstream));
+      } else if (!choice.downloader.is_object()) {
+        // aim-fetch reads fixed variables per scheme: check the keys (never the values) once
+        // per reconcile while not Ready. Editing the Secret reconciles through its metadata.
+        const std::string uri = str(spec, "sourceUri");
+        const auto sep = uri.find("://");
+        auto got = ctx_.client->get(kube::types::secrets(), ns, secret);
+        if (!got && !got.error().is(kube::ErrorCode::kNotFound)) {
+          comps.push_back(health(
+              "CredentialsSecret", ComponentState::Degraded, "SecretAccessFailed",
+              "credentials Secret \"" + secret + "\" could not be read: " + got.error().message,
+              Dependency::Upstream, engine::ErrorCategory::kInfrastructure));
+        } else if (got && sep != std::string::npos) {
+          if (auto p = engine::check_credentials_secret(*got, uri.substr(0, sep)))
+            comps.push_back(health("CredentialsSecret", ComponentState::Failed, p->reason,
+                                   p->message, Dependency::Upstream,
+                                   engine::ErrorCategory::kInvalidSpec));
+        }
       }
     }
+  }
+
+  // ---- image pull secrets of the Jobs' pods (read only while not Ready) ----
+  if (!ready_before) {
+    auto pull = check_pull_secrets(ctx_, ns, spec.value("imagePullSecrets", Json::array()),
+                                   Dependency::Upstream);
+    if (!pull && choice.downloader.is_object())
+      pull = check_pull_secrets(
+          ctx_, ns,
+          choice.downloader.value("spec", Json::object()).value("imagePullSecrets", Json()),
+          Dependency::Upstream,
+          "the imagePullSecrets of AIMClusterArtifactDownloader \"" + name_of(choice.downloader) +
+              "\"");
+    if (pull) comps.push_back(std::move(*pull));
   }
 
   // ---- revision: a recorded commit wins, so a pinned artifact never drifts ----
@@ -345,16 +400,27 @@ kube::ReconcileResult ArtifactReconciler::reconcile(const kube::Request& req) {
       auto sc = spec.contains("storageClassName") && !str(spec, "storageClassName").empty()
                     ? std::optional<std::string>(str(spec, "storageClassName"))
                     : engine::runtime_storage_class(rc_spec);
-      Json desired =
-          artifact::cache_pvc(obj, pvc_name, artifact::pvc_request_bytes(size, headroom), sc);
-      label_child(desired, obj, "artifact", rc_spec);
-      set_controller_owner(desired, obj);
-      auto created = ctx_.client->create(kube::types::persistent_volume_claims(), desired);
-      if (!created.ok() && !created.error().is(kube::ErrorCode::kAlreadyExists))
-        return cache_internal::create_failed(ctx_, ns, created.error());
-      pvc_exists = true;
-      comps.push_back(health("CachePvc", ComponentState::Progressing, "PvcCreated",
-                             "PersistentVolumeClaim " + pvc_name + " created"));
+      const int64_t request = artifact::pvc_request_bytes(size, headroom);
+      if (auto problem = storage_problem(request, size, sc)) {
+        // Known not to fit: no claim that would stay Pending. A change of the artifact, the
+        // StorageClass or its CSIStorageCapacity reconciles again.
+        comps.push_back(problem->policy
+                            ? health("CachePvc", ComponentState::Failed, problem->reason,
+                                     problem->message, Dependency::Upstream,
+                                     engine::ErrorCategory::kInvalidSpec)
+                            : health("CachePvc", ComponentState::NotAvailable, problem->reason,
+                                     problem->message, Dependency::Upstream));
+      } else {
+        Json desired = artifact::cache_pvc(obj, pvc_name, request, sc);
+        label_child(desired, obj, "artifact", rc_spec);
+        set_controller_owner(desired, obj);
+        auto created = ctx_.client->create(kube::types::persistent_volume_claims(), desired);
+        if (!created.ok() && !created.error().is(kube::ErrorCode::kAlreadyExists))
+          return cache_internal::create_failed(ctx_, ns, created.error());
+        pvc_exists = true;
+        comps.push_back(health("CachePvc", ComponentState::Progressing, "PvcCreated",
+                               "PersistentVolumeClaim " + pvc_name + " created"));
+      }
     } else {
       pvc_exists = true;
       std::string phase = str(pvc->value("status", Json::object()), "phase");
@@ -586,13 +652,30 @@ void register_artifact_controller(kube::Manager& mgr, const Context& ctx,
       out.push_back(kube::Request{namespace_of(*a), name_of(*a)});
     return out;
   };
-  // The artifacts of the Secret's namespace that name it as their credentials.
-  auto by_credentials_secret = [&ctx](const Json& s) {
+  // Storage that changed: the artifacts whose claim did not fit the StorageClass.
+  auto waiting_for_storage = [&ctx](const Json&) {
+    std::vector<kube::Request> out;
+    for (auto& a : ctx.cache(types::aim_artifacts()).list()) {
+      const Json pvc = condition_json(*a, "CachePvcReady");
+      if (pvc.is_object() && str(pvc, "reason") == "InsufficientStorage")
+        out.push_back(kube::Request{namespace_of(*a), name_of(*a)});
+    }
+    return out;
+  };
+  // The artifacts of the Secret's namespace that name it as their credentials or pull secret.
+  auto by_secret = [&ctx](const Json& s) {
     std::vector<kube::Request> out;
     for (auto& a : ctx.cache(types::aim_artifacts()).list(namespace_of(s))) {
-      const Json& ref = a->value("spec", Json::object()).value("credentialsSecretRef", Json());
-      if (ref.is_object() && ref.value("name", std::string()) == name_of(s))
-        out.push_back(kube::Request{namespace_of(*a), name_of(*a)});
+      const Json spec = a->value("spec", Json::object());
+      const Json& ref = spec.value("credentialsSecretRef", Json());
+      auto pulls = pull_secret_names(spec.value("imagePullSecrets", Json()));
+      bool named = (ref.is_object() && ref.value("name", std::string()) == name_of(s)) ||
+                   std::find(pulls.begin(), pulls.end(), name_of(s)) != pulls.end();
+      // A downloader's pull secret: the artifacts that reported one missing or unusable.
+      bool pull_failed = false;
+      for (const auto& c : a->value("status", Json::object()).value("conditions", Json::array()))
+        if (c.is_object() && c.value("type", "") == "ImagePullSecretReady") pull_failed = true;
+      if (named || pull_failed) out.push_back(kube::Request{namespace_of(*a), name_of(*a)});
     }
     return out;
   };
@@ -604,7 +687,9 @@ void register_artifact_controller(kube::Manager& mgr, const Context& ctx,
       .watches(types::aim_runtime_configs(), all_in_namespace)
       .watches(types::aim_cluster_runtime_configs(), all)
       .watches(types::aim_cluster_artifact_downloaders(), all)
-      .watches(kube::types::secrets(), secret_names_selector(), by_credentials_secret)
+      .watches(kube::types::secrets(), secret_names_selector(), by_secret)
+      .watches(kube::types::storage_classes(), waiting_for_storage)
+      .watches(kube::types::csi_storage_capacities(), waiting_for_storage)
       .max_concurrent_reconciles(2)
       .complete([reconciler](const kube::Request& r) { return reconciler->reconcile(r); });
 }

@@ -24,9 +24,11 @@ class ArtifactReconcile : public ::testing::Test {
     for (const auto& t :
          {types::aim_artifacts(), types::aim_runtime_configs(),
           types::aim_cluster_runtime_configs(), types::aim_cluster_artifact_downloaders(),
-          kube::types::jobs(), kube::types::persistent_volume_claims()})
+          kube::types::jobs(), kube::types::persistent_volume_claims(),
+          kube::types::storage_classes(), kube::types::csi_storage_capacities()})
       (void)ctx.cache(t);
     (void)job_pods(ctx);
+    (void)secret_names(ctx);
     factory.start();
     ASSERT_TRUE(factory.wait_for_sync(5s));
   }
@@ -35,7 +37,9 @@ class ArtifactReconcile : public ::testing::Test {
   // Pods are cached through the operator's Job-pod selector; every pod these tests make has
   // the labels of a download pod.
   void settle(const kube::ResourceType& type) {
-    kube::Store& cache = type.resource == "pods" ? job_pods(ctx) : ctx.cache(type);
+    kube::Store& cache = type.resource == "pods"      ? job_pods(ctx)
+                         : type.resource == "secrets" ? secret_names(ctx)
+                                                      : ctx.cache(type);
     for (int i = 0; i < 500; ++i) {
       bool same = cache.size() == fake->objects(type).size();
       for (const auto& o : fake->objects(type)) {
@@ -50,7 +54,7 @@ class ArtifactReconcile : public ::testing::Test {
   }
   void settle_all() {
     for (const auto& t : {types::aim_artifacts(), kube::types::jobs(), kube::types::pods(),
-                          kube::types::persistent_volume_claims()})
+                          kube::types::persistent_volume_claims(), kube::types::secrets()})
       settle(t);
   }
   size_t writes() {
@@ -120,6 +124,14 @@ class ArtifactReconcile : public ::testing::Test {
   kube::InformerFactory factory{fake};
   Context ctx;
 };
+
+Json secret(const std::string& name, const std::string& type, Json data) {
+  return Json{{"apiVersion", "v1"},
+              {"kind", "Secret"},
+              {"metadata", {{"name", name}, {"namespace", "ns"}}},
+              {"type", type},
+              {"data", std::move(data)}};
+}
 
 Json new_artifact() {
   return Json{{"apiVersion", "aim.eai.amd.com/v1alpha1"},
@@ -265,14 +277,139 @@ TEST_F(ArtifactReconcile, TheCredentialsSecretAppearingClearsTheMissingReference
   reconcile();
   EXPECT_EQ(status()["status"], "Failed");
   EXPECT_EQ(condition("CredentialsSecretReady")["reason"], "ReferenceNotFound");
-  // The watched Secret metadata (no values) is what the controller reads.
+  // The watched Secret metadata tells it exists; one GET tells its keys.
   fake->inject(kube::types::secrets(), WatchEvent::Type::kAdded,
-               Json{{"apiVersion", "v1"},
-                    {"kind", "Secret"},
-                    {"metadata", {{"name", "hf"}, {"namespace", "ns"}}}});
+               secret("hf", "Opaque", {{"HF_TOKEN", "aGZfc2VjcmV0"}}));
   reconcile();
   EXPECT_NE(status()["status"], "Failed");
   EXPECT_TRUE(condition("CredentialsSecretReady").is_null()) << status().dump(2);
+}
+
+TEST_F(ArtifactReconcile, ACredentialsSecretWithoutTheSchemesKeysBlocksTheDownload) {
+  Json a = new_artifact();
+  a["spec"]["sourceUri"] = "s3://bucket/m";
+  a["spec"]["credentialsSecretRef"] = {{"name", "s3"}};
+  fake->inject(types::aim_artifacts(), WatchEvent::Type::kAdded, a);
+  // Typical slip: the secret key spelled the CLI-config way, and an empty id.
+  fake->inject(
+      kube::types::secrets(), WatchEvent::Type::kAdded,
+      secret("s3", "Opaque", {{"aws_secret_access_key", "c2VjcmV0"}, {"AWS_ACCESS_KEY_ID", ""}}));
+  reconcile();
+  EXPECT_EQ(status()["status"], "Failed");
+  EXPECT_EQ(condition("CredentialsSecretReady")["reason"], "MissingSecretKey");
+  EXPECT_TRUE(fake->objects(kube::types::persistent_volume_claims(), "ns").empty());
+  EXPECT_TRUE(fake->objects(kube::types::jobs(), "ns").empty());
+  std::string msg = condition("Ready")["message"];
+  EXPECT_NE(msg.find("lacks AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY"), std::string::npos)
+      << msg;
+  EXPECT_NE(msg.find("AWS_ACCESS_KEY_ID (empty)"), std::string::npos) << msg;
+  EXPECT_EQ(status().dump().find("c2VjcmV0"), std::string::npos) << "a value reached status";
+
+  // Fixed, the same artifact proceeds to its PVC.
+  fake->inject(kube::types::secrets(), WatchEvent::Type::kModified,
+               secret("s3", "Opaque",
+                      {{"AWS_SECRET_ACCESS_KEY", "c2VjcmV0"}, {"AWS_ACCESS_KEY_ID", "aWQ="}}));
+  reconcile();
+  EXPECT_NE(status()["status"], "Failed") << status().dump(2);
+  EXPECT_TRUE(condition("CredentialsSecretReady").is_null());
+  EXPECT_EQ(fake->objects(kube::types::persistent_volume_claims(), "ns").size(), 1u);
+}
+
+TEST_F(ArtifactReconcile, ACredentialsSecretThatCannotBeReadIsAnInfrastructureProblem) {
+  Json a = new_artifact();
+  a["spec"]["credentialsSecretRef"] = {{"name", "hf"}};
+  fake->inject(types::aim_artifacts(), WatchEvent::Type::kAdded, a);
+  fake->inject(kube::types::secrets(), WatchEvent::Type::kAdded,
+               secret("hf", "Opaque", {{"HF_TOKEN", "dA=="}}));
+  settle_all();
+  fake->fail_next(
+      "get", "secrets",
+      kube::Error{kube::ErrorCode::kForbidden, 403, "Forbidden", "secrets \"hf\" is forbidden"});
+  reconcile();
+  EXPECT_EQ(condition("CredentialsSecretReady")["reason"], "SecretAccessFailed");
+  EXPECT_TRUE(fake->objects(kube::types::persistent_volume_claims(), "ns").empty());
+}
+
+TEST_F(ArtifactReconcile, PullSecretsMustExistAndBeOfTheTypeTheKubeletReads) {
+  Json a = new_artifact();
+  a["spec"]["imagePullSecrets"] = {{{"name", "regcred"}}};
+  fake->inject(types::aim_artifacts(), WatchEvent::Type::kAdded, a);
+  reconcile();
+  EXPECT_EQ(condition("ImagePullSecretReady")["reason"], "SecretNotFound");
+  EXPECT_NE(condition("ConfigValid")["message"].get<std::string>().find(
+                "imagePullSecret \"regcred\" not found in namespace \"ns\""),
+            std::string::npos)
+      << status().dump(2);
+  EXPECT_TRUE(fake->objects(kube::types::persistent_volume_claims(), "ns").empty());
+
+  // Created as a generic Secret: the kubelet would skip it without a word.
+  fake->inject(kube::types::secrets(), WatchEvent::Type::kAdded,
+               secret("regcred", "Opaque", {{".dockerconfigjson", "e30="}}));
+  reconcile();
+  EXPECT_EQ(condition("ImagePullSecretReady")["reason"], "InvalidPullSecret");
+  EXPECT_EQ(condition("Ready")["reason"], "InvalidSpec");
+  EXPECT_TRUE(fake->objects(kube::types::persistent_volume_claims(), "ns").empty());
+
+  fake->inject(
+      kube::types::secrets(), WatchEvent::Type::kModified,
+      secret("regcred", "kubernetes.io/dockerconfigjson", {{".dockerconfigjson", "e30="}}));
+  reconcile();
+  EXPECT_TRUE(condition("ImagePullSecretReady").is_null()) << status().dump(2);
+  EXPECT_EQ(fake->objects(kube::types::persistent_volume_claims(), "ns").size(), 1u);
+}
+
+TEST_F(ArtifactReconcile, AClaimAboveTheOperatorsLimitIsNeverRequested) {
+  options.max_artifact_bytes = 2LL << 40;  // 2 TiB
+  Json a = new_artifact();
+  a["spec"]["size"] = "100Ti";
+  fake->inject(types::aim_artifacts(), WatchEvent::Type::kAdded, a);
+  reconcile();
+  EXPECT_EQ(status()["status"], "Failed");
+  EXPECT_EQ(condition("CachePvcReady")["reason"], "ArtifactTooLarge");
+  EXPECT_EQ(condition("ConfigValid")["reason"], "InvalidSpec");
+  EXPECT_NE(condition("Ready")["message"].get<std::string>().find(
+                "needs a 110 TiB PersistentVolumeClaim (100 TiB of model plus headroom), above "
+                "the operator's limit of 2 TiB"),
+            std::string::npos)
+      << status().dump(2);
+  EXPECT_TRUE(fake->objects(kube::types::persistent_volume_claims(), "ns").empty());
+}
+
+TEST_F(ArtifactReconcile, AClaimTheDefaultStorageClassCannotHoldWaitsForCapacity) {
+  fake->inject(kube::types::storage_classes(), WatchEvent::Type::kAdded,
+               Json{{"apiVersion", "storage.k8s.io/v1"},
+                    {"kind", "StorageClass"},
+                    {"metadata",
+                     {{"name", "fast"},
+                      {"annotations", {{"storageclass.kubernetes.io/is-default-class", "true"}}}}},
+                    {"provisioner", "csi.example.com"}});
+  Json cap = {{"apiVersion", "storage.k8s.io/v1"},
+              {"kind", "CSIStorageCapacity"},
+              {"metadata", {{"name", "fast-zone-a"}, {"namespace", "kube-system"}}},
+              {"storageClassName", "fast"},
+              {"capacity", "10Ti"},
+              {"maximumVolumeSize", "1Ti"}};
+  fake->inject(kube::types::csi_storage_capacities(), WatchEvent::Type::kAdded, cap);
+  Json a = new_artifact();
+  a["spec"]["size"] = "1Ti";  // 1.1 TiB with the default headroom
+  fake->inject(types::aim_artifacts(), WatchEvent::Type::kAdded, a);
+  settle(kube::types::storage_classes());
+  settle(kube::types::csi_storage_capacities());
+  reconcile();
+  EXPECT_EQ(status()["status"], "NotAvailable") << status().dump(2);
+  EXPECT_EQ(condition("Ready")["reason"], "InsufficientStorage");
+  EXPECT_NE(condition("Ready")["message"].get<std::string>().find(
+                "StorageClass \"fast\" can provision at most 1 TiB per volume"),
+            std::string::npos)
+      << status().dump(2);
+  EXPECT_TRUE(fake->objects(kube::types::persistent_volume_claims(), "ns").empty());
+
+  cap["maximumVolumeSize"] = "4Ti";
+  fake->inject(kube::types::csi_storage_capacities(), WatchEvent::Type::kModified, cap);
+  settle(kube::types::csi_storage_capacities());
+  reconcile();
+  EXPECT_NE(status()["status"], "NotAvailable") << status().dump(2);
+  EXPECT_EQ(fake->objects(kube::types::persistent_volume_claims(), "ns").size(), 1u);
 }
 
 TEST_F(ArtifactReconcile, JobSpecsCarryTheDeadlinesAndThePodPlacement) {

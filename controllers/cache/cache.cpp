@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "controllers/cache/internal.h"
+#include "engine/quantity.h"
 #include "kube/log.h"
 
 namespace aim::controllers {
@@ -67,6 +68,13 @@ CacheOptions CacheOptions::from_env() {
       env_seconds("AIM_CHECK_SIZE_DEADLINE_SECONDS", o.check_size_deadline, false);
   o.unschedulable_grace =
       env_seconds("AIM_UNSCHEDULABLE_GRACE_SECONDS", o.unschedulable_grace, true);
+  if (const char* max = std::getenv("AIM_MAX_ARTIFACT_SIZE"); max && *max) {
+    if (auto bytes = engine::quantity_value(nlohmann::json(max)); bytes && *bytes > 0)
+      o.max_artifact_bytes = *bytes;
+    else
+      kube::log::Logger("setup").warn(
+          "ignoring AIM_MAX_ARTIFACT_SIZE: not a positive quantity such as 2Ti", {{"value", max}});
+  }
   return o;
 }
 

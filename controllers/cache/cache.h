@@ -50,6 +50,10 @@ struct CacheOptions {
   // How long a download or check-size pod may be Unschedulable before the artifact reports it
   // ($AIM_UNSCHEDULABLE_GRACE_SECONDS). Image pull and other pod errors are reported at once.
   std::chrono::seconds unschedulable_grace{30};
+  // The largest PersistentVolumeClaim an artifact may request, in bytes (0: no limit):
+  // $AIM_MAX_ARTIFACT_SIZE, a quantity such as "2Ti" (Helm value cache.maxArtifactSize). Above
+  // it the artifact fails with ArtifactTooLarge and no claim is made.
+  int64_t max_artifact_bytes = 0;
 
   static CacheOptions from_env();
 };

@@ -1,5 +1,7 @@
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
 #include "controllers/cache/artifact.h"
 #include "controllers/cache/dynamo_model.h"
 #include "controllers/cache/template_cache.h"
@@ -32,6 +34,52 @@ TEST(ArtifactSize, DisplaySize) {
   EXPECT_EQ(display_size(static_cast<int64_t>(8.2 * static_cast<double>(kGiB))), "8.2 GiB");
   EXPECT_EQ(display_size(1536 * kGiB), "1.5 TiB");
   EXPECT_EQ(display_size(150 << 20), "150 MiB");
+}
+
+TEST(ArtifactSize, StorageProblemsAreTheOperatorsLimitThenTheClassesLargestVolume) {
+  const int64_t ti = kGiB * 1024;
+  auto cap = [](const std::string& sc, Json capacity, Json max) {
+    Json c = {{"storageClassName", sc}};
+    if (!capacity.is_null()) c["capacity"] = capacity;
+    if (!max.is_null()) c["maximumVolumeSize"] = max;
+    return c;
+  };
+  // The limit first, whatever the class offers.
+  auto limit = storage_problem(3 * ti, 2 * ti, 2 * ti, std::string("fast"), {});
+  ASSERT_TRUE(limit);
+  EXPECT_EQ(limit->reason, "ArtifactTooLarge");
+  EXPECT_TRUE(limit->policy);
+  EXPECT_FALSE(storage_problem(2 * ti, 2 * ti, 2 * ti, std::string("fast"), {}));
+  // maximumVolumeSize wins over capacity; the largest object of the class counts; other
+  // classes do not.
+  std::vector<Json> caps = {cap("fast", "100Ti", "1Ti"), cap("fast", "100Ti", "2Ti"),
+                            cap("slow", "100Ti", "50Ti")};
+  auto big = storage_problem(3 * ti, 2 * ti, 0, std::string("fast"), caps);
+  ASSERT_TRUE(big);
+  EXPECT_EQ(big->reason, "InsufficientStorage");
+  EXPECT_FALSE(big->policy);
+  EXPECT_NE(big->message.find("StorageClass \"fast\" can provision at most 2 TiB"),
+            std::string::npos)
+      << big->message;
+  EXPECT_FALSE(storage_problem(2 * ti, ti, 0, std::string("fast"), caps));
+  // capacity alone when no maximumVolumeSize is published.
+  EXPECT_TRUE(storage_problem(3 * ti, ti, 0, std::string("c"), {cap("c", "2Ti", nullptr)}));
+  EXPECT_FALSE(storage_problem(3 * ti, ti, 0, std::string("c"), {cap("c", "4Ti", nullptr)}));
+  // Nothing known: no class, no objects for it, or unparsable quantities.
+  EXPECT_FALSE(storage_problem(300 * ti, ti, 0, std::nullopt, caps));
+  EXPECT_FALSE(storage_problem(300 * ti, ti, 0, std::string("other"), caps));
+  EXPECT_FALSE(storage_problem(300 * ti, ti, 0, std::string("c"), {cap("c", "lots", nullptr)}));
+}
+
+TEST(CacheOptionsFromEnv, MaxArtifactSizeIsAPositiveQuantityOrIgnored) {
+  ::setenv("AIM_MAX_ARTIFACT_SIZE", "2Ti", 1);
+  EXPECT_EQ(CacheOptions::from_env().max_artifact_bytes, 2 * kGiB * 1024);
+  for (const char* bad : {"lots", "-1Ti", "0"}) {
+    ::setenv("AIM_MAX_ARTIFACT_SIZE", bad, 1);
+    EXPECT_EQ(CacheOptions::from_env().max_artifact_bytes, 0) << bad;
+  }
+  ::unsetenv("AIM_MAX_ARTIFACT_SIZE");
+  EXPECT_EQ(CacheOptions::from_env().max_artifact_bytes, 0);
 }
 
 TEST(ArtifactSize, PvcRequestAddsHeadroomAndRoundsUpToGiB) {

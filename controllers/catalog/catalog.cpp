@@ -1,6 +1,7 @@
 // Registration of the catalog controllers and their watches (behavior.md §1.5-§1.6).
 #include "controllers/catalog/catalog.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <map>
 #include <mutex>
@@ -49,8 +50,22 @@ Requests templates_of_model(const Context& ctx, const kube::ResourceType& templa
   return out;
 }
 
+// The models of `ns` ("" for cluster models) whose spec.imagePullSecrets names `secret`: a
+// Secret created or changed re-reads the image metadata it was missing.
+Requests naming_pull_secret(const Context& ctx, const kube::ResourceType& model_type,
+                            const std::string& ns, const std::string& secret) {
+  Requests out;
+  for (const auto& m : ctx.cache(model_type).list(ns)) {
+    auto names = pull_secret_names(field(field(*m, "spec"), "imagePullSecrets"));
+    if (std::find(names.begin(), names.end(), secret) != names.end())
+      out.push_back({namespace_of(*m), name_of(*m)});
+  }
+  return out;
+}
+
 // Node events that change what the GPU inventory sees: a node appeared or went away, or its
-// `amd.com/` / `beta.amd.com/` labels changed. Heartbeats and other updates are ignored.
+// `amd.com/` / `beta.amd.com/` labels or its allocatable resources changed. Heartbeats and other
+// updates are ignored.
 class NodeGpuFilter {
  public:
   bool changed(const Context& ctx, const Json& node) {
@@ -65,6 +80,9 @@ class NodeGpuFilter {
         }
       }
     }
+    // Allocatable counts bound a pod's GPU count (GPUCountNotAvailable).
+    const Json& alloc = node.value("status", Json::object()).value("allocatable", Json());
+    if (alloc.is_object()) fp += "allocatable=" + alloc.dump() + "\n";
     std::lock_guard lock(mu_);
     if (gone) {
       seen_.erase(name);
@@ -112,6 +130,10 @@ void register_models(kube::Manager& mgr, const Context& ctx) {
                [c](const Json& rc) {
                  return by_runtime_config(*c, types::aim_models(), "", true, name_of(rc));
                })
+      .watches(kube::types::secrets(), secret_names_selector(),
+               [c](const Json& s) {
+                 return naming_pull_secret(*c, types::aim_models(), namespace_of(s), name_of(s));
+               })
       .complete([c, ns_scope](const kube::Request& r) { return reconcile_model(*c, ns_scope, r); });
 
   auto cl_scope = ModelScope::cluster_scoped();
@@ -127,6 +149,12 @@ void register_models(kube::Manager& mgr, const Context& ctx) {
       .watches(types::aim_cluster_runtime_configs(),
                [c](const Json& rc) {
                  return by_runtime_config(*c, types::aim_cluster_models(), "", true, name_of(rc));
+               })
+      // Cluster models read their pull secrets in the operator namespace.
+      .watches(kube::types::secrets(), secret_names_selector(),
+               [c](const Json& s) -> Requests {
+                 if (namespace_of(s) != c->operator_namespace) return {};
+                 return naming_pull_secret(*c, types::aim_cluster_models(), "", name_of(s));
                })
       .complete([c, cl_scope](const kube::Request& r) { return reconcile_model(*c, cl_scope, r); });
 }
@@ -166,6 +194,20 @@ void register_templates(kube::Manager& mgr, const Context& ctx, const DiscoveryO
                [c](const Json& m) {
                  return templates_of_model(*c, types::aim_service_templates(), "", name_of(m));
                })
+      // A discovery pod pulls with its model's pull secrets, in the template's namespace.
+      .watches(kube::types::secrets(), secret_names_selector(),
+               [c](const Json& s) {
+                 Requests out;
+                 const std::string ns = namespace_of(s);
+                 for (const auto& model_type : {types::aim_models(), types::aim_cluster_models()}) {
+                   for (const auto& m : naming_pull_secret(
+                            *c, model_type, model_type.namespaced ? ns : "", name_of(s))) {
+                     auto more = templates_of_model(*c, types::aim_service_templates(), ns, m.name);
+                     out.insert(out.end(), more.begin(), more.end());
+                   }
+                 }
+                 return out;
+               })
       .watches(kube::types::pods(), job_pods_selector(),
                [](const Json& p) -> Requests {
                  std::string t = label(p, api::kLabelTemplate);
@@ -196,6 +238,19 @@ void register_templates(kube::Manager& mgr, const Context& ctx, const DiscoveryO
                [c](const Json& m) {
                  return templates_of_model(*c, types::aim_cluster_service_templates(), "",
                                            name_of(m));
+               })
+      // Cluster discovery pods run in the operator namespace, with the cluster model's secrets.
+      .watches(kube::types::secrets(), secret_names_selector(),
+               [c](const Json& s) {
+                 Requests out;
+                 if (namespace_of(s) != c->operator_namespace) return out;
+                 for (const auto& m :
+                      naming_pull_secret(*c, types::aim_cluster_models(), "", name_of(s))) {
+                   auto more =
+                       templates_of_model(*c, types::aim_cluster_service_templates(), "", m.name);
+                   out.insert(out.end(), more.begin(), more.end());
+                 }
+                 return out;
                })
       .watches(kube::types::pods(), job_pods_selector(),
                [c](const Json& p) -> Requests {

@@ -252,15 +252,30 @@ class CatalogReconcile : public ::testing::Test {
       (void)ctx.cache(t);
     }
     (void)job_pods(ctx);
+    (void)secret_names(ctx);
+    // The models' pull secret (model()), which discovery checks before its first Job.
+    fake->inject(kube::types::secrets(), WatchEvent::Type::kAdded, pull_secret("pull"));
     factory.start();
     ASSERT_TRUE(factory.wait_for_sync(5s));
+    settle(kube::types::secrets());
   }
   void TearDown() override { factory.stop(); }
+
+  static Json pull_secret(const std::string& name,
+                          const std::string& type = "kubernetes.io/dockerconfigjson") {
+    return Json{{"apiVersion", "v1"},
+                {"kind", "Secret"},
+                {"metadata", {{"name", name}, {"namespace", "ns1"}}},
+                {"type", type},
+                {"data", {{".dockerconfigjson", "e30="}}}};
+  }
 
   // Waits until the cache shows the fake server's version of every object of `type` (pods: of
   // the discovery pods, which the controllers cache through the Job-pod selector).
   void settle(const kube::ResourceType& type) {
-    kube::Store& cache = type.resource == "pods" ? job_pods(ctx) : ctx.cache(type);
+    kube::Store& cache = type.resource == "pods"      ? job_pods(ctx)
+                         : type.resource == "secrets" ? secret_names(ctx)
+                                                      : ctx.cache(type);
     for (int i = 0; i < 500; ++i) {
       bool same = true;
       for (const auto& o : fake->objects(type)) {
@@ -390,6 +405,73 @@ TEST_F(CatalogReconcile, NamespacedTemplateFallsBackToTheClusterModel) {
   got = fake->objects(types::aim_service_templates(), "ns1").at(0);
   EXPECT_EQ(got["status"]["status"], "Failed") << got["status"].dump(2);
   EXPECT_NE(got["status"].dump().find("AIMModel or AIMClusterModel"), std::string::npos);
+}
+
+TEST_F(CatalogReconcile, AGpuCountNoNodeCanHoldIsNotAvailableUntilABigEnoughNodeJoins) {
+  auto node = [](const std::string& name, const std::string& gpus) {
+    return Json{{"apiVersion", "v1"},
+                {"kind", "Node"},
+                {"metadata", {{"name", name}, {"labels", {{"amd.com/gpu.device-id", "74a1"}}}}},
+                {"status", {{"allocatable", {{"amd.com/gpu", gpus}, {"cpu", "128"}}}}}};
+  };
+  fake->inject(types::aim_models(), WatchEvent::Type::kAdded,
+               model("qwen-qwen3-32b", Json::array()));
+  fake->inject(kube::types::nodes(), WatchEvent::Type::kAdded, node("gpu-a", "8"));
+  fake->inject(
+      types::aim_service_templates(), WatchEvent::Type::kAdded,
+      template_obj("big", {{"hardware", {{"gpu", {{"requests", 20}, {"model", "MI300X"}}}}}}));
+  settle(types::aim_models());
+  settle(kube::types::nodes());
+  settle(types::aim_service_templates());
+  ASSERT_TRUE(reconcile_template(ctx, TemplateScope::namespaced(), {"ns1", "big"}).ok());
+  Json t = fake->objects(types::aim_service_templates(), "ns1").at(0);
+  EXPECT_EQ(t["status"]["status"], "NotAvailable") << t["status"].dump(2);
+  Json gpu;
+  for (const auto& c : t["status"]["conditions"])
+    if (c["type"] == "GPUReady") gpu = c;
+  EXPECT_EQ(gpu["reason"], "GPUCountNotAvailable") << t["status"].dump(2);
+  EXPECT_NE(gpu["message"].get<std::string>().find("largest MI300X node can allocate 8"),
+            std::string::npos);
+  // No discovery pod for a pod no node can hold.
+  EXPECT_TRUE(fake->objects(kube::types::jobs(), "ns1").empty());
+
+  fake->inject(kube::types::nodes(), WatchEvent::Type::kAdded, node("gpu-b", "32"));
+  settle(kube::types::nodes());
+  settle(types::aim_service_templates());
+  ASSERT_TRUE(reconcile_template(ctx, TemplateScope::namespaced(), {"ns1", "big"}).ok());
+  t = fake->objects(types::aim_service_templates(), "ns1").at(0);
+  EXPECT_NE(t["status"]["status"], "NotAvailable") << t["status"].dump(2);
+  for (const auto& c : t["status"]["conditions"]) {
+    if (c["type"] == "GPUReady") {
+      EXPECT_EQ(c["reason"], "GPUAvailable");
+    }
+  }
+  EXPECT_EQ(fake->objects(kube::types::jobs(), "ns1").size(), 1u);
+}
+
+TEST_F(CatalogReconcile, DiscoveryWaitsForTheModelsPullSecret) {
+  Json m = model("qwen-qwen3-32b", Json::array());
+  m["spec"]["imagePullSecrets"] = Json::array({{{"name", "later"}}});
+  fake->inject(types::aim_models(), WatchEvent::Type::kAdded, m);
+  fake->inject(types::aim_service_templates(), WatchEvent::Type::kAdded, template_obj("t"));
+  settle(types::aim_models());
+  settle(types::aim_service_templates());
+  ASSERT_TRUE(reconcile_template(ctx, TemplateScope::namespaced(), {"ns1", "t"}).ok());
+  Json t = fake->objects(types::aim_service_templates(), "ns1").at(0);
+  Json pull;
+  for (const auto& c : t["status"]["conditions"])
+    if (c["type"] == "ImagePullSecretReady") pull = c;
+  EXPECT_EQ(pull["reason"], "SecretNotFound") << t["status"].dump(2);
+  EXPECT_NE(pull["message"].get<std::string>().find(
+                "remove it from spec.imagePullSecrets of AIMModel \"qwen-qwen3-32b\""),
+            std::string::npos);
+  EXPECT_TRUE(fake->objects(kube::types::jobs(), "ns1").empty());
+
+  fake->inject(kube::types::secrets(), WatchEvent::Type::kAdded, pull_secret("later"));
+  settle(kube::types::secrets());
+  settle(types::aim_service_templates());
+  ASSERT_TRUE(reconcile_template(ctx, TemplateScope::namespaced(), {"ns1", "t"}).ok());
+  EXPECT_EQ(fake->objects(kube::types::jobs(), "ns1").size(), 1u);
 }
 
 TEST_F(CatalogReconcile, TemplateWaitsForASlotWhenTenDiscoveryJobsRun) {

@@ -124,16 +124,6 @@ int64_t parse_rfc3339(std::string_view text) {
   return static_cast<int64_t>(timegm(&tm));
 }
 
-std::vector<std::string> reference_names(const Json& list) {
-  std::vector<std::string> out;
-  if (!list.is_array()) return out;
-  for (const auto& r : list) {
-    std::string n = str_field(r, "name");
-    if (!n.empty()) out.push_back(n);
-  }
-  return out;
-}
-
 bool job_condition(const Json& job, std::string_view type) {
   const Json& conds = field(field(job, "status"), "conditions");
   if (!conds.is_array()) return false;

@@ -51,9 +51,6 @@ std::string status_string(engine::ComponentState s);
 std::string rfc3339(int64_t unix_seconds);
 int64_t parse_rfc3339(std::string_view text);
 
-// Names of a LocalObjectReference list ([{name}]).
-std::vector<std::string> reference_names(const Json& list);
-
 // The Job's condition `type` is True.
 bool job_condition(const Json& job, std::string_view type);
 bool job_finished(const Json& job);  // Complete or Failed

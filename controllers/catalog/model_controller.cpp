@@ -64,7 +64,7 @@ Result<Json, ComponentHealth> inspect_image_metadata(const Context& ctx, const J
   auto dep = cluster ? engine::Dependency::Upstream : engine::Dependency::Unspecified;
   std::string secret_ns = cluster ? ctx.operator_namespace : namespace_of(model);
   std::vector<registry::PullSecret> secrets;
-  for (const auto& name : reference_names(field(spec, "imagePullSecrets"))) {
+  for (const auto& name : pull_secret_names(field(spec, "imagePullSecrets"))) {
     auto got = ctx.client->get(kube::types::secrets(), secret_ns, name);
     if (!got) {
       if (got.error().is(kube::ErrorCode::kNotFound)) {

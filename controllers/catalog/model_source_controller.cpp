@@ -55,7 +55,7 @@ struct FilterResult {
 
 Result<registry::Keychain, std::string> source_keychain(const Context& ctx, const Json& spec) {
   std::vector<registry::PullSecret> secrets;
-  for (const auto& name : reference_names(field(spec, "imagePullSecrets"))) {
+  for (const auto& name : pull_secret_names(field(spec, "imagePullSecrets"))) {
     auto got = ctx.client->get(kube::types::secrets(), ctx.operator_namespace, name);
     if (!got) {
       return fail("imagePullSecret \"" + name + "\" could not be read in namespace \"" +

@@ -93,7 +93,7 @@ engine::DiscoveryJobNaming discovery_naming(const TemplateScope& scope, const Js
     for (const auto& e : spec["env"])
       n.env.emplace_back(str_field(e, "name"), str_field(e, "value"));
   }
-  n.pull_secrets = reference_names(field(mspec, "imagePullSecrets"));
+  n.pull_secrets = pull_secret_names(field(mspec, "imagePullSecrets"));
   n.metric = str_field(spec, "metric");
   n.precision = str_field(spec, "precision");
   const Json& gpu = field(field(spec, "hardware"), "gpu");
@@ -257,6 +257,24 @@ std::string failure_reason_of(const Json& job) {
   return "Unknown failure";
 }
 
+// One pod's GPU count against the largest node of its model: NotAvailable when no node can
+// allocate that many (the pod would stay Pending), nothing when it fits or nothing is known.
+std::optional<engine::GpuHealth> gpu_count_check(const Context& ctx, engine::GpuRequirement gpu,
+                                                 const Json& spec_gpu, const Json& old_status) {
+  if (gpu.requests <= 0) {  // no count in the spec: the one discovery found, if any
+    const Json& n = field(field(field(old_status, "resolvedHardware"), "gpu"), "requests");
+    if (n.is_number_integer()) gpu.requests = n.get<int64_t>();
+  }
+  if (gpu.requests <= 0) return std::nullopt;
+  std::string resource = str_field(spec_gpu, "resourceName");
+  if (resource.empty()) resource = std::string(engine::kGpuResourceName);
+  std::vector<engine::NodeCapacity> nodes;
+  for (const auto& n : ctx.cache(kube::types::nodes()).list())
+    nodes.push_back(engine::node_capacity(*n));
+  return engine::gpu_count_health(gpu, resource,
+                                  engine::largest_gpu_node(nodes, gpu.model, resource));
+}
+
 engine::GpuInventory inventory(const Context& ctx) {
   std::vector<engine::NodeLabels> nodes;
   for (const auto& n : ctx.cache(kube::types::nodes()).list()) {
@@ -357,7 +375,16 @@ kube::ReconcileResult reconcile_template(const Context& ctx, const TemplateScope
   bool gpu_ok = true;
   if (needs_gpu) {
     inv = inventory(ctx);
-    if (auto g = engine::gpu_health(gpu_req, inv, std::nullopt)) {
+    auto g = engine::gpu_health(gpu_req, inv, std::nullopt);
+    bool fits = true;  // no discovery pod nor cache download for a pod no node can hold
+    if (g && g->state == "Ready") {
+      if (auto count =
+              gpu_count_check(ctx, *gpu_req, field(field(spec, "hardware"), "gpu"), old_status)) {
+        g = std::move(count);
+        fits = false;
+      }
+    }
+    if (g) {
       ComponentHealth h;
       h.component = "GPU";
       h.state = gpu_state(g->state);
@@ -365,7 +392,7 @@ kube::ReconcileResult reconcile_template(const Context& ctx, const TemplateScope
       h.message = g->message;
       components.push_back(h);
     }
-    gpu_ok = engine::gpu_available(*gpu_req, inv);
+    gpu_ok = fits && engine::gpu_available(*gpu_req, inv);
   }
 
   bool inline_sources = non_empty_array(field(spec, "modelSources"));
@@ -496,6 +523,18 @@ kube::ReconcileResult reconcile_template(const Context& ctx, const TemplateScope
         status["discovery"] = discovery_state_json(ds);
       }
     }
+  }
+
+  // The discovery pod pulls the model image with the model's pull secrets: before its first
+  // Job, they must exist in the Job's namespace and be of a type the kubelet reads.
+  if (track && !job && model) {
+    if (auto pull =
+            check_pull_secrets(ctx, job_ns, field(field(*model, "spec"), "imagePullSecrets"),
+                               engine::Dependency::Upstream,
+                               "spec.imagePullSecrets of " +
+                                   std::string(cluster_model ? "AIMClusterModel" : "AIMModel") +
+                                   " \"" + model_name + "\""))
+      components.push_back(std::move(*pull));
   }
 
   auto old_conditions = conditions_of(tmpl);

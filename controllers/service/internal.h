@@ -32,6 +32,8 @@ inline constexpr const char* kModelRef = "aim-service/model-ref";
 inline constexpr const char* kModelImage = "aim-service/model-image";
 // AIMService: spec.runtimeConfigName, "default" when empty.
 inline constexpr const char* kRuntimeConfig = "aim-service/runtime-config";
+// AIMService: the names in spec.imagePullSecrets.
+inline constexpr const char* kPullSecret = "aim-service/pull-secret";
 // AIMService: "true" while an automatically selecting service has no resolvedTemplate.
 inline constexpr const char* kUnresolvedAuto = "aim-service/unresolved-auto";
 // AIMModel / AIMClusterModel: spec.image.

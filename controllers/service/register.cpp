@@ -85,6 +85,9 @@ void add_service_indexes(const Context& ctx) {
     std::string n = str_at(s, {"spec", "runtimeConfigName"});
     return std::vector<std::string>{n.empty() ? std::string(api::kDefaultRuntimeConfigName) : n};
   });
+  ctx.cache(types::aim_services()).add_index(index::kPullSecret, [](const Json& s) {
+    return pull_secret_names(at(s, {"spec", "imagePullSecrets"}));
+  });
   ctx.cache(types::aim_services()).add_index(index::kUnresolvedAuto, [](const Json& s) {
     bool is_auto = trim(str_at(s, {"spec", "template", "name"})).empty();
     bool unresolved = str_at(s, {"status", "resolvedTemplate", "name"}).empty();
@@ -124,6 +127,12 @@ void register_service_controllers(kube::Manager& mgr, const Context& ctx) {
       .watches(types::aim_cluster_models(), map_model(ctx, true))
       .watches(types::aim_runtime_configs(), map_runtime_config(ctx, false))
       .watches(types::aim_cluster_runtime_configs(), map_runtime_config(ctx, true))
+      .watches(kube::types::secrets(), secret_names_selector(),
+               [c](const Json& secret) {
+                 std::set<std::string> keys;
+                 collect(*c, index::kPullSecret, name_of(secret), namespace_of(secret), keys);
+                 return to_requests(keys);
+               })
       .watches(types::aim_template_caches(),
                [c](const Json& cache) {
                  std::set<std::string> keys;

@@ -81,6 +81,17 @@ void set_template(TemplateResult& r, kube::ObjectPtr o, TemplateScope scope, boo
       scope == TemplateScope::Cluster ? "AIMClusterServiceTemplate" : "AIMServiceTemplate";
   r.obs.name = name_of(*r.object);
   r.obs.status = str_at(*r.object, {"status", "status"});
+  if (r.obs.status != "Ready") {
+    std::string ready, gpu;
+    const Json& conds = at(*r.object, {"status", "conditions"});
+    if (conds.is_array())
+      for (const auto& c : conds) {
+        if (!c.is_object() || c.value("status", "") == "True") continue;
+        if (c.value("type", "") == "GPUReady") gpu = c.value("message", "");
+        if (c.value("type", "") == "Ready") ready = c.value("message", "");
+      }
+    r.obs.detail = !gpu.empty() ? gpu : ready;
+  }
   r.obs.kind = derived && r.obs.status != "Ready"
                    ? engine::TemplateObservation::Kind::WaitingForDerived
                    : engine::TemplateObservation::Kind::Found;

@@ -32,6 +32,8 @@ std::optional<kube::ResourceType> type_for(const std::string& api_version,
       kube::types::service_accounts(),
       kube::types::persistent_volume_claims(),
       kube::types::jobs(),
+      kube::types::storage_classes(),
+      kube::types::csi_storage_capacities(),
       {"", "v1", "persistentvolumes", "PersistentVolume", false},
       {"kwok.x-k8s.io", "v1alpha1", "stages", "Stage", false},
       {"admissionregistration.k8s.io", "v1", "validatingadmissionpolicies",
@@ -159,6 +161,20 @@ Json OperatorTest::apply(const Json& object) {
     return nullptr;
   }
   return *applied;
+}
+
+Json OperatorTest::apply_secret(const std::string& ns, const std::string& name,
+                                const std::string& type, const Json& string_data) {
+  return apply(Json{{"apiVersion", "v1"},
+                    {"kind", "Secret"},
+                    {"metadata", {{"name", name}, {"namespace", ns}}},
+                    {"type", type},
+                    {"stringData", string_data}});
+}
+
+Json OperatorTest::apply_pull_secret(const std::string& ns, const std::string& name) {
+  return apply_secret(ns, name, "kubernetes.io/dockerconfigjson",
+                      {{".dockerconfigjson", R"({"auths":{"registry.test":{"auth":"dTpw"}}})"}});
 }
 
 std::vector<Json> OperatorTest::apply_yaml(const std::string& yaml) {

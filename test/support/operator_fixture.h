@@ -68,6 +68,11 @@ class OperatorTest : public ::testing::Test {
   // Creates the object, or server-side applies it (field manager "aim-integration-test", force)
   // when it exists. Cluster-scoped objects are remembered and deleted in TearDown.
   Json apply(const Json& object);
+  // apply() of a Secret of `type` with `string_data` (key -> plain value).
+  Json apply_secret(const std::string& ns, const std::string& name, const std::string& type,
+                    const Json& string_data);
+  // A Secret the kubelet accepts as an imagePullSecret (type kubernetes.io/dockerconfigjson).
+  Json apply_pull_secret(const std::string& ns, const std::string& name);
   // apply() for every document of a YAML stream; returns the applied objects.
   std::vector<Json> apply_yaml(const std::string& yaml);
   // The object, or null when it does not exist (other errors fail the test).

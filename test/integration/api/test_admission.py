@@ -71,7 +71,7 @@ BAD_NODE = {
     "the URI must not contain a '.' or '..' path segment": [
         lambda n: "hf://../../etc/passwd", lambda n: "hf://org/..", lambda n: "s3://b/./k"],
     "the URI must not contain an empty path segment": [
-        lambda n: "hf://org//model", lambda n: "hf:///org/model"],
+        lambda n: "hf://org//model", lambda n: "hf:///org/model", lambda n: "file:///etc/passwd"],
     "exactly one of name, image, or custom must be specified": [
         lambda n: {"name": "m", "image": "ghcr.io/amd/x:1"}],
     "at least one model source must be specified": [lambda n: dict(n, modelSources=[])],

@@ -134,6 +134,8 @@ refuse "an existing ServiceAccount without a name" "serviceAccount.name is requi
   --set serviceAccount.create=false
 refuse "the same metrics and health port" "metrics.port and healthProbe.port must differ" \
   --set metrics.port=8081
+refuse "a maxArtifactSize that is no quantity" "downloader.maxArtifactSize must be a positive quantity" \
+  --set downloader.maxArtifactSize=lots
 
 # ---- CRD copies ---------------------------------------------------------------------------------
 if out=$(diff -r "$ROOT/deploy/crds" "$CHART/crds" 2>&1 | head -20) && [ -z "$out" ]; then

@@ -128,4 +128,9 @@ Checks of values the operator would otherwise reject at start (a crash loop). Re
 {{- if and .Values.metrics.enabled (eq (int .Values.metrics.port) (int .Values.healthProbe.port)) }}
 {{- fail "metrics.port and healthProbe.port must differ" }}
 {{- end }}
+{{- with .Values.downloader.maxArtifactSize }}
+{{- if not (regexMatch "^[0-9]+(\\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$" (toString .)) }}
+{{- fail (printf "downloader.maxArtifactSize must be a positive quantity such as 2Ti (got %q)" (toString .)) }}
+{{- end }}
+{{- end }}
 {{- end }}

@@ -96,6 +96,19 @@ class CacheIT : public OperatorTest {
     return port;
   }
 
+  // No claim in the test's namespace, a second after the reason was reported (a controller
+  // that created one anyway would have done so by then).
+  void expect_no_claim() {
+    std::this_thread::sleep_for(1s);
+    EXPECT_TRUE(list(kube::types::persistent_volume_claims(), ns_).empty());
+  }
+  // The input fixed, the artifact goes on to its claim by itself.
+  void expect_claim_within(std::chrono::seconds timeout, const std::string& what) {
+    EXPECT_TRUE(
+        eventually([&] { return !list(kube::types::persistent_volume_claims(), ns_).empty(); },
+                   timeout, what));
+  }
+
   Json artifact(const std::string& name, const std::string& uri, const Json& extra_spec) {
     Json spec{{"sourceUri", uri}, {"storageClassName", storage_class_}};
     for (auto& [k, v] : extra_spec.items()) spec[k] = v;
@@ -270,6 +283,156 @@ TEST_F(CacheIT, S3LifecycleWithCredentialsSecretAndGivenSize) {
   EXPECT_EQ(runs[0].exit_code, 0) << runs[0].stderr_text;
   // The Secret reached the pod through envFrom, never through the artifact's env or status.
   EXPECT_EQ(a.dump().find("secret-test-key"), std::string::npos);
+}
+
+// docs/bad-input.md row 3 (unsupported source scheme): Ready says which scheme has no
+// downloader, nothing is created, and a downloader for it releases the artifact.
+TEST_F(CacheIT, AnUnservedSchemeIsNamedOnReadyAndADownloaderForItReleasesTheArtifact) {
+  start("art-scheme");
+  // (file:///etc/passwd never gets here: its empty authority is refused at admission.)
+  apply(artifact("local", "ftp://mirror.example/models/m", {{"size", "1Ki"}}));
+  auto a = wait_for(
+      types::aim_artifacts(), ns_, "local",
+      [](const Json& o) { return condition_is(o, "Ready", "False", "ReferenceNotFound"); }, 60s,
+      "Ready=False/ReferenceNotFound");
+  for (const char* type : {"Ready", "ConfigValid"}) {
+    std::string msg = condition(a, type).value("message", "");
+    EXPECT_NE(msg.find("no AIMClusterArtifactDownloader serves the scheme \"ftp://\""),
+              std::string::npos)
+        << type << ": " << msg;
+  }
+  expect_no_claim();
+  EXPECT_TRUE(list(kube::types::jobs(), ns_).empty());
+  const std::string downloader = "ftp-" + ns_;
+  apply(Json{{"apiVersion", "aim.eai.amd.com/v1alpha1"},
+             {"kind", "AIMClusterArtifactDownloader"},
+             {"metadata", {{"name", downloader}}},
+             {"spec", {{"schemes", {"ftp"}}, {"image", "registry.test/ftp-copier:1"}}}});
+  wait_for(
+      types::aim_artifacts(), ns_, "local",
+      [](const Json& o) { return !condition_is(o, "Ready", "False", "ReferenceNotFound"); }, 10s,
+      "the downloader is seen");
+  expect_claim_within(10s, "the artifact's PVC");
+}
+
+// docs/bad-input.md row 5 (credentials Secret without the scheme's keys); row 4 (missing
+// Secret) is S3LifecycleWithCredentialsSecretAndGivenSize.
+TEST_F(CacheIT, ACredentialsSecretWithoutTheSchemesKeysIsReportedUntilFixed) {
+  start("art-keys");
+  // The token under a key aim-fetch does not read (a common slip: the CLI's config name).
+  apply_secret(ns_, "hf-creds", "Opaque", {{"token", "hf_test_token"}});
+  apply(artifact("gated", "hf://org/gated",
+                 {{"size", "100Ki"}, {"credentialsSecretRef", {{"name", "hf-creds"}}}}));
+  auto a = wait_for(
+      types::aim_artifacts(), ns_, "gated",
+      [](const Json& o) {
+        return condition_is(o, "CredentialsSecretReady", "False", "MissingSecretKey");
+      },
+      60s, "CredentialsSecretReady=False/MissingSecretKey");
+  EXPECT_TRUE(status_is(a, "Failed"));
+  EXPECT_TRUE(condition_is(a, "ConfigValid", "False", "InvalidSpec"));
+  std::string msg = condition(a, "Ready").value("message", "");
+  EXPECT_NE(msg.find("credentials Secret \"hf-creds\" lacks HF_TOKEN or HUGGING_FACE_HUB_TOKEN, "
+                     "which a hf:// download reads; it has token"),
+            std::string::npos)
+      << msg;
+  EXPECT_EQ(a.dump().find("hf_test_token"), std::string::npos) << "a Secret value reached status";
+  expect_no_claim();
+  // Fixed in place: the change to the Secret's metadata (resourceVersion) reconciles the artifact.
+  apply_secret(ns_, "hf-creds", "Opaque", {{"HF_TOKEN", "hf_test_token"}});
+  wait_for(
+      types::aim_artifacts(), ns_, "gated",
+      [](const Json& o) { return !condition_is(o, "CredentialsSecretReady", "False"); }, 10s,
+      "the fixed Secret is seen");
+  expect_claim_within(10s, "the artifact's PVC");
+}
+
+// docs/bad-input.md row 6 (artifact pull secret missing, then of the wrong type).
+TEST_F(CacheIT, ArtifactPullSecretsAreCheckedBeforeThePvcAndTheJob) {
+  start("art-pull");
+  apply(artifact("tiny", "hf://org/tiny",
+                 {{"size", "100Ki"}, {"imagePullSecrets", {{{"name", "mirror"}}}}}));
+  auto a = wait_for(
+      types::aim_artifacts(), ns_, "tiny",
+      [](const Json& o) {
+        return condition_is(o, "ImagePullSecretReady", "False", "SecretNotFound");
+      },
+      60s, "ImagePullSecretReady=False/SecretNotFound");
+  EXPECT_NE(condition(a, "Ready")
+                .value("message", "")
+                .find("imagePullSecret \"mirror\" not found in namespace \"" + ns_ + "\""),
+            std::string::npos);
+  expect_no_claim();
+  apply_secret(ns_, "mirror", "Opaque", {{"username", "u"}, {"password", "p"}});
+  a = wait_for(
+      types::aim_artifacts(), ns_, "tiny",
+      [](const Json& o) {
+        return condition_is(o, "ImagePullSecretReady", "False", "InvalidPullSecret");
+      },
+      10s, "ImagePullSecretReady=False/InvalidPullSecret");
+  EXPECT_NE(
+      condition(a, "Ready").value("message", "").find("has type Opaque, which the kubelet ignores"),
+      std::string::npos);
+  expect_no_claim();
+  remove(kube::types::secrets(), ns_, "mirror");
+  wait_gone(kube::types::secrets(), ns_, "mirror", 30s);
+  apply_pull_secret(ns_, "mirror");
+  wait_for(
+      types::aim_artifacts(), ns_, "tiny",
+      [](const Json& o) { return !condition_is(o, "ImagePullSecretReady", "False"); }, 10s,
+      "the pull secret is seen");
+  expect_claim_within(10s, "the artifact's PVC");
+}
+
+// docs/bad-input.md row 10 (artifact above the operator's limit): the issue's 100 TiB artifact
+// with maxArtifactSize 2Ti. No claim; with spec.size corrected the same artifact goes on.
+TEST_F(CacheIT, AnArtifactAboveTheOperatorsLimitGetsNoClaim) {
+  controllers::CacheOptions opts;
+  opts.max_artifact_bytes = int64_t{2} << 40;
+  start("art-limit", opts);
+  apply(artifact("huge", "hf://org/huge", {{"size", "100Ti"}}));
+  auto a = wait_for(
+      types::aim_artifacts(), ns_, "huge",
+      [](const Json& o) { return condition_is(o, "CachePvcReady", "False", "ArtifactTooLarge"); },
+      60s, "CachePvcReady=False/ArtifactTooLarge");
+  EXPECT_TRUE(status_is(a, "Failed"));
+  EXPECT_TRUE(condition_is(a, "ConfigValid", "False", "InvalidSpec"));
+  std::string msg = condition(a, "Ready").value("message", "");
+  EXPECT_NE(msg.find("needs a 110 TiB PersistentVolumeClaim (100 TiB of model plus headroom), "
+                     "above the operator's limit of 2 TiB"),
+            std::string::npos)
+      << msg;
+  expect_no_claim();
+  apply(artifact("huge", "hf://org/huge", {{"size", "1Ti"}}));
+  expect_claim_within(10s, "the corrected artifact's PVC");
+}
+
+// docs/bad-input.md row 11 (artifact larger than its StorageClass can provision): the driver's
+// CSIStorageCapacity says 1 TiB per volume at most; raised to 4 TiB, the claim is made.
+TEST_F(CacheIT, AnArtifactItsStorageClassCannotHoldWaitsForCapacity) {
+  start("art-capacity");
+  Json cap = {{"apiVersion", "storage.k8s.io/v1"},
+              {"kind", "CSIStorageCapacity"},
+              {"metadata", {{"name", "zone-a"}, {"namespace", ns_}}},
+              {"storageClassName", storage_class_},
+              {"capacity", "10Ti"},
+              {"maximumVolumeSize", "1Ti"}};
+  apply(cap);
+  apply(artifact("big", "hf://org/big", {{"size", "1500Gi"}}));
+  auto a = wait_for(
+      types::aim_artifacts(), ns_, "big",
+      [](const Json& o) { return status_is(o, "NotAvailable"); }, 60s, "NotAvailable");
+  EXPECT_TRUE(condition_is(a, "Ready", "False", "InsufficientStorage")) << a["status"].dump(2);
+  std::string msg = condition(a, "Ready").value("message", "");
+  EXPECT_NE(msg.find("StorageClass \"" + storage_class_ +
+                     "\" can provision at most 1 TiB per "
+                     "volume"),
+            std::string::npos)
+      << msg;
+  expect_no_claim();
+  cap["maximumVolumeSize"] = "4Ti";
+  apply(cap);
+  expect_claim_within(10s, "the PVC once the class has room");
 }
 
 TEST_F(CacheIT, AuthFailureIsAFailedArtifactWithReasonAuthFailedAndOnePod) {

@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "controllers/catalog/catalog.h"
+#include "controllers/service/service.h"
 #include "core/base64.h"
 #include "engine/template_naming.h"
 #include "test/support/operator_fixture.h"
@@ -425,6 +426,107 @@ TEST_F(CatalogIT, TemplateForMissingGpuIsNotAvailableUntilSuchANodeAppears) {
       Json::array({"738c", "738e"}));
 }
 
+// docs/bad-input.md row 13 (GPU count above the largest node): the issue's case, a service whose
+// overrides ask 20 GPUs of an explicit template, on a cluster whose MI300X nodes have 8. The
+// derived template is NotAvailable, so is the service, and no pod is made; a node that can hold
+// 20 releases both through the Node watch.
+TEST_F(CatalogIT, AServiceAskingMoreGpusThanAnyNodeHasIsNotAvailableUntilSuchANodeJoins) {
+  std::string ns = create_namespace("cat-gpus");
+  apply(simlogs_config_map(ns));
+  start_operator([](kube::Manager& m, const controllers::Context& c) {
+    controllers::catalog::register_catalog_controllers(m, c, {});
+    controllers::register_service_controllers(m, c);
+  });
+  apply(model(ns, "m", "registry.example/aim/m:1", Json::array()));
+  apply(service_template(ns, "base", "m", {{"gpu", {{"requests", 2}, {"model", "MI300X"}}}}));
+  apply({{"apiVersion", "aim.eai.amd.com/v1alpha1"},
+         {"kind", "AIMService"},
+         {"metadata", {{"name", "big"}, {"namespace", ns}}},
+         {"spec",
+          {{"model", {{"name", "m"}}},
+           {"template", {{"name", "base"}}},
+           {"caching", {{"mode", "Never"}}},
+           {"overrides", {{"hardware", {{"gpu", {{"requests", 20}, {"model", "MI300X"}}}}}}}}}});
+  Json svc = wait_for(
+      types::aim_services(), ns, "big", [](const Json& o) { return status_is(o, "NotAvailable"); },
+      90s, "service NotAvailable");
+  std::string derived_name;
+  for (const auto& t : list(types::aim_service_templates(), ns))
+    if (controllers::name_of(t) != "base") derived_name = controllers::name_of(t);
+  ASSERT_FALSE(derived_name.empty()) << "no derived template";
+  Json t = wait_for(
+      types::aim_service_templates(), ns, derived_name,
+      [](const Json& o) { return condition_is(o, "GPUReady", "False", "GPUCountNotAvailable"); },
+      30s, "GPUReady=False/GPUCountNotAvailable");
+  EXPECT_TRUE(status_is(t, "NotAvailable"));
+  std::string msg = condition(t, "GPUReady").value("message", "");
+  EXPECT_NE(msg.find("Requires 20 amd.com/gpu in one pod, but the largest MI300X node can "
+                     "allocate 8"),
+            std::string::npos)
+      << msg;
+  EXPECT_NE(svc.dump().find("largest MI300X node can allocate 8"), std::string::npos)
+      << "the service does not say why: " << svc["status"].dump(2);
+  // No discovery pod for this template, and no InferenceService.
+  for (const auto& j : list(kube::types::jobs(), ns))
+    EXPECT_NE(j["metadata"]["labels"].value("aim.eai.amd.com/template", ""), derived_name);
+  EXPECT_TRUE(list(types::inference_services(), ns).empty());
+
+  std::string node = "kwok-mi300x-32-" + ns;
+  apply({{"apiVersion", "v1"},
+         {"kind", "Node"},
+         {"metadata",
+          {{"name", node},
+           {"annotations", {{"kwok.x-k8s.io/node", "fake"}}},
+           {"labels", {{"type", "kwok"}, {"amd.com/gpu.device-id", "74a1"}}}}},
+         {"spec", Json::object()}});
+  patch_status(kube::types::nodes(), "", node,
+               {{"capacity", {{"amd.com/gpu", "32"}}}, {"allocatable", {{"amd.com/gpu", "32"}}}});
+  wait_for(
+      types::aim_service_templates(), ns, derived_name,
+      [](const Json& o) { return status_is(o, "Ready"); }, 90s, "derived template Ready");
+  eventually([&] { return !list(types::inference_services(), ns).empty(); }, 60s,
+             "the InferenceService once a 32-GPU node exists");
+  svc = wait_for(
+      types::aim_services(), ns, "big", [](const Json& o) { return status_is(o, "Starting"); }, 30s,
+      "service Starting");
+}
+
+// docs/bad-input.md row 9 (discovery without the model's pull secret): a model whose labels are
+// given inline (so nothing reads the registry) names a pull secret that does not exist; its
+// template runs no discovery pod (which would sit in ImagePullBackOff) until the Secret exists.
+TEST_F(CatalogIT, DiscoveryWaitsForTheModelsPullSecret) {
+  std::string ns = create_namespace("cat-dpull");
+  apply(simlogs_config_map(ns));
+  start_operator(catalog());
+  Json m = model(ns, "m", "registry.example/aim/m:1", Json::array());
+  m["spec"]["imagePullSecrets"] = Json::array({{{"name", "regcred"}}});
+  apply(m);
+  apply(service_template(ns, "t", "m"));
+  Json t = wait_for(
+      types::aim_service_templates(), ns, "t",
+      [](const Json& o) {
+        return condition_is(o, "ImagePullSecretReady", "False", "SecretNotFound");
+      },
+      60s, "ImagePullSecretReady=False/SecretNotFound");
+  EXPECT_TRUE(status_is(t, "Failed"));
+  EXPECT_NE(condition(t, "ConfigValid")
+                .value("message", "")
+                .find("imagePullSecret \"regcred\" not found in namespace \"" + ns +
+                      "\": create it, or remove it from spec.imagePullSecrets of AIMModel \"m\""),
+            std::string::npos)
+      << t["status"].dump(2);
+  std::this_thread::sleep_for(1s);
+  EXPECT_TRUE(list(kube::types::jobs(), ns).empty());
+  apply_pull_secret(ns, "regcred");
+  Json ready = wait_for(
+      types::aim_service_templates(), ns, "t",
+      [](const Json& o) { return status_is(o, "Ready") && discovered(o); }, 60s,
+      "discovered once the Secret exists");
+  EXPECT_TRUE(condition(ready, "ImagePullSecretReady").is_null());
+  for (const auto& j : list(kube::types::jobs(), ns))
+    EXPECT_EQ(j["spec"]["template"]["spec"]["imagePullSecrets"][0]["name"], "regcred");
+}
+
 TEST_F(CatalogIT, PausedTemplateIsLeftAloneUntilResumed) {
   std::string ns = create_namespace("cat-pause");
   apply(simlogs_config_map(ns));
@@ -686,6 +788,17 @@ TEST_F(CatalogRegistryIT, PrivateImageWithAValidAndWithAWrongPullSecret) {
       types::aim_models(), ns, "missing",
       [](const Json& o) { return condition_is(o, "ImageMetadataReady", "False"); }, 60s);
   EXPECT_EQ(condition(missing, "ImageMetadataReady")["reason"], "SecretNotFound");
+  EXPECT_NE(condition(missing, "Ready")["message"].get<std::string>().find(
+                "imagePullSecret \"no-such-secret\" not found in namespace \"" + ns + "\""),
+            std::string::npos)
+      << missing["status"].dump(2);
+  // docs/bad-input.md row 8 (model pull secret missing): its creation alone (a watch on Secret
+  // metadata, no retry timer) lets the model read its labels.
+  apply(pull_secret(ns, "no-such-secret", basic_, user, password));
+  wait_for(
+      types::aim_models(), ns, "missing",
+      [](const Json& o) { return condition_is(o, "ImageMetadataReady", "True"); }, 15s,
+      "the model reads its labels once the Secret exists");
 }
 
 TEST_F(CatalogRegistryIT, UnreachableRegistryDegradesTheModel) {

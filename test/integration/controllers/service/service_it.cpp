@@ -153,6 +153,59 @@ class ServiceIT : public testing::OperatorTest {
   std::vector<std::string> mine_;
 };
 
+// docs/bad-input.md row 7 (service pull secret missing, then of the wrong type): the
+// InferenceService waits, and the Secret's creation (or fix) alone releases it.
+TEST_F(ServiceIT, PullSecretsAreCheckedBeforeTheInferenceServiceExists) {
+  const std::string n = ns("svc-pull");
+  model(n, "llama", "docker.io/amd/llama:1.0");
+  template_(n, "llama-mi300x-fp8", "llama", "MI300X", "fp8");
+  start();
+  service(n, "chat",
+          {{"model", {{"name", "llama"}}},
+           {"template", {{"name", "llama-mi300x-fp8"}}},
+           {"caching", {{"mode", "Never"}}},
+           {"imagePullSecrets", {{{"name", "regcred"}}}}});
+  Json svc = wait_for(
+      aim_services(), n, "chat",
+      [](const Json& s) {
+        return condition_is(s, "ImagePullSecretReady", "False", "SecretNotFound");
+      },
+      60s, "ImagePullSecretReady=False/SecretNotFound");
+  EXPECT_TRUE(status_is(svc, "Failed")) << svc["status"].dump(2);
+  EXPECT_TRUE(condition_is(svc, "ConfigValid", "False"));
+  for (const char* type : {"ImagePullSecretReady", "Ready", "ConfigValid"}) {
+    std::string msg = condition(svc, type).value("message", "");
+    EXPECT_NE(msg.find("imagePullSecret \"regcred\" not found in namespace \"" + n +
+                       "\": create it, or remove it from spec.imagePullSecrets"),
+              std::string::npos)
+        << type << ": " << msg;
+  }
+  EXPECT_TRUE(list(inference_services(), n).empty());
+
+  // Created as a generic Secret, the kubelet would pull anonymously: still blocked, now saying so.
+  apply_secret(n, "regcred", "Opaque", {{".dockerconfigjson", "{}"}});
+  svc = wait_for(
+      aim_services(), n, "chat",
+      [](const Json& s) {
+        return condition_is(s, "ImagePullSecretReady", "False", "InvalidPullSecret");
+      },
+      10s, "ImagePullSecretReady=False/InvalidPullSecret");
+  EXPECT_NE(condition(svc, "Ready").value("message", "").find("kubernetes.io/dockerconfigjson"),
+            std::string::npos);
+  EXPECT_TRUE(list(inference_services(), n).empty());
+
+  // A Secret's type is immutable: recreated, the service goes on by itself.
+  remove(kube::types::secrets(), n, "regcred");
+  wait_gone(kube::types::secrets(), n, "regcred", 30s);
+  apply_pull_secret(n, "regcred");
+  Json isvc = wait_isvc(n, "chat");
+  EXPECT_EQ(field(isvc, {"spec", "predictor", "imagePullSecrets"})[0]["name"], "regcred");
+  svc = wait_for(
+      aim_services(), n, "chat", [](const Json& s) { return status_is(s, "Starting"); }, 30s,
+      "Starting");
+  EXPECT_TRUE(condition(svc, "ImagePullSecretReady").is_null()) << svc["status"].dump(2);
+}
+
 TEST_F(ServiceIT, ByNameSelectsRendersTheInferenceServiceAndRunsWhenReady) {
   const std::string n = ns("svc-name");
   model(n, "llama", "docker.io/amd/llama:1.0");
@@ -160,6 +213,7 @@ TEST_F(ServiceIT, ByNameSelectsRendersTheInferenceServiceAndRunsWhenReady) {
   template_(n, "llama-mi300x-fp16", "llama", "MI300X", "fp16");
   template_(n, "llama-mi355x-fp4", "llama", "MI355X", "fp4");  // no MI355X node
   template_(n, "llama-mi300x-bf16-pending", "llama", "MI300X", "bf16", "Pending");
+  apply_pull_secret(n, "regcred");
   start();
   service(n, "chat",
           {{"model", {{"name", "llama"}}},
