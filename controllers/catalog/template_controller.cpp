@@ -4,6 +4,7 @@
 #include "controllers/catalog/template_controller.h"
 
 #include <algorithm>
+#include <set>
 
 #include "api/constants.h"
 #include "engine/backoff.h"
@@ -42,15 +43,17 @@ bool is_discovery_job(const Json& job) {
 }  // namespace
 
 int DiscoverySlots::count_locked(const Context& ctx, int64_t now) {
-  auto& jobs = ctx.cache(kube::types::jobs());
+  // One snapshot of the cache for both counts: a Job the informer adds between a list and a
+  // later lookup would otherwise be counted by neither.
+  std::set<std::string> cached;
   int active = 0;
-  for (const auto& j : jobs.list()) {
+  for (const auto& j : ctx.cache(kube::types::jobs()).list()) {
+    cached.insert(kube::object_key(namespace_of(*j), name_of(*j)));
     if (is_discovery_job(*j) && !job_finished(*j)) ++active;
   }
   for (auto it = recent_.begin(); it != recent_.end();) {
-    auto key = kube::Request::from_key(it->first);
-    if (jobs.get(key.ns, key.name) || now - it->second > 10 || now < it->second) {
-      it = recent_.erase(it);  // the cache shows it now (counted above), or it never will
+    if (cached.contains(it->first) || now - it->second > kUnseenSeconds || now < it->second) {
+      it = recent_.erase(it);  // the snapshot shows it (counted above), or it never will
     } else {
       ++active;
       ++it;

@@ -43,8 +43,9 @@ class DiscoverySlots {
   int count_locked(const Context& ctx, int64_t now);
   std::mutex mu_;
   // Job key -> creation time (Unix seconds); dropped once the cache shows the Job, or after
-  // 10 s (an informer lags milliseconds; a Job deleted before the cache saw it must not hold a
-  // slot for long).
+  // kUnseenSeconds (an informer lags milliseconds, seconds on a loaded node or across a watch
+  // reconnect; a Job deleted before the cache saw it must not hold a slot for long).
+  static constexpr int64_t kUnseenSeconds = 30;
   std::map<std::string, int64_t> recent_;
 };
 
