@@ -269,10 +269,12 @@ node_push_base_images() {
 # is stale (namespaces of other container tools, on other bridges, are left alone).
 node_clean_pod_network() {
   local ns link peer n=0 ours
-  ours="$(ip -o link show master "$NODE_BRIDGE" 2>/dev/null | awk -F': ' '{print $1}')"
+  # `|| true`: on a machine where the bridge was never made, ip fails, and under `set -e` with
+  # pipefail that ended stop (and start, which stops first) with status 255.
+  ours="$(ip -o link show master "$NODE_BRIDGE" 2>/dev/null | awk -F': ' '{print $1}')" || true
   [[ -n "$ours" ]] || return 0
   for ns in $(ip netns list 2>/dev/null | awk '$1 ~ /^cni-/ {print $1}'); do
-    peer="$(ip netns exec "$ns" ip -o link show eth0 2>/dev/null | sed -n 's/.*eth0@if\([0-9]*\).*/\1/p')"
+    peer="$(ip netns exec "$ns" ip -o link show eth0 2>/dev/null | sed -n 's/.*eth0@if\([0-9]*\).*/\1/p')" || true
     if [[ -n "$peer" ]] && grep -qx "$peer" <<<"$ours"; then
       ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
       ip netns delete "$ns" 2>/dev/null && n=$((n + 1))

@@ -43,6 +43,12 @@ trap cleanup EXIT
 step "build (cached unless inputs changed)"
 timed "build" "$CLUSTER" build
 
+step "stop where nothing ever ran (no state dir, no bridge)"
+# A fresh CI machine has no pod bridge yet: stop (which start also runs first) must not fail there.
+never="$(mktemp -d)"
+check "stop succeeds with no state and no bridge" env AIM_CLUSTER_DIR="$never/state" AIM_NODE_BRIDGE=aimnever0 "$CLUSTER" stop
+rm -rf "$never"
+
 step "start (fresh state dir)"
 "$CLUSTER" delete >/dev/null
 timed "start (fresh)" "$CLUSTER" start
