@@ -1,6 +1,17 @@
 #include "api/artifact.h"
 
 namespace aim::api {
+namespace {
+
+// spec.include / spec.exclude: bounded lists of non-empty globs (aim-fetch checks the syntax).
+FieldBuilder describe_file_patterns(FieldBuilder b) {
+  return b.max_items(64)
+      .cel("self.all(p, size(p) >= 1 && size(p) <= 1024)",
+           "each file pattern must be 1 to 1024 characters")
+      .extension("Partial downloads: one GGUF file, only the safetensors, an adapter (issue 15).");
+}
+
+}  // namespace
 
 void AIMArtifactSpec::describe(Fields<AIMArtifactSpec>& f) {
   f.doc("Desired state of an artifact.");
@@ -51,6 +62,27 @@ void AIMArtifactSpec::describe(Fields<AIMArtifactSpec>& f) {
       .default_value("ReadWriteMany")
       .enums({"ReadWriteMany", "ReadWriteOnce", "ReadOnlyMany", "ReadWriteOncePod"})
       .extension("PVC access mode from the DynamoModel design (seed 003).");
+  describe_file_patterns(
+      f.field(
+          "include", &AIMArtifactSpec::include,
+          "Fetch only the files whose repository-relative path matches one of these globs "
+          "(`*.safetensors`, `gguf/model-Q4_K_M.gguf`, `adapters/`): `*` and `?` also match `/`, "
+          "`[...]` is a character class, a trailing `/` selects a directory. Absent: every file. "
+          "What was selected is recorded in status.resolvedFiles. Immutable."))
+      .immutable("include is immutable");
+  describe_file_patterns(f.field("exclude", &AIMArtifactSpec::exclude,
+                                 "Skip the files matching one of these globs (same syntax as "
+                                 "include; an exclude wins over an include). Immutable."))
+      .immutable("exclude is immutable");
+}
+
+void ResolvedFiles::describe(Fields<ResolvedFiles>& f) {
+  f.doc("The files the downloader fetches, after spec.include / spec.exclude.");
+  f.field("count", &ResolvedFiles::count, "Number of files.");
+  f.field("totalBytes", &ResolvedFiles::total_bytes, "Their total size.");
+  f.field("paths", &ResolvedFiles::paths,
+          "Their paths, sorted; at most the first 256 (see truncated).");
+  f.field("truncated", &ResolvedFiles::truncated, "True when paths lists only the first 256.");
 }
 
 void DownloadProgress::describe(Fields<DownloadProgress>& f) {
@@ -108,6 +140,10 @@ void AIMArtifactStatus::describe(Fields<AIMArtifactStatus>& f) {
   f.field("contentDigest", &AIMArtifactStatus::content_digest,
           "Digest over the downloaded files (`sha256:<hex>`), for end-to-end integrity.")
       .extension("End-to-end integrity (README, beyond the reference).");
+  f.field("resolvedFiles", &AIMArtifactStatus::resolved_files,
+          "The files being fetched (after spec.include / spec.exclude), written by the "
+          "downloader when it starts.")
+      .extension("Partial downloads (issue 15).");
 }
 
 }  // namespace aim::api

@@ -27,8 +27,20 @@ struct AIMArtifactSpec {
   std::optional<std::string> downloader_ref;
   std::optional<std::string> existing_claim_name;
   std::optional<std::string> access_mode;
+  std::optional<std::vector<std::string>> include;
+  std::optional<std::vector<std::string>> exclude;
   Json extra;
   static void describe(Fields<AIMArtifactSpec>& f);
+};
+
+// What the include / exclude patterns selected, written by the downloader when it starts.
+struct ResolvedFiles {
+  std::optional<int64_t> count;
+  std::optional<int64_t> total_bytes;
+  std::optional<std::vector<std::string>> paths;
+  std::optional<bool> truncated;
+  Json extra;
+  static void describe(Fields<ResolvedFiles>& f);
 };
 
 struct DownloadProgress {
@@ -70,6 +82,7 @@ struct AIMArtifactStatus {
   std::optional<std::string> last_download_time;
   std::optional<std::string> resolved_revision;
   std::optional<std::string> content_digest;
+  std::optional<ResolvedFiles> resolved_files;
   Json extra;
   static void describe(Fields<AIMArtifactStatus>& f);
 };

@@ -6,7 +6,9 @@ void AIMClusterArtifactDownloaderSpec::describe(Fields<AIMClusterArtifactDownloa
   f.doc(
       "Desired state of a custom downloader. The container receives the artifact's sourceUri "
       "in `AIM_SOURCE_URI`, the pinned revision in `AIM_REVISION` and the target directory in "
-      "`AIM_TARGET_DIR`, and must exit 0 once the files are in place.");
+      "`AIM_TARGET_DIR` (also as its last two arguments), the artifact's include / exclude "
+      "patterns in `AIM_INCLUDE` / `AIM_EXCLUDE` (one glob per line, absent when none), and "
+      "must exit 0 once the files are in place.");
   f.field("image", &AIMClusterArtifactDownloaderSpec::image, "Downloader container image.")
       .required()
       .min_length(1);

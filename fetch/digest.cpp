@@ -5,13 +5,26 @@
 
 #include <stdexcept>
 
+#include "fetch/crc.h"
+
 namespace aim::fetch {
 
 struct Digest::Impl {
+  DigestAlgorithm algorithm;
   EVP_MD_CTX* ctx = nullptr;
+  std::uint64_t crc = 0;
 };
 
+namespace {
+bool is_crc(DigestAlgorithm a) {
+  return a == DigestAlgorithm::kCrc64Nvme || a == DigestAlgorithm::kCrc32c ||
+         a == DigestAlgorithm::kCrc32;
+}
+}  // namespace
+
 Digest::Digest(DigestAlgorithm algorithm) : impl_(std::make_unique<Impl>()) {
+  impl_->algorithm = algorithm;
+  if (is_crc(algorithm)) return;
   impl_->ctx = EVP_MD_CTX_new();
   const EVP_MD* md = algorithm == DigestAlgorithm::kSha256 ? EVP_sha256()
                      : algorithm == DigestAlgorithm::kSha1 ? EVP_sha1()
@@ -26,10 +39,29 @@ Digest::Digest(Digest&&) noexcept = default;
 Digest& Digest::operator=(Digest&&) noexcept = default;
 
 void Digest::update(std::string_view data) {
-  EVP_DigestUpdate(impl_->ctx, data.data(), data.size());
+  switch (impl_->algorithm) {
+    case DigestAlgorithm::kCrc64Nvme:
+      impl_->crc = crc64nvme(impl_->crc, data.data(), data.size());
+      return;
+    case DigestAlgorithm::kCrc32c:
+      impl_->crc = crc32c(static_cast<std::uint32_t>(impl_->crc), data.data(), data.size());
+      return;
+    case DigestAlgorithm::kCrc32:
+      impl_->crc = crc32_ieee(static_cast<std::uint32_t>(impl_->crc), data.data(), data.size());
+      return;
+    default:
+      EVP_DigestUpdate(impl_->ctx, data.data(), data.size());
+  }
 }
 
 std::string Digest::hex() {
+  if (is_crc(impl_->algorithm)) {
+    const int bytes = impl_->algorithm == DigestAlgorithm::kCrc64Nvme ? 8 : 4;
+    std::string out;
+    for (int i = bytes - 1; i >= 0; --i)
+      out.push_back(static_cast<char>((impl_->crc >> (8 * i)) & 0xff));
+    return hex_encode(out);
+  }
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
   EVP_DigestFinal_ex(impl_->ctx, out, &len);

@@ -1,4 +1,5 @@
-// Streaming message digests (SHA-256, SHA-1, MD5) and HMAC-SHA256 over OpenSSL's EVP API.
+// Streaming message digests (SHA-256, SHA-1, MD5 over OpenSSL's EVP API; the S3 checksum CRCs of
+// crc.h) and HMAC-SHA256.
 // The downloader hashes bytes as they arrive where it can, so a verified file costs no second read.
 #pragma once
 
@@ -9,7 +10,7 @@
 
 namespace aim::fetch {
 
-enum class DigestAlgorithm { kSha256, kSha1, kMd5 };
+enum class DigestAlgorithm { kSha256, kSha1, kMd5, kCrc64Nvme, kCrc32c, kCrc32 };
 
 class Digest {
  public:
@@ -21,7 +22,7 @@ class Digest {
   Digest& operator=(const Digest&) = delete;
 
   void update(std::string_view data);
-  std::string hex();  // finishes the digest; call once
+  std::string hex();  // finishes the digest; call once (a CRC as its big-endian bytes)
 
  private:
   struct Impl;

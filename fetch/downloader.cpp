@@ -5,11 +5,14 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <array>
 #include <cerrno>
 #include <condition_variable>
 #include <deque>
 #include <map>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "fetch/dest_lock.h"
@@ -25,12 +28,14 @@ namespace {
 
 constexpr std::uint64_t kUnknownEnd = ~0ull;
 constexpr std::uint64_t kSaveEvery = 64ull << 20;
+constexpr std::uint64_t kWritebackEvery = 8ull << 20;
 
 struct Hashes {
-  std::unique_ptr<Digest> sha256, md5, sha1;
+  std::unique_ptr<Digest> sha256, md5, sha1, checksum;
   void init(const RemoteFile& f) {
     sha256 = std::make_unique<Digest>(DigestAlgorithm::kSha256);
     md5 = f.md5.empty() ? nullptr : std::make_unique<Digest>(DigestAlgorithm::kMd5);
+    checksum = f.checksum_algorithm ? std::make_unique<Digest>(*f.checksum_algorithm) : nullptr;
     sha1.reset();
     if (!f.git_sha1.empty() && f.size_known) {
       sha1 = std::make_unique<Digest>(DigestAlgorithm::kSha1);
@@ -41,6 +46,11 @@ struct Hashes {
     sha256->update(d);
     if (md5) md5->update(d);
     if (sha1) sha1->update(d);
+    if (checksum) checksum->update(d);
+  }
+  // The digests other than SHA-256, finished: {md5, sha1, checksum} ("" where not computed).
+  std::array<std::string, 3> others() {
+    return {md5 ? md5->hex() : "", sha1 ? sha1->hex() : "", checksum ? checksum->hex() : ""};
   }
 };
 
@@ -92,13 +102,31 @@ Result<void, Failure> make_parents(const fs::path& dest, const std::string& rel)
   return Ok{};
 }
 
-std::string verify_mismatch(const RemoteFile& f, const std::string& sha256, const std::string& md5,
-                            const std::string& sha1) {
+std::string_view checksum_name(DigestAlgorithm a) {
+  switch (a) {
+    case DigestAlgorithm::kCrc64Nvme:
+      return "crc64nvme";
+    case DigestAlgorithm::kCrc32c:
+      return "crc32c";
+    case DigestAlgorithm::kCrc32:
+      return "crc32";
+    default:
+      return "checksum";
+  }
+}
+
+// `others` is Hashes::others(): {md5, sha1, checksum}.
+std::string verify_mismatch(const RemoteFile& f, const std::string& sha256,
+                            const std::array<std::string, 3>& others) {
+  const auto& [md5, sha1, checksum] = others;
   if (!f.sha256.empty() && f.sha256 != sha256)
     return "sha256 " + sha256 + " != published " + f.sha256;
   if (!f.md5.empty() && f.md5 != md5) return "md5 " + md5 + " != ETag " + f.md5;
   if (!f.git_sha1.empty() && !sha1.empty() && f.git_sha1 != sha1)
     return "git blob " + sha1 + " != published " + f.git_sha1;
+  if (f.checksum_algorithm && f.checksum != checksum)
+    return std::string(checksum_name(*f.checksum_algorithm)) + " " + checksum + " != published " +
+           f.checksum;
   return {};
 }
 
@@ -115,6 +143,16 @@ Result<void, Failure> hash_range(int fd, std::uint64_t from, std::uint64_t to, H
     h.update(std::string_view(buf.data(), static_cast<size_t>(n)));
     off += static_cast<std::uint64_t>(n);
   }
+  return Ok{};
+}
+
+Result<void, Failure> fsync_directory(const fs::path& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return fail(classify_errno(errno, "open " + dir.string()));
+  int rc = ::fsync(fd);
+  int e = errno;
+  ::close(fd);
+  if (rc != 0 && e != EINVAL) return fail(classify_errno(e, "fsync " + dir.string()));
   return Ok{};
 }
 
@@ -174,6 +212,7 @@ class Run {
   int pending_ = 0;
   std::optional<Failure> fatal_;
   std::vector<ManifestEntry> entries_;
+  std::set<fs::path> renamed_into_;  // directories whose entries must be fsynced at the end
 
   std::uint64_t total_bytes_ = 0;
   std::uint64_t resumed_bytes_ = 0;
@@ -207,9 +246,8 @@ Result<void, Failure> Run::setup(FileJob& job, std::uint64_t& needed) {
       auto r = hash_file(fd, f.size, h, f.path);
       ::close(fd);
       if (r.ok()) {
-        std::string sha = h.sha256->hex(), md5 = h.md5 ? h.md5->hex() : "",
-                    sha1 = h.sha1 ? h.sha1->hex() : "";
-        if (verify_mismatch(f, sha, md5, sha1).empty()) {
+        std::string sha = h.sha256->hex();
+        if (verify_mismatch(f, sha, h.others()).empty()) {
           resumed_bytes_ += f.size;
           complete(job, sha, f.size);
           return Ok{};
@@ -294,6 +332,7 @@ Result<void, Failure> Run::fetch_range(FileJob& job, size_t idx) {
   req.stall_bytes_per_second = 1;
   req.stall_seconds = opts_.stall_seconds;
   req.cancel = &stop_;
+  req.receive_buffer = static_cast<long>(opts_.write_buffer);
 
   long status = 0;
   http::Headers error_headers;
@@ -303,11 +342,24 @@ Result<void, Failure> Run::fetch_range(FileJob& job, size_t idx) {
   buf.reserve(opts_.write_buffer);
   std::uint64_t offset = begin;
 
-  auto flush = [&]() -> bool {
+  // Writeback of what this range wrote is started every kWritebackEvery bytes (sync_file_range),
+  // so the disk works while the network does and the fdatasync before the rename only waits for
+  // the last few MiB instead of the whole file.
+  std::uint64_t writeback_from = begin;
+  auto start_writeback = [&](bool all) {
+    if (offset <= writeback_from || (!all && offset - writeback_from < kWritebackEvery)) return;
+    (void)::sync_file_range(job.fd, static_cast<off_t>(writeback_from),
+                            static_cast<off_t>(offset - writeback_from), SYNC_FILE_RANGE_WRITE);
+    writeback_from = offset;
+  };
+
+  // Writes `data` at `offset` (straight from libcurl's buffer, or from `buf`), then does the
+  // bookkeeping: range progress, the record every kSaveEvery bytes, the digests.
+  auto write_out = [&](std::string_view data) -> bool {
     size_t off = 0;
-    while (off < buf.size()) {
+    while (off < data.size()) {
       ssize_t n =
-          ::pwrite(job.fd, buf.data() + off, buf.size() - off, static_cast<off_t>(offset + off));
+          ::pwrite(job.fd, data.data() + off, data.size() - off, static_cast<off_t>(offset + off));
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) {
         write_errno = n < 0 ? errno : EIO;
@@ -315,7 +367,7 @@ Result<void, Failure> Run::fetch_range(FileJob& job, size_t idx) {
       }
       off += static_cast<size_t>(n);
     }
-    std::string_view written(buf.data(), off);
+    std::string_view written(data.data(), off);
     std::unique_lock lock(job.mu);
     if ((job.stream_hash || f.size_known) && !job.hashing && job.hashed == offset) {
       job.hashes.update(written);
@@ -328,7 +380,6 @@ Result<void, Failure> Run::fetch_range(FileJob& job, size_t idx) {
     job.unsaved += off;
     transferred_ += off;
     offset += off;
-    buf.clear();
     if (job.unsaved >= kSaveEvery) save(job);
     // Catch the digests up with what other ranges completed ahead of them (one thread at a time;
     // the others keep downloading).
@@ -343,7 +394,14 @@ Result<void, Failure> Run::fetch_range(FileJob& job, size_t idx) {
       if (!hr.ok()) break;  // finalize() reads the rest again and reports a real read error
       job.hashed = to;
     }
+    lock.unlock();
+    start_writeback(false);
     return write_errno == 0;
+  };
+  auto flush = [&]() -> bool {
+    bool ok = write_out(buf);
+    buf.clear();
+    return ok;
   };
 
   http::StreamHandler handler;
@@ -370,6 +428,8 @@ Result<void, Failure> Run::fetch_range(FileJob& job, size_t idx) {
       overflow = true;
       return false;
     }
+    // A large delivery goes to disk as it is (no copy); small ones are gathered first.
+    if (buf.empty() && d.size() >= opts_.write_buffer / 4) return write_out(d);
     buf.append(d);
     if (buf.size() >= opts_.write_buffer) return flush();
     return true;
@@ -377,6 +437,7 @@ Result<void, Failure> Run::fetch_range(FileJob& job, size_t idx) {
 
   auto r = transport_.pool().acquire()->stream(req, handler);
   if (!buf.empty()) flush();
+  start_writeback(true);
   {
     std::lock_guard lock(job.mu);
     save(job);
@@ -468,9 +529,10 @@ void Run::complete(FileJob& job, const std::string& sha256, std::uint64_t size) 
 void Run::finalize(FileJob& job) {
   RemoteFile& f = job.remote;
   const std::uint64_t size = f.size_known ? f.size : job.written_unknown;
-  if (::fsync(job.fd) != 0 && errno != EINVAL)
+  if (::fdatasync(job.fd) != 0 && errno != EINVAL)
     return set_fatal(classify_errno(errno, "fsync " + f.path));
-  std::string sha, md5, sha1;
+  std::string sha;
+  std::array<std::string, 3> others;
   if (f.size_known && job.hashed < size) {
     // The tail the download threads did not get to (they never hash behind each other's back).
     auto r = hash_range(job.fd, job.hashed, size, job.hashes, f.path);
@@ -479,18 +541,16 @@ void Run::finalize(FileJob& job) {
   }
   if ((job.stream_hash || f.size_known) && job.hashed == size) {
     sha = job.hashes.sha256->hex();
-    md5 = job.hashes.md5 ? job.hashes.md5->hex() : "";
-    sha1 = job.hashes.sha1 ? job.hashes.sha1->hex() : "";
+    others = job.hashes.others();
   } else {
     Hashes h;
     h.init(f);
     auto r = hash_file(job.fd, size, h, f.path);
     if (!r.ok()) return set_fatal(r.error());
     sha = h.sha256->hex();
-    md5 = h.md5 ? h.md5->hex() : "";
-    sha1 = h.sha1 ? h.sha1->hex() : "";
+    others = h.others();
   }
-  std::string mismatch = verify_mismatch(f, sha, md5, sha1);
+  std::string mismatch = verify_mismatch(f, sha, others);
   if (!mismatch.empty()) {
     Failure fl{FailureClass::kChecksumMismatch, f.path + ": " + mismatch};
     if (job.verify_failures++ > 0) return set_fatal(fl);
@@ -521,6 +581,10 @@ void Run::finalize(FileJob& job) {
   if (::rename(job.part_path.c_str(), job.final_path.c_str()) != 0)
     return set_fatal(classify_errno(errno, "rename into place " + f.path));
   ::unlink(job.state_path.c_str());
+  {
+    std::lock_guard lock(mu_);
+    renamed_into_.insert(job.final_path.parent_path());
+  }
   complete(job, sha, size);
 }
 
@@ -573,6 +637,8 @@ Result<Summary, Failure> Run::go(const std::string& uri, const fs::path& dest) {
       return fail(Failure{FailureClass::kUnsafePath, "duplicate path in listing: " + f.path});
     seen[f.path] = true;
   }
+  if (auto selected = apply_filter(*listing, opts_.filter, uri); !selected.ok())
+    return fail(selected.error());
 
   std::error_code ec;
   dest_ = dest;
@@ -627,7 +693,11 @@ Result<Summary, Failure> Run::go(const std::string& uri, const fs::path& dest) {
     }
   }
 
-  sink_.started(StartInfo{uri, listing->revision, jobs_.size(), total_bytes_, resumed_bytes_});
+  StartInfo start{uri, listing->revision, jobs_.size(), total_bytes_, resumed_bytes_, {}, {}};
+  for (const auto& job : jobs_) start.files.push_back(job->remote.path);
+  std::sort(start.files.begin(), start.files.end());
+  start.selection = opts_.filter.describe();
+  sink_.started(start);
 
   for (auto& job : jobs_) {
     if (job->fd < 0) continue;  // already complete
@@ -680,7 +750,12 @@ Result<Summary, Failure> Run::go(const std::string& uri, const fs::path& dest) {
   }
   if (fatal_) return fail(*fatal_);
 
-  auto m = write_manifest(dest, staging_, uri, listing->revision, entries_);
+  // The renames are durable only once their directories are (the data already is).
+  for (const auto& dir : renamed_into_) {
+    if (auto r = fsync_directory(dir); !r.ok()) return fail(r.error());
+  }
+  auto m =
+      write_manifest(dest, staging_, uri, listing->revision, entries_, opts_.filter.describe());
   if (!m.ok()) return fail(Failure{FailureClass::kInternal, m.error()});
   fs::remove_all(staging_, ec);
 

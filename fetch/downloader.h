@@ -6,7 +6,10 @@
 // * Each finished file is checked (size, published sha256 / MD5 / git blob id), fsynced and renamed
 //   into place atomically; a mismatch is fetched once more, then reported as checksum_mismatch.
 // * Retries with jittered backoff and Retry-After; stalls are detected per transfer.
-// * A manifest (path, size, sha256 for every file, revision, content digest) is written last.
+// * A manifest (path, size, sha256 for every file, revision, content digest) is written last;
+//   the directories that received files and the manifest are fsynced, so a finished run survives
+//   a power loss as a whole.
+// * Include / exclude patterns (file_filter.h) pick part of a repository.
 #pragma once
 
 #include <atomic>
@@ -17,6 +20,7 @@
 
 #include "core/result.h"
 #include "fetch/failure.h"
+#include "fetch/file_filter.h"
 #include "fetch/progress.h"
 #include "fetch/source.h"
 #include "fetch/transport.h"
@@ -30,6 +34,7 @@ struct DownloadOptions {
   long stall_seconds = 30;  // abort a transfer that moves < 1 B/s this long
   std::chrono::milliseconds progress_interval{1000};
   std::uint64_t write_buffer = 1ull << 20;  // bytes gathered before one pwrite
+  FileFilter filter;                        // which of the listed files to fetch
 };
 
 class Downloader {

@@ -77,7 +77,18 @@ void KubeStatusSink::started(const StartInfo& info) {
   std::string msg = "Downloading " + std::to_string(info.files_total) + " files";
   if (info.resumed_bytes > 0) msg += " (resuming, " + human_bytes(info.resumed_bytes) + " on disk)";
   patch["status"]["download"] = {{"protocol", protocol_}, {"message", msg}};
+  patch["status"]["resolvedFiles"] = resolved_files(info);
   queue(std::move(patch), true);
+}
+
+Json KubeStatusSink::resolved_files(const StartInfo& info) {
+  Json paths = Json::array();
+  for (size_t i = 0; i < info.files.size() && i < kMaxResolvedPaths; ++i)
+    paths.push_back(info.files[i]);
+  return Json{{"count", info.files.size()},
+              {"totalBytes", info.total_bytes},
+              {"paths", paths},
+              {"truncated", info.files.size() > kMaxResolvedPaths}};
 }
 
 void KubeStatusSink::progress(const ProgressSnapshot& snapshot) {

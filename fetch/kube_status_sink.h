@@ -8,6 +8,8 @@
 //   status.progress = {totalBytes, downloadedBytes, percentage (capped at 99 until done),
 //                      displayPercentage "<p> %", bytesPerSecond, etaSeconds}
 //   status.download = {protocol: <scheme>, message}
+//   status.resolvedFiles = {count, totalBytes, paths (sorted, the first kMaxResolvedPaths),
+//                           truncated} at the start: what the include / exclude patterns chose
 //   on success also status.resolvedRevision and status.contentDigest.
 #pragma once
 
@@ -48,6 +50,10 @@ class KubeStatusSink final : public ProgressSink {
 
   // The merge patch for a progress snapshot (pure; exposed for tests).
   static nlohmann::json progress_patch(const ProgressSnapshot& p, bool finished);
+  // status.resolvedFiles for a start event (pure; exposed for tests). The list is bounded so a
+  // repository of many small files cannot push the object towards etcd's size limit.
+  static constexpr size_t kMaxResolvedPaths = 256;
+  static nlohmann::json resolved_files(const StartInfo& info);
 
  private:
   void queue(nlohmann::json patch, bool urgent);

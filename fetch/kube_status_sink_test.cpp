@@ -68,6 +68,31 @@ TEST(KubeStatusSink, SuccessWritesProgressRevisionAndDigestKeepingOtherStatus) {
   EXPECT_EQ(s["persistentVolumeClaim"], "a1-cache");
 }
 
+TEST(KubeStatusSink, StartWritesTheResolvedFilesBounded) {
+  StartInfo info{"hf://org/m", "abc", 2, 30, 0, {"a.json", "w/b.safetensors"}, "include *.json"};
+  Json r = KubeStatusSink::resolved_files(info);
+  EXPECT_EQ(r["count"], 2);
+  EXPECT_EQ(r["totalBytes"], 30);
+  EXPECT_EQ(r["paths"], Json::array({"a.json", "w/b.safetensors"}));
+  EXPECT_EQ(r["truncated"], false);
+
+  StartInfo many;
+  for (size_t i = 0; i < KubeStatusSink::kMaxResolvedPaths + 5; ++i)
+    many.files.push_back("f" + std::to_string(i));
+  Json big = KubeStatusSink::resolved_files(many);
+  EXPECT_EQ(big["count"], KubeStatusSink::kMaxResolvedPaths + 5);
+  EXPECT_EQ(big["paths"].size(), KubeStatusSink::kMaxResolvedPaths);
+  EXPECT_EQ(big["truncated"], true);
+
+  auto client = client_with_artifact();
+  {
+    KubeStatusSink sink(client, artifact_resource_type(), "ns", "a1", "hf",
+                        std::chrono::milliseconds(0));
+    sink.started(info);
+  }
+  EXPECT_EQ(status_of(*client)["resolvedFiles"]["paths"][1], "w/b.safetensors");
+}
+
 TEST(KubeStatusSink, ProgressIsCoalescedWithinTheInterval) {
   auto client = client_with_artifact();
   client->clear_actions();

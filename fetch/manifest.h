@@ -24,15 +24,18 @@ inline constexpr const char* kManifestName = ".aim-manifest.json";
 // (no control characters), so the encoding is unambiguous.
 std::string content_digest(std::vector<ManifestEntry> entries);
 
+// `selection` describes the include / exclude patterns that chose the files (empty: all files);
+// it is recorded as "selection" so a partial download is never mistaken for the whole repository.
 std::string manifest_json(const std::string& uri, const std::string& revision,
-                          std::vector<ManifestEntry> entries);
+                          std::vector<ManifestEntry> entries, const std::string& selection = {});
 
 // Writes DEST/.aim-manifest.json atomically: the new text goes to a temporary file in `staging` (a
 // directory on DEST's file system that is not part of the model, so a kill mid-write never leaves a
-// stray file among the model's files) and is renamed over the manifest.
+// stray file among the model's files), fsynced, renamed over the manifest, and DEST is fsynced.
 Result<void, std::string> write_manifest(const std::filesystem::path& dest,
                                          const std::filesystem::path& staging,
                                          const std::string& uri, const std::string& revision,
-                                         const std::vector<ManifestEntry>& entries);
+                                         const std::vector<ManifestEntry>& entries,
+                                         const std::string& selection = {});
 
 }  // namespace aim::fetch

@@ -36,13 +36,14 @@ void JsonLinesSink::write(const std::string& line) {
 }
 
 void JsonLinesSink::started(const StartInfo& i) {
-  write(nlohmann::json{{"event", "start"},
-                       {"uri", i.uri},
-                       {"revision", i.revision},
-                       {"filesTotal", i.files_total},
-                       {"totalBytes", i.total_bytes},
-                       {"resumedBytes", i.resumed_bytes}}
-            .dump());
+  nlohmann::json j{{"event", "start"},
+                   {"uri", i.uri},
+                   {"revision", i.revision},
+                   {"filesTotal", i.files_total},
+                   {"totalBytes", i.total_bytes},
+                   {"resumedBytes", i.resumed_bytes}};
+  if (!i.selection.empty()) j["selection"] = i.selection;
+  write(j.dump());
 }
 
 void JsonLinesSink::progress(const ProgressSnapshot& p) {
@@ -107,8 +108,10 @@ void JsonLinesSink::failed(const Failure& f) {
 void TerminalSink::started(const StartInfo& i) {
   std::lock_guard lock(mu_);
   std::fprintf(
-      out_, "aim-fetch: %s%s%s: %llu files, %s%s\n", i.uri.c_str(), i.revision.empty() ? "" : " @ ",
-      i.revision.c_str(), static_cast<unsigned long long>(i.files_total),
+      out_, "aim-fetch: %s%s%s: %llu files%s, %s%s\n", i.uri.c_str(),
+      i.revision.empty() ? "" : " @ ", i.revision.c_str(),
+      static_cast<unsigned long long>(i.files_total),
+      i.selection.empty() ? "" : (" (" + i.selection + ")").c_str(),
       human_bytes(static_cast<double>(i.total_bytes)).c_str(),
       i.resumed_bytes
           ? (", " + human_bytes(static_cast<double>(i.resumed_bytes)) + " already on disk").c_str()

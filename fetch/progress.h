@@ -33,6 +33,8 @@ struct StartInfo {
   std::uint64_t files_total = 0;
   std::uint64_t total_bytes = 0;
   std::uint64_t resumed_bytes = 0;  // already on disk (complete files and partial ranges)
+  std::vector<std::string> files;   // the paths being fetched, sorted
+  std::string selection;            // the include / exclude patterns, when any chose them
 };
 
 struct ProgressSnapshot {

@@ -2,6 +2,8 @@
 
 #include <cctype>
 
+#include "core/base64.h"
+
 namespace aim::fetch {
 namespace {
 
@@ -199,6 +201,47 @@ Result<Listing, Failure> S3Source::list(Transport& transport) {
     l.files.push_back(std::move(f));
   }
   return l;
+}
+
+bool take_s3_checksum(const http::Headers& headers, RemoteFile& file) {
+  auto type = headers.get("x-amz-checksum-type").value_or("FULL_OBJECT");
+  if (type != "FULL_OBJECT") return false;
+  struct Candidate {
+    const char* header;
+    std::optional<DigestAlgorithm> algorithm;  // nullopt: SHA-256
+    size_t bytes;
+  };
+  static const Candidate kCandidates[] = {
+      {"x-amz-checksum-sha256", std::nullopt, 32},
+      {"x-amz-checksum-crc64nvme", DigestAlgorithm::kCrc64Nvme, 8},
+      {"x-amz-checksum-crc32c", DigestAlgorithm::kCrc32c, 4},
+      {"x-amz-checksum-crc32", DigestAlgorithm::kCrc32, 4}};
+  for (const auto& c : kCandidates) {
+    auto value = headers.get(c.header);
+    if (!value) continue;
+    auto raw = base64_decode(*value);  // a composite value ("…-3") does not decode
+    if (!raw || raw->size() != c.bytes) continue;
+    if (!c.algorithm) {
+      file.sha256 = hex_encode(*raw);
+    } else {
+      file.checksum_algorithm = c.algorithm;
+      file.checksum = hex_encode(*raw);
+    }
+    return true;
+  }
+  return false;
+}
+
+Result<void, Failure> S3Source::prepare(Transport& transport, RemoteFile& file) {
+  auto r = transport.call(
+      [&] {
+        return signed_request("HEAD", file.url, {}, {{"x-amz-checksum-mode", "ENABLED"}},
+                              std::chrono::system_clock::now());
+      },
+      "s3://" + uri_.bucket + "/" + file.url);
+  // Best effort: without an answer the object is still verified by its ETag (or size).
+  if (r.ok() && take_s3_checksum(r->headers, file)) file.md5.clear();
+  return Ok{};
 }
 
 http::Request S3Source::request(const RemoteFile& file, std::optional<ByteRange> range) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "core/result.h"
+#include "fetch/digest.h"
 #include "fetch/failure.h"
 #include "fetch/partial.h"
 #include "fetch/transport.h"
@@ -21,10 +22,13 @@ struct RemoteFile {
   std::string path;  // relative path in the destination (checked by safe_relative_path)
   std::uint64_t size = 0;
   bool size_known = true;
-  bool ranges = true;     // the server honours Range for this file
-  std::string sha256;     // expected content sha256 (hex), when published
-  std::string md5;        // expected content MD5 (hex), e.g. a single-part S3 ETag
-  std::string git_sha1;   // expected git blob id, e.g. a Hub file stored in git
+  bool ranges = true;    // the server honours Range for this file
+  std::string sha256;    // expected content sha256 (hex), when published
+  std::string md5;       // expected content MD5 (hex), e.g. a single-part S3 ETag
+  std::string git_sha1;  // expected git blob id, e.g. a Hub file stored in git
+  // Another published full-object checksum (an S3 CRC): the algorithm and its hex value.
+  std::optional<DigestAlgorithm> checksum_algorithm;
+  std::string checksum;
   std::string identity;   // what the bytes belong to; a change discards partial downloads
   std::string url;        // where the bytes are; a source may rewrite it in prepare()
   bool send_auth = true;  // credentials go only to the source's own origin

@@ -93,6 +93,43 @@ TEST(S3Source, VirtualHostedOnAwsAndAnonymousWithoutCredentials) {
   for (auto& [k, v] : req.headers) EXPECT_NE(k, "Authorization");
 }
 
+TEST(S3Checksum, FullObjectChecksumsArePreferredStrongestFirst) {
+  http::Headers h;
+  h.add("x-amz-checksum-crc32c", "4waSgw==");
+  h.add("x-amz-checksum-crc64nvme", "rosUhgp5mIg=");  // CRC-64/NVME("123456789")
+  RemoteFile f;
+  f.md5 = "ignored";
+  ASSERT_TRUE(take_s3_checksum(h, f));
+  ASSERT_TRUE(f.checksum_algorithm.has_value());
+  EXPECT_EQ(*f.checksum_algorithm, DigestAlgorithm::kCrc64Nvme);
+  EXPECT_EQ(f.checksum, "ae8b14860a799888");
+  EXPECT_TRUE(f.sha256.empty());
+
+  h.add("x-amz-checksum-sha256", "FeKw08M4keuw8e9gnsQZQgwg4yDOlMZfvIwzEkSOsiU=");
+  RemoteFile g;
+  ASSERT_TRUE(take_s3_checksum(h, g));
+  EXPECT_EQ(g.sha256, "15e2b0d3c33891ebb0f1ef609ec419420c20e320ce94c65fbc8c3312448eb225");
+  EXPECT_FALSE(g.checksum_algorithm.has_value());
+}
+
+TEST(S3Checksum, CompositeMalformedOrAbsentChecksumsAreNotTaken) {
+  RemoteFile f;
+  http::Headers none;
+  EXPECT_FALSE(take_s3_checksum(none, f));
+  http::Headers composite;  // per-part checksums of a multipart upload say nothing of the whole
+  composite.add("x-amz-checksum-type", "COMPOSITE");
+  composite.add("x-amz-checksum-crc32c", "4waSgw==");
+  EXPECT_FALSE(take_s3_checksum(composite, f));
+  http::Headers suffixed;  // the older "<base64>-<parts>" spelling of a composite value
+  suffixed.add("x-amz-checksum-crc32c", "4waSgw==-3");
+  EXPECT_FALSE(take_s3_checksum(suffixed, f));
+  http::Headers short_value;  // a CRC-64 header with 4 bytes is not a CRC-64
+  short_value.add("x-amz-checksum-crc64nvme", "4waSgw==");
+  EXPECT_FALSE(take_s3_checksum(short_value, f));
+  EXPECT_FALSE(f.checksum_algorithm.has_value());
+  EXPECT_TRUE(f.sha256.empty());
+}
+
 TEST(Credentials, HfTokenPrecedenceAndEndpoint) {
   EXPECT_EQ(hf_token(env_of({{"HF_TOKEN", "a"}, {"HUGGING_FACE_HUB_TOKEN", "b"}})), "a");
   EXPECT_EQ(hf_token(env_of({{"HUGGING_FACE_HUB_TOKEN", "b"}})), "b");

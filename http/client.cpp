@@ -239,6 +239,10 @@ struct Session::Impl {
     curl_easy_setopt(curl, CURLOPT_HEADERDATA, this);
     curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &Impl::on_write);
     curl_easy_setopt(curl, CURLOPT_WRITEDATA, this);
+    // Set on every request: the handle is reused, and a download's large buffer must not stay.
+    curl_easy_setopt(curl, CURLOPT_BUFFERSIZE,
+                     req.receive_buffer > 0 ? std::clamp(req.receive_buffer, 1024L, 10L << 20)
+                                            : static_cast<long>(CURL_MAX_WRITE_SIZE));
     curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, static_cast<long>(req.timeout.count()));
     curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS,
                      static_cast<long>(req.connect_timeout.count()));

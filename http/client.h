@@ -64,6 +64,9 @@ struct Request {
   // When set and it becomes true, the transfer is aborted within about a second (kAborted).
   // Long-running watches and downloads use it for prompt shutdown.
   const std::atomic<bool>* cancel = nullptr;
+  // libcurl's receive buffer (bytes per read and per StreamHandler::on_data call at most); 0 is
+  // libcurl's default (16 KiB). Large downloads use more, so each callback carries more data.
+  long receive_buffer = 0;
 };
 
 struct Response {

@@ -112,6 +112,16 @@ CLI::Validator descriptor() {
       "FD");
 }
 
+// --include / --exclude: a usable glob (fetch/file_filter.h).
+CLI::Validator file_pattern() {
+  return CLI::Validator(
+      [](std::string& input) -> std::string {
+        auto r = aim::fetch::check_pattern(input);
+        return r.ok() ? std::string() : r.error();
+      },
+      "GLOB");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -135,6 +145,13 @@ int main(int argc, char** argv) {
       ->required();
   app.add_option("DEST", dest, "destination directory");
   app.add_option("--revision", revision, "Hugging Face revision (overrides @rev in the URI)");
+  app.add_option("--include", opts.filter.include,
+                 "fetch only files matching this glob (repeatable; `*` also matches `/`, a "
+                 "trailing `/` selects a directory)")
+      ->check(file_pattern());
+  app.add_option("--exclude", opts.filter.exclude,
+                 "skip files matching this glob (repeatable; wins over --include)")
+      ->check(file_pattern());
   app.add_option("-j,--jobs", opts.jobs, "concurrent transfers")
       ->capture_default_str()
       ->check(bounded(1, kMaxJobs));
@@ -309,6 +326,8 @@ int main(int argc, char** argv) {
     Transport transport(pool, opts.retry, &sink, &g_cancel);
     auto l = source->list(transport);
     if (!l.ok()) return die(l.error());
+    if (auto selected = apply_filter(*l, opts.filter, display); !selected.ok())
+      return die(selected.error());
     std::uint64_t total = 0;
     for (auto& f : l->files) {
       if (!f.size_known) {

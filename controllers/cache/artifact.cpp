@@ -272,6 +272,28 @@ Json fail_job_policy(std::string_view container) {
                    {"values", {2, 3, 4, 10}}}}}}}};
 }
 
+// spec.include / spec.exclude as aim-fetch arguments (`--include P`, `--exclude P`).
+void push_file_patterns(const Json& spec, Json& args) {
+  for (const char* key : {"include", "exclude"}) {
+    for (const auto& p : spec.value(key, Json::array()))
+      if (p.is_string()) {
+        args.push_back(std::string("--") + key);
+        args.push_back(p.get<std::string>());
+      }
+  }
+}
+
+// The same patterns for a custom downloader: AIM_INCLUDE / AIM_EXCLUDE, one glob per line.
+void push_file_pattern_env(const Json& spec, Json& env) {
+  for (auto [key, name] :
+       {std::pair{"include", "AIM_INCLUDE"}, std::pair{"exclude", "AIM_EXCLUDE"}}) {
+    std::string lines;
+    for (const auto& p : spec.value(key, Json::array()))
+      if (p.is_string()) lines += (lines.empty() ? "" : "\n") + p.get<std::string>();
+    if (!lines.empty()) env.push_back(env_var(name, lines));
+  }
+}
+
 }  // namespace
 
 Json download_job(const JobInput& in, const CacheOptions& options) {
@@ -285,6 +307,14 @@ Json download_job(const JobInput& in, const CacheOptions& options) {
        env_var("ARTIFACT_NAMESPACE", str(meta, "namespace")), env_var("STALL_TIMEOUT", "120"),
        env_var("TARGET_DIR", std::string(kMountPath))});
   if (!in.revision.empty()) defaults.push_back(env_var("ARTIFACT_REVISION", in.revision));
+  const bool aim_fetch = !in.downloader.is_object();
+  if (!aim_fetch) {
+    // The custom downloader contract (AIMClusterArtifactDownloader's description).
+    defaults.push_back(env_var("AIM_SOURCE_URI", uri));
+    defaults.push_back(env_var("AIM_TARGET_DIR", std::string(kMountPath)));
+    if (!in.revision.empty()) defaults.push_back(env_var("AIM_REVISION", in.revision));
+    push_file_pattern_env(spec, defaults);
+  }
   Json container{{"name", std::string(kDownloadContainer)},
                  {"image", job_image(spec, in.downloader, options)},
                  {"imagePullPolicy", "IfNotPresent"},
@@ -293,7 +323,6 @@ Json download_job(const JobInput& in, const CacheOptions& options) {
                  {"volumeMounts", {{{"name", "cache"}, {"mountPath", std::string(kMountPath)}}}}};
   Json env_from = credentials_env_from(spec);
   if (!env_from.empty()) container["envFrom"] = env_from;
-  bool aim_fetch = !in.downloader.is_object();
   if (aim_fetch) {
     Json args{uri,
               std::string(kMountPath),
@@ -308,6 +337,7 @@ Json download_job(const JobInput& in, const CacheOptions& options) {
       args.push_back("--revision");
       args.push_back(in.revision);
     }
+    push_file_patterns(spec, args);
     container["command"] = {"aim-fetch"};
     container["args"] = args;
   } else {
@@ -334,6 +364,7 @@ Json check_size_job(const JobInput& in, const CacheOptions& options) {
     args.push_back("--revision");
     args.push_back(in.revision);
   }
+  push_file_patterns(spec, args);
   Json container{{"name", std::string(kCheckSizeContainer)},
                  {"image", job_image(spec, Json(), options)},
                  {"imagePullPolicy", "IfNotPresent"},

@@ -12,6 +12,7 @@
 #include "engine/pod_issue.h"
 #include "engine/runtime_config.h"
 #include "engine/secret_check.h"
+#include "fetch/file_filter.h"
 #include "kube/log.h"
 
 namespace aim::controllers {
@@ -30,6 +31,23 @@ std::string str(const Json& j, const char* key) {
   if (!j.is_object()) return {};
   auto it = j.find(key);
   return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+// The first of spec.include / spec.exclude that aim-fetch would refuse, as a message that says
+// which one and what to fix (the CRD only bounds their length).
+std::optional<std::string> bad_file_pattern(const Json& spec) {
+  for (const char* key : {"include", "exclude"}) {
+    const Json list = spec.value(key, Json::array());
+    if (!list.is_array()) continue;
+    for (size_t i = 0; i < list.size(); ++i) {
+      if (!list[i].is_string()) continue;
+      if (auto ok = fetch::check_pattern(list[i].get<std::string>()); !ok.ok())
+        return "spec." + std::string(key) + "[" + std::to_string(i) + "]: " + ok.error() +
+               ": fix the glob (*, ?, [a-z], a trailing / for a directory; see "
+               "docs/aim-fetch.md#selecting-files)";
+    }
+  }
+  return std::nullopt;
 }
 
 bool job_condition(const Json& job, const char* type, std::string* ltt = nullptr) {
@@ -301,6 +319,11 @@ kube::ReconcileResult ArtifactReconciler::reconcile(const kube::Request& req) {
               "\"");
     if (pull) comps.push_back(std::move(*pull));
   }
+
+  // ---- include / exclude: a glob the downloader would refuse fails here, before any Job ----
+  if (auto bad = bad_file_pattern(spec))
+    comps.push_back(health("FilePatterns", ComponentState::Failed, "InvalidFilePattern", *bad,
+                           Dependency::Unspecified, engine::ErrorCategory::kInvalidSpec));
 
   // ---- revision: a recorded commit wins, so a pinned artifact never drifts ----
   // A commit in spec.revision is used as is; a branch or tag resolves once.

@@ -358,6 +358,29 @@ TEST_F(ArtifactReconcile, PullSecretsMustExistAndBeOfTheTypeTheKubeletReads) {
   EXPECT_EQ(fake->objects(kube::types::persistent_volume_claims(), "ns").size(), 1u);
 }
 
+TEST_F(ArtifactReconcile, AMalformedFilePatternFailsBeforeAnyJob) {
+  Json a = new_artifact();
+  a["spec"]["include"] = Json::array({"*.json", "model-[0-9.safetensors"});
+  fake->inject(types::aim_artifacts(), WatchEvent::Type::kAdded, a);
+  reconcile();
+  EXPECT_EQ(status()["status"], "Failed");
+  EXPECT_EQ(condition("FilePatternsReady")["reason"], "InvalidFilePattern") << status().dump(2);
+  EXPECT_EQ(condition("ConfigValid")["reason"], "InvalidSpec");
+  EXPECT_NE(condition("FilePatternsReady")["message"].get<std::string>().find(
+                "spec.include[1]: file pattern 'model-[0-9.safetensors' has an unclosed '['"),
+            std::string::npos)
+      << status().dump(2);
+  EXPECT_TRUE(fake->objects(kube::types::persistent_volume_claims(), "ns").empty());
+
+  // Well-formed patterns go on to the claim (the size is given).
+  a["spec"]["include"] = Json::array({"*.json", "model-[0-9]*.safetensors"});
+  a["metadata"]["generation"] = 2;
+  fake->inject(types::aim_artifacts(), WatchEvent::Type::kModified, a);
+  reconcile();
+  EXPECT_TRUE(condition("FilePatternsReady").is_null()) << status().dump(2);
+  EXPECT_EQ(fake->objects(kube::types::persistent_volume_claims(), "ns").size(), 1u);
+}
+
 TEST_F(ArtifactReconcile, AClaimAboveTheOperatorsLimitIsNeverRequested) {
   options.max_artifact_bytes = 2LL << 40;  // 2 TiB
   Json a = new_artifact();

@@ -281,6 +281,34 @@ TEST(ArtifactJobs, CustomDownloaderSuppliesImageCommandAndArgs) {
   EXPECT_EQ(c["args"], Json::array({"--fast", "mlflow://models/x/1", "/cache"}));
   EXPECT_NE(env_named(c["env"], "MLFLOW_TRACKING_URI"), nullptr);
   EXPECT_FALSE(download_job(in, o)["spec"].contains("podFailurePolicy"));
+  // The documented contract: the URI and target directory in the environment too; no revision
+  // or patterns variables when the artifact has none.
+  EXPECT_EQ((*env_named(c["env"], "AIM_SOURCE_URI"))["value"], "mlflow://models/x/1");
+  EXPECT_EQ((*env_named(c["env"], "AIM_TARGET_DIR"))["value"], "/cache");
+  EXPECT_EQ(env_named(c["env"], "AIM_REVISION"), nullptr);
+  EXPECT_EQ(env_named(c["env"], "AIM_INCLUDE"), nullptr);
+}
+
+TEST(ArtifactJobs, FilePatternsReachAimFetchAndCustomDownloaders) {
+  CacheOptions o;
+  Json spec{{"sourceUri", "hf://org/m"},
+            {"include", {"*.gguf", "config.json"}},
+            {"exclude", {"*-Q2_K*"}}};
+  JobInput in{artifact_obj(spec), Json(), Json(), "j", "p", 1, "abc", 1, 1};
+  // aim-fetch: both the download and the check-size Job, so the claim is sized for the selection.
+  for (const Json& job : {download_job(in, o), check_size_job(in, o)}) {
+    auto args = job["spec"]["template"]["spec"]["containers"][0]["args"].dump();
+    EXPECT_NE(args.find(R"("--include","*.gguf","--include","config.json","--exclude","*-Q2_K*")"),
+              std::string::npos)
+        << args;
+  }
+  Json dl{{"metadata", {{"name", "custom"}}}, {"spec", {{"image", "dl:1"}}}};
+  JobInput custom{artifact_obj(spec), Json(), dl, "j", "p", 1, "abc", 1, 1};
+  Json c = download_job(custom, o)["spec"]["template"]["spec"]["containers"][0];
+  EXPECT_EQ((*env_named(c["env"], "AIM_INCLUDE"))["value"], "*.gguf\nconfig.json");
+  EXPECT_EQ((*env_named(c["env"], "AIM_EXCLUDE"))["value"], "*-Q2_K*");
+  EXPECT_EQ((*env_named(c["env"], "AIM_REVISION"))["value"], "abc");
+  EXPECT_EQ(c["args"].dump().find("--include"), std::string::npos);
 }
 
 TEST(ArtifactJobs, CheckSizeJobAndPvc) {

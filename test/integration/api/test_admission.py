@@ -41,7 +41,8 @@ BASE = {
                    "overrides": {"metric": "latency", "precision": "fp8", "hardware": HW,
                                  "gpuSelector": {"model": "MI300X", "count": 1}}},
     "AIMArtifact": {"sourceUri": "hf://org/model", "revision": "main",
-                    "existingClaimName": "models"},
+                    "existingClaimName": "models", "include": ["*.json"],
+                    "exclude": ["original/"]},
     "AIMTemplateCache": {"templateName": "t", "templateScope": "Namespace",
                          "modelSources": [SOURCE]},
     "DynamoModel": {"name": "org/model", "sourceURL": "hf://org/model",
@@ -85,6 +86,8 @@ BAD_NODE = {
     "storageClass and size are required when create is true": [
         lambda n: {"create": True, "size": "1Gi"}],
     "name is required when create is false": [lambda n: {"create": False}],
+    "each file pattern must be 1 to 1024 characters": [
+        lambda n: n + [""], lambda n: n + ["x" * 1025]],
 }
 
 # A different valid value for a `self == oldSelf` field, by its key.
@@ -94,6 +97,7 @@ OTHER_VALUE = {
     "model": {"name": "m2"}, "template": {"name": "t2"}, "caching": {"mode": "Dedicated"},
     "gpuSelector": {"model": "MI300X", "count": 2},
     "sourceUri": "hf://org/other", "revision": "v2", "existingClaimName": "other",
+    "include": ["*.safetensors"], "exclude": ["*.bin"],
 }
 
 # Bounds that are not CEL rules (issue 14): kind, spec changes, message the server gives.

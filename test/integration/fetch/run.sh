@@ -70,6 +70,8 @@ PY
 }
 admin() { curl -sf -X "${3:-POST}" -d "${2:-}" "http://127.0.0.1:$1/_admin/faults" >/dev/null; }
 same_tree() { diff -r -x .aim-manifest.json -x .cache "$1" "$2" >/dev/null; }
+# files_of DIR : the regular files under DIR (manifest excluded), sorted, space-separated.
+files_of() { (cd "$1" 2>/dev/null && find . -type f ! -name .aim-manifest.json | sed 's|^\./||' | LC_ALL=C sort | tr '\n' ' '); }
 
 # ---- data ---------------------------------------------------------------------------------
 mkdir -p "$work/hf/org/tiny/sub/dir" "$work/hf/org/gated" "$work/hf/org/big" "$work/static" \
@@ -99,6 +101,9 @@ start_server static python3 "$srv" static --root "$work/static" --tls-cert "$wor
 start_server ngc python3 "$srv" ngc --root "$work/ngc" --api-key nvapi-test
 (cd "$repo/test/servers/s3" && go build -o "$work/s3server" .) || { echo "cannot build the S3 server"; exit 1; }
 start_server s3 "$work/s3server" -data "$work/s3data" -seed "$work/s3seed" -access-key AKIDTEST -secret-key secret-test-key
+# The same objects with full-object checksums, as current AWS SDKs store them.
+start_server s3crc64 "$work/s3server" -data "$work/s3data-crc64" -seed "$work/s3seed" -access-key AKIDTEST -secret-key secret-test-key -checksum crc64nvme
+start_server s3crc32c "$work/s3server" -data "$work/s3data-crc32c" -seed "$work/s3seed" -access-key AKIDTEST -secret-key secret-test-key -checksum crc32c
 HF="$(port_of hf)"; ST="$(port_of static)"; NGC="$(port_of ngc)"; S3="$(port_of s3)"
 export HF_ENDPOINT="http://127.0.0.1:$HF"
 unset HF_TOKEN HUGGING_FACE_HUB_TOKEN AWS_PROFILE
@@ -181,6 +186,24 @@ fetch hf://org/tiny "$work/d10/inner"
 admin "$HF" "" DELETE
 [[ $rc == 10 && "$(last_field class)" == unsafe_path && ! -e "$work/escape.txt" && ! -e "$work/d10/escape.txt" ]] &&
   ok "hf: path traversal in listing rejected (exit 10)" || bad "hf: traversal" "rc=$rc"
+
+# Part of a repository: include / exclude globs (`*` crosses `/`, a trailing `/` is a directory).
+fetch hf://org/tiny "$work/p1" --include '*.json' --include 'sub/'
+sel="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("selection",""))' "$work/p1/.aim-manifest.json" 2>/dev/null)"
+[[ $rc == 0 && "$(files_of "$work/p1")" == "config.json sub/dir/file.txt tokenizer.json " && "$sel" == "include *.json, sub/" ]] &&
+  cmp -s "$work/p1/tokenizer.json" "$t/tokenizer.json" && [[ "$(head -1 "$work/progress.jsonl" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("selection"))')" == "include *.json, sub/" ]] &&
+  ok "hf: --include picks files by glob and a directory; the manifest and start event say so" || bad "hf: --include" "rc=$rc files=$(files_of "$work/p1") selection=$sel"
+fetch hf://org/tiny "$work/p2" --include '*' --exclude '*.safetensors'
+[[ $rc == 0 && ! -e "$work/p2/model.safetensors" && -f "$work/p2/sub/dir/file.txt" ]] &&
+  ok "hf: --exclude wins over --include" || bad "hf: --exclude" "rc=$rc files=$(files_of "$work/p2")"
+fetch hf://org/tiny "$work/p3" --include '*.gguf'
+[[ $rc == 4 && "$(last_field class)" == not_found && "$(last_field message)" == *"matches include *.gguf (6 files listed)"* && ! -e "$work/p3/.aim-manifest.json" ]] &&
+  ok "hf: patterns that select nothing -> not_found naming them" || bad "hf: nothing selected" "rc=$rc $(last_field message)"
+"$bin" hf://org/tiny "$work/p4" -q --include 'm-[Q4.gguf' 2>"$work/stderr.txt"; rc=$?
+[[ $rc == 2 ]] && grep -q "unclosed" "$work/stderr.txt" && ok "hf: a malformed glob is a usage error (exit 2) that says what is wrong" || bad "hf: bad glob" "rc=$rc $(cat "$work/stderr.txt")"
+size="$("$bin" hf://org/tiny --check-size -q --include '*.json' | python3 -c 'import json,sys; print(json.load(sys.stdin)["sizeBytes"])')"
+want_size="$(( $(stat -c %s "$t/config.json") + $(stat -c %s "$t/tokenizer.json") ))"
+[[ "$size" == "$want_size" ]] && ok "check-size counts only the selected files ($size bytes)" || bad "check-size with --include" "$size vs $want_size"
 
 # Crash and resume: stall one range, kill -9 once other ranges are on disk, run again.
 admin "$HF" '{"stall": {"file": "big.bin", "at_byte": 9437184, "seconds": 60, "times": 1}}'
@@ -290,6 +313,33 @@ if command -v aws >/dev/null && AWS_ACCESS_KEY_ID=AKIDTEST AWS_SECRET_ACCESS_KEY
    ! AWS_ACCESS_KEY_ID=AKIDTEST AWS_SECRET_ACCESS_KEY=bad aws --endpoint-url "$AWS_ENDPOINT_URL" s3 ls s3://models/llama/ >/dev/null 2>&1; then
   ok "s3: the server's SigV4 verifier accepts the AWS CLI's signatures and rejects a wrong secret"
 else echo "SKIP s3 verifier cross-check (no AWS CLI)"; fi
+
+AWS_ACCESS_KEY_ID=AKIDTEST AWS_SECRET_ACCESS_KEY=secret-test-key fetch s3://models/llama "$work/s5" --exclude '*.safetensors' --exclude 'sub/'
+[[ $rc == 0 && "$(files_of "$work/s5")" == ".gitattributes config.json empty.txt tokenizer.json " ]] &&
+  ok "s3: --exclude skips a file type and a directory" || bad "s3: --exclude" "rc=$rc files=$(files_of "$work/s5")"
+curl -sf -X POST -d '{"corrupt": {"key": "model.safetensors", "at_byte": 1234567, "times": -1}}' "http://127.0.0.1:$S3/_admin/faults" >/dev/null
+AWS_ACCESS_KEY_ID=AKIDTEST AWS_SECRET_ACCESS_KEY=secret-test-key fetch s3://models/llama "$work/s6" --chunk-mib 1 --backoff-base 0.05
+curl -sf -X DELETE "http://127.0.0.1:$S3/_admin/faults" >/dev/null
+[[ $rc == 7 && "$(last_field class)" == checksum_mismatch && ! -e "$work/s6/model.safetensors" ]] &&
+  ok "s3: a byte flipped in every response caught by the ETag MD5 (exit 7), file never placed" || bad "s3: corruption" "rc=$rc"
+# Objects with a CRC: the HEAD before a ranged object asks for it (x-amz-checksum-mode), the CRC
+# replaces the ETag's MD5, and a flipped byte is caught by the CRC (the message names it: had the
+# MD5 been checked it would have said "md5").
+for algo in crc64nvme crc32c; do
+  port="$(port_of "s3${algo%nvme}")"
+  AWS_ENDPOINT_URL="http://127.0.0.1:$port" AWS_ACCESS_KEY_ID=AKIDTEST AWS_SECRET_ACCESS_KEY=secret-test-key \
+    fetch s3://models/llama "$work/s7-$algo" --chunk-mib 1
+  [[ $rc == 0 ]] && same_tree "$work/s7-$algo" "$t" && ok "s3 ($algo objects): fetched and verified by the $algo checksum" ||
+    bad "s3 ($algo objects)" "rc=$rc"
+  curl -sf -X POST -d '{"corrupt": {"key": "model.safetensors", "at_byte": 2345678, "times": -1}}' "http://127.0.0.1:$port/_admin/faults" >/dev/null
+  AWS_ENDPOINT_URL="http://127.0.0.1:$port" AWS_ACCESS_KEY_ID=AKIDTEST AWS_SECRET_ACCESS_KEY=secret-test-key \
+    fetch s3://models/llama "$work/s8-$algo" --chunk-mib 1 --backoff-base 0.05
+  curl -sf -X DELETE "http://127.0.0.1:$port/_admin/faults" >/dev/null
+  msg="$(last_field message)"
+  [[ $rc == 7 && "$msg" == *"$algo "*"!= published"* && ! -e "$work/s8-$algo/model.safetensors" ]] &&
+    ok "s3 ($algo objects): a flipped byte caught by the $algo checksum, not the MD5 (exit 7)" ||
+    bad "s3 ($algo objects): corruption" "rc=$rc message=$msg"
+done
 
 # ---- NGC ----------------------------------------------------------------------------------
 export NGC_ENDPOINT="http://127.0.0.1:$NGC" NGC_AUTH_ENDPOINT="http://127.0.0.1:$NGC"

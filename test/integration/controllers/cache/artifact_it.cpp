@@ -407,6 +407,33 @@ TEST_F(CacheIT, AnArtifactAboveTheOperatorsLimitGetsNoClaim) {
   expect_claim_within(10s, "the corrected artifact's PVC");
 }
 
+// docs/bad-input.md row 14 (a malformed include / exclude glob): the artifact fails with the
+// index and the fault before any claim or Job; the patterns are immutable, so the fix is a new
+// artifact, which goes on.
+TEST_F(CacheIT, AMalformedFilePatternIsReportedBeforeAnyClaim) {
+  start("art-pattern");
+  apply(artifact("glob", "hf://org/tiny",
+                 {{"size", "1Mi"}, {"exclude", Json::array({"original/", "*.[bin"})}}));
+  auto a = wait_for(
+      types::aim_artifacts(), ns_, "glob",
+      [](const Json& o) {
+        return condition_is(o, "FilePatternsReady", "False", "InvalidFilePattern");
+      },
+      60s, "FilePatternsReady=False/InvalidFilePattern");
+  EXPECT_TRUE(status_is(a, "Failed"));
+  EXPECT_TRUE(condition_is(a, "ConfigValid", "False", "InvalidSpec"));
+  std::string msg = condition(a, "Ready").value("message", "");
+  EXPECT_NE(msg.find("spec.exclude[1]: file pattern '*.[bin' has an unclosed '['"),
+            std::string::npos)
+      << msg;
+  expect_no_claim();
+  remove(types::aim_artifacts(), ns_, "glob");
+  wait_gone(types::aim_artifacts(), ns_, "glob", 30s);
+  apply(artifact("glob", "hf://org/tiny",
+                 {{"size", "1Mi"}, {"exclude", Json::array({"original/", "*.bin"})}}));
+  expect_claim_within(10s, "the corrected artifact's PVC");
+}
+
 // docs/bad-input.md row 11 (artifact larger than its StorageClass can provision): the driver's
 // CSIStorageCapacity says 1 TiB per volume at most; raised to 4 TiB, the claim is made.
 TEST_F(CacheIT, AnArtifactItsStorageClassCannotHoldWaitsForCapacity) {
