@@ -369,10 +369,12 @@ Result<void, Failure> Run::fetch_range(FileJob& job, size_t idx) {
     }
     std::string_view written(data.data(), off);
     std::unique_lock lock(job.mu);
-    if ((job.stream_hash || f.size_known) && !job.hashing && job.hashed == offset) {
-      job.hashes.update(written);
-      job.hashed += off;
-    }
+    // Bytes that extend the hashed prefix are hashed from memory, outside the lock (the other
+    // ranges of the file keep writing meanwhile); `hashing` keeps every other thread off the
+    // digests until `hashed` moves.
+    const bool inline_hash =
+        (job.stream_hash || f.size_known) && !job.hashing && job.hashed == offset && off > 0;
+    if (inline_hash) job.hashing = true;
     if (f.size_known)
       job.state.done[idx] += off;
     else
@@ -381,6 +383,13 @@ Result<void, Failure> Run::fetch_range(FileJob& job, size_t idx) {
     transferred_ += off;
     offset += off;
     if (job.unsaved >= kSaveEvery) save(job);
+    if (inline_hash) {
+      lock.unlock();
+      job.hashes.update(written);
+      lock.lock();
+      job.hashed += off;
+      job.hashing = false;
+    }
     // Catch the digests up with what other ranges completed ahead of them (one thread at a time;
     // the others keep downloading).
     while (f.size_known && write_errno == 0 && !job.hashing) {
