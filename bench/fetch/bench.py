@@ -196,28 +196,24 @@ def bench(a, aim_fetch, work, servers):
         p.wait()
     limits[f"curl to /dev/null, {len(big)} streams"] = rate(big_bytes * len(big),
                                                             time.monotonic() - t0)
-    os.makedirs(out)
-    subprocess.run(["sync"])
-    t0 = time.monotonic()
-    ps = [subprocess.Popen(["dd", f"if={os.path.join(src, n)}", f"of={os.path.join(out, n)}",
-                            "bs=8M", "conv=fsync"], stderr=subprocess.DEVNULL) for n in big]
-    for p in ps:
-        p.wait()
-    limits["buffered write + fsync (dd conv=fsync, one per file)"] = rate(
-        big_bytes * len(big), time.monotonic() - t0)
-    shutil.rmtree(out)
+    def parallel_dd(flag):
+        """MiB/s of one dd per large file at once into an empty `out`, with the dd flag."""
+        os.makedirs(out)
+        subprocess.run(["sync"])
+        t0 = time.monotonic()
+        ps = [subprocess.Popen(["dd", f"if={os.path.join(src, n)}", f"of={os.path.join(out, n)}",
+                                "bs=8M", flag], stderr=subprocess.DEVNULL) for n in big]
+        for p in ps:
+            p.wait()
+        r = rate(big_bytes * len(big), time.monotonic() - t0)
+        shutil.rmtree(out)
+        return r
+
+    limits["buffered write + fsync (dd conv=fsync, one per file)"] = parallel_dd("conv=fsync")
     # The device itself: O_DIRECT skips the page cache, whose copy and writeback cost CPU that a
     # buffered writer pays (on 2 cores that, not the disk, bounds the buffered figure above).
-    os.makedirs(out)
-    subprocess.run(["sync"])
-    t0 = time.monotonic()
-    ps = [subprocess.Popen(["dd", f"if={os.path.join(src, n)}", f"of={os.path.join(out, n)}",
-                            "bs=8M", "oflag=direct"], stderr=subprocess.DEVNULL) for n in big]
-    for p in ps:
-        p.wait()
-    disk = rate(big_bytes * len(big), time.monotonic() - t0)
+    disk = parallel_dd("oflag=direct")
     limits["the disk: O_DIRECT write (dd oflag=direct, one per file)"] = disk
-    shutil.rmtree(out)
     for algo in ("sha256", "md5"):
         t0 = time.monotonic()
         subprocess.run(["openssl", "dgst", f"-{algo}", os.path.join(src, big[0])],
