@@ -56,7 +56,7 @@ void Digest::update(std::string_view data) {
 
 std::string Digest::hex() {
   if (is_crc(impl_->algorithm)) {
-    const int bytes = impl_->algorithm == DigestAlgorithm::kCrc64Nvme ? 8 : 4;
+    const int bytes = static_cast<int>(digest_size(impl_->algorithm));
     std::string out;
     for (int i = bytes - 1; i >= 0; --i)
       out.push_back(static_cast<char>((impl_->crc >> (8 * i)) & 0xff));
@@ -66,6 +66,41 @@ std::string Digest::hex() {
   unsigned int len = 0;
   EVP_DigestFinal_ex(impl_->ctx, out, &len);
   return hex_encode(std::string_view(reinterpret_cast<const char*>(out), len));
+}
+
+std::string_view digest_name(DigestAlgorithm algorithm) {
+  switch (algorithm) {
+    case DigestAlgorithm::kSha256:
+      return "sha256";
+    case DigestAlgorithm::kSha1:
+      return "sha1";
+    case DigestAlgorithm::kMd5:
+      return "md5";
+    case DigestAlgorithm::kCrc64Nvme:
+      return "crc64nvme";
+    case DigestAlgorithm::kCrc32c:
+      return "crc32c";
+    case DigestAlgorithm::kCrc32:
+      return "crc32";
+  }
+  return "digest";
+}
+
+std::size_t digest_size(DigestAlgorithm algorithm) {
+  switch (algorithm) {
+    case DigestAlgorithm::kSha256:
+      return 32;
+    case DigestAlgorithm::kSha1:
+      return 20;
+    case DigestAlgorithm::kMd5:
+      return 16;
+    case DigestAlgorithm::kCrc64Nvme:
+      return 8;
+    case DigestAlgorithm::kCrc32c:
+    case DigestAlgorithm::kCrc32:
+      return 4;
+  }
+  return 0;
 }
 
 std::string sha256_hex(std::string_view data) {

@@ -3,6 +3,7 @@
 // The downloader hashes bytes as they arrive where it can, so a verified file costs no second read.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -28,6 +29,12 @@ class Digest {
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };
+
+// The algorithm's lower-case name as S3 spells it in x-amz-checksum-<name> ("sha256", "crc64nvme",
+// ...), also used in aim-fetch's messages.
+std::string_view digest_name(DigestAlgorithm algorithm);
+// Bytes of the finished value (32 for SHA-256, 8 for CRC-64, ...).
+std::size_t digest_size(DigestAlgorithm algorithm);
 
 std::string sha256_hex(std::string_view data);
 std::string hex_encode(std::string_view bytes);

@@ -102,19 +102,6 @@ Result<void, Failure> make_parents(const fs::path& dest, const std::string& rel)
   return Ok{};
 }
 
-std::string_view checksum_name(DigestAlgorithm a) {
-  switch (a) {
-    case DigestAlgorithm::kCrc64Nvme:
-      return "crc64nvme";
-    case DigestAlgorithm::kCrc32c:
-      return "crc32c";
-    case DigestAlgorithm::kCrc32:
-      return "crc32";
-    default:
-      return "checksum";
-  }
-}
-
 // `others` is Hashes::others(): {md5, sha1, checksum}.
 std::string verify_mismatch(const RemoteFile& f, const std::string& sha256,
                             const std::array<std::string, 3>& others) {
@@ -125,7 +112,7 @@ std::string verify_mismatch(const RemoteFile& f, const std::string& sha256,
   if (!f.git_sha1.empty() && !sha1.empty() && f.git_sha1 != sha1)
     return "git blob " + sha1 + " != published " + f.git_sha1;
   if (f.checksum_algorithm && f.checksum != checksum)
-    return std::string(checksum_name(*f.checksum_algorithm)) + " " + checksum + " != published " +
+    return std::string(digest_name(*f.checksum_algorithm)) + " " + checksum + " != published " +
            f.checksum;
   return {};
 }
@@ -143,16 +130,6 @@ Result<void, Failure> hash_range(int fd, std::uint64_t from, std::uint64_t to, H
     h.update(std::string_view(buf.data(), static_cast<size_t>(n)));
     off += static_cast<std::uint64_t>(n);
   }
-  return Ok{};
-}
-
-Result<void, Failure> fsync_directory(const fs::path& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return fail(classify_errno(errno, "open " + dir.string()));
-  int rc = ::fsync(fd);
-  int e = errno;
-  ::close(fd);
-  if (rc != 0 && e != EINVAL) return fail(classify_errno(e, "fsync " + dir.string()));
   return Ok{};
 }
 
@@ -761,7 +738,7 @@ Result<Summary, Failure> Run::go(const std::string& uri, const fs::path& dest) {
 
   // The renames are durable only once their directories are (the data already is).
   for (const auto& dir : renamed_into_) {
-    if (auto r = fsync_directory(dir); !r.ok()) return fail(r.error());
+    if (int e = fsync_directory(dir)) return fail(classify_errno(e, "fsync " + dir.string()));
   }
   auto m =
       write_manifest(dest, staging_, uri, listing->revision, entries_, opts_.filter.describe());

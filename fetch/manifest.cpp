@@ -38,6 +38,15 @@ std::string manifest_json(const std::string& uri, const std::string& revision,
   return j.dump(2) + "\n";
 }
 
+int fsync_directory(const std::filesystem::path& dir) {
+  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return errno;
+  int rc = ::fsync(fd);
+  int e = errno;
+  ::close(fd);
+  return rc != 0 && e != EINVAL ? e : 0;
+}
+
 namespace {
 
 // Writes `text` to `path` and fsyncs it.
@@ -78,11 +87,7 @@ Result<void, std::string> write_manifest(const std::filesystem::path& dest,
     return w;
   std::filesystem::rename(tmp, dest / kManifestName, ec);
   if (ec) return fail("cannot rename manifest: " + ec.message());
-  int fd = ::open(dest.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd >= 0) {
-    (void)::fsync(fd);
-    ::close(fd);
-  }
+  (void)fsync_directory(dest);  // best effort: the manifest itself is already on disk
   return Ok{};
 }
 

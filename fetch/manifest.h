@@ -24,6 +24,10 @@ inline constexpr const char* kManifestName = ".aim-manifest.json";
 // (no control characters), so the encoding is unambiguous.
 std::string content_digest(std::vector<ManifestEntry> entries);
 
+// fsync(2) of a directory, so the renames into it are durable; 0 or the errno (EINVAL, a file
+// system that cannot sync directories, counts as success).
+int fsync_directory(const std::filesystem::path& dir);
+
 // `selection` describes the include / exclude patterns that chose the files (empty: all files);
 // it is recorded as "selection" so a partial download is never mistaken for the whole repository.
 std::string manifest_json(const std::string& uri, const std::string& revision,

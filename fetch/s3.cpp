@@ -206,25 +206,16 @@ Result<Listing, Failure> S3Source::list(Transport& transport) {
 bool take_s3_checksum(const http::Headers& headers, RemoteFile& file) {
   auto type = headers.get("x-amz-checksum-type").value_or("FULL_OBJECT");
   if (type != "FULL_OBJECT") return false;
-  struct Candidate {
-    const char* header;
-    std::optional<DigestAlgorithm> algorithm;  // nullopt: SHA-256
-    size_t bytes;
-  };
-  static const Candidate kCandidates[] = {
-      {"x-amz-checksum-sha256", std::nullopt, 32},
-      {"x-amz-checksum-crc64nvme", DigestAlgorithm::kCrc64Nvme, 8},
-      {"x-amz-checksum-crc32c", DigestAlgorithm::kCrc32c, 4},
-      {"x-amz-checksum-crc32", DigestAlgorithm::kCrc32, 4}};
-  for (const auto& c : kCandidates) {
-    auto value = headers.get(c.header);
+  for (DigestAlgorithm a : {DigestAlgorithm::kSha256, DigestAlgorithm::kCrc64Nvme,
+                            DigestAlgorithm::kCrc32c, DigestAlgorithm::kCrc32}) {
+    auto value = headers.get("x-amz-checksum-" + std::string(digest_name(a)));
     if (!value) continue;
     auto raw = base64_decode(*value);  // a composite value ("…-3") does not decode
-    if (!raw || raw->size() != c.bytes) continue;
-    if (!c.algorithm) {
+    if (!raw || raw->size() != digest_size(a)) continue;
+    if (a == DigestAlgorithm::kSha256) {
       file.sha256 = hex_encode(*raw);
     } else {
-      file.checksum_algorithm = c.algorithm;
+      file.checksum_algorithm = a;
       file.checksum = hex_encode(*raw);
     }
     return true;

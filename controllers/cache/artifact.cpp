@@ -274,27 +274,39 @@ Json fail_job_policy(std::string_view container) {
 
 // spec.include / spec.exclude as aim-fetch arguments (`--include P`, `--exclude P`).
 void push_file_patterns(const Json& spec, Json& args) {
-  for (const char* key : {"include", "exclude"}) {
-    for (const auto& p : spec.value(key, Json::array()))
-      if (p.is_string()) {
-        args.push_back(std::string("--") + key);
-        args.push_back(p.get<std::string>());
-      }
-  }
+  const auto filter = file_patterns(spec);
+  for (const auto& [flag, list] :
+       {std::pair{"--include", &filter.include}, std::pair{"--exclude", &filter.exclude}})
+    for (const auto& p : *list) {
+      args.push_back(flag);
+      args.push_back(p);
+    }
 }
 
 // The same patterns for a custom downloader: AIM_INCLUDE / AIM_EXCLUDE, one glob per line.
 void push_file_pattern_env(const Json& spec, Json& env) {
-  for (auto [key, name] :
-       {std::pair{"include", "AIM_INCLUDE"}, std::pair{"exclude", "AIM_EXCLUDE"}}) {
+  const auto filter = file_patterns(spec);
+  for (const auto& [name, list] :
+       {std::pair{"AIM_INCLUDE", &filter.include}, std::pair{"AIM_EXCLUDE", &filter.exclude}}) {
     std::string lines;
-    for (const auto& p : spec.value(key, Json::array()))
-      if (p.is_string()) lines += (lines.empty() ? "" : "\n") + p.get<std::string>();
+    for (const auto& p : *list) lines += (lines.empty() ? "" : "\n") + p;
     if (!lines.empty()) env.push_back(env_var(name, lines));
   }
 }
 
 }  // namespace
+
+fetch::FileFilter file_patterns(const Json& spec) {
+  fetch::FileFilter filter;
+  for (auto [key, list] :
+       {std::pair{"include", &filter.include}, std::pair{"exclude", &filter.exclude}}) {
+    const auto it = spec.find(key);
+    if (it == spec.end() || !it->is_array()) continue;
+    for (const auto& p : *it)
+      if (p.is_string()) list->push_back(p.get<std::string>());
+  }
+  return filter;
+}
 
 Json download_job(const JobInput& in, const CacheOptions& options) {
   const Json& spec = in.artifact["spec"];

@@ -13,6 +13,7 @@
 #include "controllers/cache/cache.h"
 #include "engine/error_class.h"
 #include "engine/quantity.h"
+#include "fetch/file_filter.h"
 
 namespace aim::controllers::artifact {
 
@@ -92,6 +93,9 @@ struct JobInput {
 inline constexpr std::string_view kAnnotationAttempt = "aim.eai.amd.com/download-attempt";
 inline constexpr std::string_view kAnnotationGeneration = "aim.eai.amd.com/artifact-generation";
 // The download Job (behavior.md §4.13, with aim-fetch as the container).
+// spec.include / spec.exclude, as aim-fetch takes them (--include / --exclude) and checks them.
+fetch::FileFilter file_patterns(const Json& spec);
+
 Json download_job(const JobInput& in, const CacheOptions& options);
 // The check-size Job: `aim-fetch --check-size <uri>` printing {"url","sizeBytes","revision"} on
 // stdout and into the termination message.

@@ -12,7 +12,6 @@
 #include "engine/pod_issue.h"
 #include "engine/runtime_config.h"
 #include "engine/secret_check.h"
-#include "fetch/file_filter.h"
 #include "kube/log.h"
 
 namespace aim::controllers {
@@ -36,12 +35,11 @@ std::string str(const Json& j, const char* key) {
 // The first of spec.include / spec.exclude that aim-fetch would refuse, as a message that says
 // which one and what to fix (the CRD only bounds their length).
 std::optional<std::string> bad_file_pattern(const Json& spec) {
-  for (const char* key : {"include", "exclude"}) {
-    const Json list = spec.value(key, Json::array());
-    if (!list.is_array()) continue;
-    for (size_t i = 0; i < list.size(); ++i) {
-      if (!list[i].is_string()) continue;
-      if (auto ok = fetch::check_pattern(list[i].get<std::string>()); !ok.ok())
+  const auto filter = artifact::file_patterns(spec);
+  for (const auto& [key, list] :
+       {std::pair{"include", &filter.include}, std::pair{"exclude", &filter.exclude}}) {
+    for (size_t i = 0; i < list->size(); ++i) {
+      if (auto ok = fetch::check_pattern((*list)[i]); !ok.ok())
         return "spec." + std::string(key) + "[" + std::to_string(i) + "]: " + ok.error() +
                ": fix the glob (*, ?, [a-z], a trailing / for a directory; see "
                "docs/aim-fetch.md#selecting-files)";
