@@ -6,7 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config git ca-certificates curl
   libcurl4-openssl-dev libssl-dev zlib1g-dev nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev libfmt-dev
-  libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev clang-format
+  libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev clang-format ccache
   jq python3 python3-venv python3-yaml openssl bc util-linux iproute2
   # the local real node (tools/cluster/node.sh) and the image builds (deploy/images/build.sh)
   containerd runc containernetworking-plugins iptables mmdebstrap skopeo

@@ -1,21 +1,52 @@
 #!/usr/bin/env bash
-# README command (b): builds everything and runs every test suite.
-#   1. Debian packages (idempotent)            scripts/install-deps.sh
-#   2. the local control plane from Go modules  tools/cluster/cluster.sh build
-#   3. the C++ tree with ASan+UBSan             cmake --preset debug
-#   4. unit tests (ctest -L unit)
-#   5. a fresh local control plane, then the integration suites (ctest -L integration and the
-#      script-driven suites), then the cluster is stopped again.
-#   6. the end-to-end suite (test/e2e/run.sh): the release build in the project's images, helm
-#      install on a cluster with a real node where the pods really run.
+# README command (b): builds what the chosen suites need and runs them; with no argument, every
+# suite (what CI runs).
+#
+#   scripts/test.sh                 all suites
+#   scripts/test.sh unit            the debug build (ASan+UBSan), the format check, ctest -L unit
+#   scripts/test.sh integration     + the control plane, a fresh cluster and the test registries,
+#                                     ctest -L integration
+#   scripts/test.sh cluster         the control plane's own checks (a cluster of its own)
+#   scripts/test.sh registry        the registry client against real registries
+#   scripts/test.sh helm            the chart's checks (+ a fresh cluster for the dry run)
+#   scripts/test.sh runtime         the AIM runtime stand-in's own tests
+#   scripts/test.sh e2e             the release build, images, helm install on a real node
+#   scripts/test.sh unit helm ...   several, in the order above
+#
+# Each suite gets exactly its prerequisites: Debian packages (scripts/install-deps.sh, always),
+# the control plane from Go modules (integration, cluster, helm, e2e), the debug build (unit,
+# integration, registry), the release build (e2e; it starts in the background, at low priority,
+# as soon as the debug build is done, and e2e waits for it). C++ objects come from ccache when it
+# is installed (CMakeLists.txt); its hit rate is printed at the end.
 # Ends with one summary line "N passed, N failed".
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 export AIM_CLUSTER_DIR="${AIM_CLUSTER_DIR:-$ROOT/.local/cluster-test}"
 JOBS="${AIM_JOBS:-$(nproc)}"
+# Integration tests mostly wait on servers: one more at once than there are cores keeps both
+# integration clusters busy while the long API and fetch suites run.
+IT_JOBS="${AIM_IT_JOBS:-$((JOBS + 1))}"
 LOG_DIR="$ROOT/.local/test-logs"
 mkdir -p "$LOG_DIR"
+
+ALL_SUITES=(unit integration cluster registry helm runtime e2e)
+usage() {
+  echo "usage: scripts/test.sh [SUITE...]   (suites: ${ALL_SUITES[*]}; none: all)" >&2
+  exit 2
+}
+declare -A want=()
+for arg in "$@"; do
+  case "$arg" in
+    -h | --help) usage ;;
+    unit | integration | cluster | registry | helm | runtime | e2e) want[$arg]=1 ;;
+    *) echo "test.sh: unknown suite '$arg'" >&2; usage ;;
+  esac
+done
+if (($# == 0)); then
+  for s in "${ALL_SUITES[@]}"; do want[$s]=1; done
+fi
+wants() { local s; for s in "$@"; do [[ -n "${want[$s]:-}" ]] && return 0; done; return 1; }
 
 passed=0
 failed=0
@@ -59,74 +90,137 @@ run_suite() {
 
 step "dependencies"
 scripts/install-deps.sh || die "installing Debian packages failed"
+command -v ccache >/dev/null && ccache --zero-stats >/dev/null 2>&1
 
-step "local control plane build"
-start=$(date +%s)
-tools/cluster/cluster.sh build || die "building the control plane failed"
-echo "control plane build: $(($(date +%s) - start)) s"
-
-step "C++ build (debug, ASan+UBSan)"
-start=$(date +%s)
-cmake --preset debug >/dev/null || die "cmake configure failed"
-cmake --build --preset debug -j "$JOBS" || die "C++ build failed"
-echo "C++ build: $(($(date +%s) - start)) s"
-
-step "format check"
-if ! scripts/check-format.sh; then failed=$((failed + 1)); failures+=("clang-format: files not formatted"); fi
-
-step "unit tests"
-ctest --test-dir build/debug -L unit -j "$JOBS" --output-on-failure 2>&1 | tee "$LOG_DIR/unit.log"
-count_ctest "$LOG_DIR/unit.log" unit
-
-step "integration: starting a fresh local control plane in $AIM_CLUSTER_DIR"
-tools/cluster/cluster.sh stop >/dev/null 2>&1 || true
-rm -rf "$AIM_CLUSTER_DIR"
-trap 'tools/cluster/cluster.sh stop >/dev/null 2>&1 || true' EXIT
-# The DynamoModel CRD (optional, nvidia.com/v1alpha1) too: the cache suite applies the seed example.
-AIM_ENABLE_DYNAMO_MODEL=true tools/cluster/cluster.sh start || die "the local control plane did not start"
-export KUBECONFIG="$AIM_CLUSTER_DIR/kubeconfig"
-export AIM_KUBECTL="$ROOT/tools/cluster/bin/kubectl"
-"$AIM_KUBECTL" version 2>/dev/null | grep -i server || true
-
-# The catalog suites read images from real OCI registries (open, htpasswd, token auth): start a
-# set on their own ports for the ctest run (the registry suite below starts its own).
-step "integration: test registries"
-if [ ! -x tools/registry/bin/registry ]; then
-  tools/registry/registry.sh build || die "building the test registries failed"
+if wants integration cluster helm e2e; then
+  step "local control plane build"
+  start=$(date +%s)
+  tools/cluster/cluster.sh build || die "building the control plane failed"
+  echo "control plane build: $(($(date +%s) - start)) s"
 fi
-(
-  export AIM_REGISTRY_DIR="$ROOT/.local/registry-ci" AIM_REGISTRY_PORT_BASE=5201
-  tools/registry/registry.sh stop >/dev/null 2>&1 || true
-  tools/registry/registry.sh start
-) || die "the test registries did not start"
-trap 'tools/cluster/cluster.sh stop >/dev/null 2>&1 || true; AIM_REGISTRY_DIR="$ROOT/.local/registry-ci" tools/registry/registry.sh stop >/dev/null 2>&1 || true' EXIT
 
-# shellcheck disable=SC1091
-(source "$ROOT/.local/registry-ci/env.sh" &&
-  ctest --test-dir build/debug -L integration -j "$JOBS" --output-on-failure) 2>&1 | tee "$LOG_DIR/integration.log"
-count_ctest "$LOG_DIR/integration.log" integration
-AIM_REGISTRY_DIR="$ROOT/.local/registry-ci" tools/registry/registry.sh stop >/dev/null 2>&1 || true
+if wants unit integration registry; then
+  step "C++ build (debug, ASan+UBSan)"
+  start=$(date +%s)
+  cmake --preset debug >/dev/null || die "cmake configure failed"
+  cmake --build --preset debug -j "$JOBS" || die "C++ build failed"
+  echo "C++ build: $(($(date +%s) - start)) s"
+fi
+
+# The release build goes into the images the end-to-end suite builds and runs on the real node.
+# It runs beside the suites below at the lowest CPU priority (they mostly wait on servers), so it
+# is done, or nearly, when e2e starts.
+release_pid=""
+if wants e2e; then
+  step "C++ build (release: aim-engine, aimctl, aim-fetch for the images), in the background"
+  # setsid: its own process group, so that an early exit stops the compilers too.
+  AIM_JOBS="$JOBS" setsid bash -c '
+    start=$(date +%s)
+    cmake --preset release >/dev/null || { echo "cmake configure (release) failed"; exit 1; }
+    nice -n 19 cmake --build --preset release -j "$AIM_JOBS" --target aim-engine aimctl aim-fetch ||
+      { echo "release build failed"; exit 1; }
+    echo "release build: $(($(date +%s) - start)) s (in the background)"
+  ' >"$LOG_DIR/release-build.log" 2>&1 </dev/null &
+  release_pid=$!
+fi
+
+if wants unit; then
+  step "format check"
+  if ! scripts/check-format.sh; then failed=$((failed + 1)); failures+=("clang-format: files not formatted"); fi
+
+  step "unit tests"
+  ctest --test-dir build/debug -L unit -j "$JOBS" --output-on-failure 2>&1 | tee "$LOG_DIR/unit.log"
+  count_ctest "$LOG_DIR/unit.log" unit
+fi
+
+# The second control plane of the integration suite: its own state dir and ports (+400 from the
+# defaults; the smoke uses +100, e2e +200, the demo +300).
+second_cluster() {
+  AIM_CLUSTER_DIR="$ROOT/.local/cluster-test-2" AIM_CLUSTER_API_PORT=16843 AIM_CLUSTER_ETCD_PORT=12779 \
+    AIM_CLUSTER_ETCD_PEER_PORT=12780 AIM_CLUSTER_KWOK_PORT=16650 AIM_CLUSTER_KCM_PORT=16657 \
+    AIM_CLUSTER_SCHEDULER_PORT=16659 tools/cluster/cluster.sh "$@"
+}
+
+cleanup() {
+  if [[ -n "$release_pid" ]]; then kill -- "-$release_pid" 2>/dev/null; fi
+  tools/cluster/cluster.sh stop >/dev/null 2>&1 || true
+  second_cluster stop >/dev/null 2>&1 || true
+  AIM_REGISTRY_DIR="$ROOT/.local/registry-ci" tools/registry/registry.sh stop >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+
+if wants integration helm; then
+  step "starting a fresh local control plane in $AIM_CLUSTER_DIR"
+  tools/cluster/cluster.sh stop >/dev/null 2>&1 || true
+  rm -rf "$AIM_CLUSTER_DIR"
+  # The integration suite runs two controller tests at once, each with a control plane of its own
+  # (test/support/operator_fixture.h, ClusterLease): both start side by side.
+  second_pid=""
+  if wants integration; then
+    second_cluster stop >/dev/null 2>&1 || true
+    rm -rf "$ROOT/.local/cluster-test-2"
+    AIM_ENABLE_DYNAMO_MODEL=true second_cluster start >"$LOG_DIR/cluster-test-2.log" 2>&1 &
+    second_pid=$!
+  fi
+  # The DynamoModel CRD (optional, nvidia.com/v1alpha1) too: the cache suite applies the seed example.
+  AIM_ENABLE_DYNAMO_MODEL=true tools/cluster/cluster.sh start || die "the local control plane did not start"
+  if [[ -n "$second_pid" ]]; then
+    wait "$second_pid" || die "the second control plane did not start (see $LOG_DIR/cluster-test-2.log)"
+    export AIM_IT_KUBECONFIGS="$AIM_CLUSTER_DIR/kubeconfig:$ROOT/.local/cluster-test-2/kubeconfig"
+  fi
+  export KUBECONFIG="$AIM_CLUSTER_DIR/kubeconfig"
+  export AIM_KUBECTL="$ROOT/tools/cluster/bin/kubectl"
+  "$AIM_KUBECTL" version 2>/dev/null | grep -i server || true
+fi
+
+if wants integration; then
+  # The catalog suites read images from real OCI registries (open, htpasswd, token auth): start a
+  # set on their own ports for the ctest run (the registry suite below starts its own).
+  step "integration: test registries"
+  if [ ! -x tools/registry/bin/registry ]; then
+    tools/registry/registry.sh build || die "building the test registries failed"
+  fi
+  (
+    export AIM_REGISTRY_DIR="$ROOT/.local/registry-ci" AIM_REGISTRY_PORT_BASE=5201
+    tools/registry/registry.sh stop >/dev/null 2>&1 || true
+    tools/registry/registry.sh start
+  ) || die "the test registries did not start"
+
+  step "integration tests"
+  # shellcheck disable=SC1091
+  (source "$ROOT/.local/registry-ci/env.sh" &&
+    ctest --test-dir build/debug -L integration -j "$IT_JOBS" --output-on-failure) 2>&1 | tee "$LOG_DIR/integration.log"
+  count_ctest "$LOG_DIR/integration.log" integration
+  AIM_REGISTRY_DIR="$ROOT/.local/registry-ci" tools/registry/registry.sh stop >/dev/null 2>&1 || true
+  second_cluster stop >/dev/null 2>&1 || true
+  unset AIM_IT_KUBECONFIGS
+fi
 
 # Suites that manage their own servers and print "N passed, N failed" (the others are in ctest).
 # The cluster smoke starts and stops a cluster of its own: with AIM_CLUSTER_DIR empty it takes its
 # own state dir instead of stopping the integration cluster, which the helm suite's server-side
 # dry run still needs.
-AIM_CLUSTER_DIR="" run_suite cluster test/integration/cluster/run.sh
-for name in registry helm; do
-  run_suite "$name" "test/integration/$name/run.sh"
-done
-run_suite aim-runtime test/images/aim-runtime/run.sh
+if wants cluster; then AIM_CLUSTER_DIR="" run_suite cluster test/integration/cluster/run.sh; fi
+if wants registry; then run_suite registry test/integration/registry/run.sh; fi
+if wants helm; then run_suite helm test/integration/helm/run.sh; fi
+if wants runtime; then run_suite aim-runtime test/images/aim-runtime/run.sh; fi
 
-# The release build goes into the images the end-to-end suite builds and runs on the real node.
-step "C++ build (release: aim-engine, aimctl, aim-fetch for the images)"
-start=$(date +%s)
-cmake --preset release >/dev/null || die "cmake configure (release) failed"
-cmake --build --preset release -j "$JOBS" --target aim-engine aimctl aim-fetch >/dev/null ||
-  die "release build failed"
-echo "release build: $(($(date +%s) - start)) s"
-# Its own cluster (state dir and ports of its own); the integration cluster is not needed any more.
-tools/cluster/cluster.sh stop >/dev/null 2>&1 || true
-AIM_CLUSTER_DIR="" run_suite e2e test/e2e/run.sh
+if wants e2e; then
+  step "waiting for the release build"
+  wait "$release_pid"
+  rc=$?
+  release_pid=""
+  tail -5 "$LOG_DIR/release-build.log"
+  ((rc == 0)) || die "the release build failed (see $LOG_DIR/release-build.log)"
+  # Its own cluster (state dir and ports of its own); the integration cluster is not needed any more.
+  tools/cluster/cluster.sh stop >/dev/null 2>&1 || true
+  AIM_CLUSTER_DIR="" run_suite e2e test/e2e/run.sh
+fi
+
+if command -v ccache >/dev/null; then
+  step "compiler cache"
+  ccache --show-stats 2>/dev/null | grep -E 'Hits|Misses|Cache size' || true
+fi
 
 echo
 if ((${#failures[@]})); then

@@ -1,5 +1,9 @@
 #include "test/support/operator_fixture.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <iostream>
 #include <random>
@@ -71,11 +75,70 @@ bool condition_is(const Json& object, std::string_view type, std::string_view st
   return reason.empty() || c.value("reason", "") == reason;
 }
 
+namespace {
+
+// Splits "a:b:c" (a PATH-like list) into its non-empty parts.
+std::vector<std::string> split_list(const std::string& list) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= list.size()) {
+    std::size_t end = list.find(':', start);
+    if (end == std::string::npos) end = list.size();
+    if (end > start) out.push_back(list.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+// An exclusive flock on "<kubeconfig>.lock"; -1 when another process holds it (or on error).
+int try_lock(const std::string& kubeconfig) {
+  int fd = ::open((kubeconfig + ".lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) return -1;
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+}  // namespace
+
+ClusterLease::ClusterLease() {
+  std::vector<std::string> candidates;
+  if (const char* list = std::getenv("AIM_IT_KUBECONFIGS"); list != nullptr) {
+    candidates = split_list(list);
+  }
+  if (candidates.empty()) {
+    const char* kc = std::getenv("KUBECONFIG");
+    if (kc == nullptr || *kc == '\0') return;
+    candidates.emplace_back(kc);
+  }
+  // Two operators must never reconcile one cluster at once: take the first control plane no other
+  // test process holds, and wait while all of them are taken. The kernel drops the lock when the
+  // process ends, however it ends.
+  for (;;) {
+    for (const auto& kc : candidates) {
+      fd_ = try_lock(kc);
+      if (fd_ >= 0) {
+        kubeconfig_ = kc;
+        return;
+      }
+    }
+    std::this_thread::sleep_for(100ms);
+  }
+}
+
+ClusterLease::~ClusterLease() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
 void OperatorTest::SetUp() {
-  const char* kc = std::getenv("KUBECONFIG");
-  if (kc == nullptr || *kc == '\0') {
+  lease_ = std::make_unique<ClusterLease>();
+  if (lease_->kubeconfig().empty()) {
     GTEST_SKIP() << "KUBECONFIG is not set; start tools/cluster/cluster.sh";
   }
+  // Everything below (the client, kubectl and helpers the test starts) talks to that cluster.
+  ::setenv("KUBECONFIG", lease_->kubeconfig().c_str(), 1);
   auto cfg = kube::Config::load();
   ASSERT_TRUE(cfg.ok()) << cfg.error().describe();
   auto c = kube::Client::create(*cfg);

@@ -51,6 +51,24 @@ Json condition(const Json& object, std::string_view type);
 bool condition_is(const Json& object, std::string_view type, std::string_view status,
                   std::string_view reason = {});
 
+// The control plane one test uses, held exclusively for the test's lifetime. The candidates are
+// $AIM_IT_KUBECONFIGS (colon-separated kubeconfig paths; scripts/test.sh starts two clusters so
+// that `ctest -j2` runs two operator tests at once), else $KUBECONFIG. Each is locked with flock
+// on "<kubeconfig>.lock"; a test waits while every candidate is taken.
+class ClusterLease {
+ public:
+  ClusterLease();
+  ~ClusterLease();
+  ClusterLease(const ClusterLease&) = delete;
+  ClusterLease& operator=(const ClusterLease&) = delete;
+  // Empty when there is no cluster to use.
+  const std::string& kubeconfig() const { return kubeconfig_; }
+
+ private:
+  int fd_ = -1;
+  std::string kubeconfig_;
+};
+
 class OperatorTest : public ::testing::Test {
  protected:
   void SetUp() override;
@@ -101,6 +119,7 @@ class OperatorTest : public ::testing::Test {
   std::unique_ptr<kube::Manager> manager_;
 
  private:
+  std::unique_ptr<ClusterLease> lease_;  // held until the fixture is destroyed, after TearDown
   std::thread manager_thread_;
   std::vector<std::string> namespaces_;
   std::vector<std::pair<kube::ResourceType, std::string>> cluster_objects_;

@@ -15,7 +15,8 @@ namespace {
 namespace fs = std::filesystem;
 namespace types = controllers::types;
 
-const fs::path kRepo = fs::path(__FILE__).parent_path() / ".." / ".." / ".." / "..";
+// The repository root, from the build (not __FILE__: the compiler cache makes that relative).
+const fs::path kRepo = AIM_TEST_SOURCE_ROOT;
 
 class DynamoModelIT : public OperatorTest {
  protected:

@@ -20,7 +20,8 @@ namespace {
 namespace fs = std::filesystem;
 using namespace controllers::types;
 
-const fs::path kRepo = fs::path(__FILE__).parent_path() / ".." / ".." / ".." / "..";
+// The repository root, from the build (not __FILE__: the compiler cache makes that relative).
+const fs::path kRepo = AIM_TEST_SOURCE_ROOT;
 const std::string kApi = "aim.eai.amd.com/v1alpha1";
 
 std::set<std::string> mounts_of(const Json& isvc) {

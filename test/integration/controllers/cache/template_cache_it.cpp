@@ -17,7 +17,8 @@ namespace {
 namespace fs = std::filesystem;
 namespace types = controllers::types;
 
-const fs::path kRepo = fs::path(__FILE__).parent_path() / ".." / ".." / ".." / "..";
+// The repository root, from the build (not __FILE__: the compiler cache makes that relative).
+const fs::path kRepo = AIM_TEST_SOURCE_ROOT;
 
 void write_file(const fs::path& p, const std::string& data) {
   fs::create_directories(p.parent_path());
