@@ -121,6 +121,69 @@ kube::Store& job_pods(const Context& ctx) {
   return ctx.cache(kube::types::pods(), job_pods_selector());
 }
 
+// ---- what the operator caches ------------------------------------------------------------------
+
+kube::ListOptions managed_children_selector() {
+  kube::ListOptions o;
+  o.label_selector =
+      std::string(api::kLabelManagedByAim) + "=" + std::string(api::kManagedByEngine);
+  return o;
+}
+
+void node_for_cache(Json& node) {
+  Json kept = Json::object();
+  for (const char* key : {"apiVersion", "kind"})
+    if (auto it = node.find(key); it != node.end()) kept[key] = std::move(*it);
+  if (auto meta = node.find("metadata"); meta != node.end() && meta->is_object()) {
+    Json& m = kept["metadata"] = Json::object();
+    for (const char* key : {"name", "uid", "resourceVersion", "labels", "deletionTimestamp"})
+      if (auto it = meta->find(key); it != meta->end()) m[key] = std::move(*it);
+  }
+  if (auto st = node.find("status"); st != node.end() && st->is_object()) {
+    if (auto it = st->find("allocatable"); it != st->end())
+      kept["status"]["allocatable"] = std::move(*it);
+  }
+  node = std::move(kept);
+}
+
+void configure_caches(kube::InformerFactory& informers) {
+  static const std::vector<kube::ResourceType> children = {
+      kube::types::jobs(), kube::types::persistent_volume_claims(), types::inference_services(),
+      types::http_routes()};
+  if (informers.has_rule(kube::types::nodes())) return;  // configured by an earlier register_*
+  const std::string selector = managed_children_selector().label_selector;
+  for (const auto& type : children) informers.set_rule(type, {selector, {}});
+  informers.set_rule(kube::types::nodes(), {{}, node_for_cache});
+}
+
+void mark_managed(Json& child) {
+  child["metadata"]["labels"][std::string(api::kLabelManagedByAim)] =
+      std::string(api::kManagedByEngine);
+}
+
+Result<bool, kube::Error> create_child(const Context& ctx, const kube::ResourceType& type,
+                                       const Json& desired) {
+  Json body = desired;
+  mark_managed(body);
+  auto created = ctx.client->create(type, body);
+  if (created) return true;
+  if (!created.error().is(kube::ErrorCode::kAlreadyExists)) return fail(created.error());
+  const Json& meta = body["metadata"];
+  const std::string ns = meta.value("namespace", ""), name = meta.value("name", "");
+  auto live = ctx.client->get(type, ns, name);
+  if (!live) return fail(live.error());
+  const std::string label(api::kLabelManagedByAim);
+  if (labels_of(*live).value(label, "") == api::kManagedByEngine) return false;
+  Json owner;  // the controller owner the desired child names
+  for (const auto& r : meta.value("ownerReferences", Json::array()))
+    if (r.value("controller", false)) owner = {{"metadata", {{"uid", r.value("uid", "")}}}};
+  if (owner.is_null() || !is_controlled_by(*live, owner)) return false;
+  Json patch = {{"metadata", {{"labels", {{label, std::string(api::kManagedByEngine)}}}}}};
+  auto patched = ctx.client->merge_patch(type, ns, name, patch);
+  if (!patched) return fail(patched.error());
+  return false;
+}
+
 kube::ListOptions secret_names_selector() {
   kube::ListOptions o;
   o.metadata_only = true;
@@ -381,6 +444,7 @@ void label_child(Json& child, const Json& parent, std::string_view controller,
              "aim-" + std::string(controller) + "-controller");
   add_absent(labels, name_label, name_of(parent));
   if (pod_labels != nullptr) add_absent(*pod_labels, name_label, name_of(parent));
+  mark_managed(child);
 }
 
 bool json_subset(const Json& desired, const Json& live) {
@@ -431,18 +495,19 @@ Result<std::pair<ApplyOutcome, Json>, kube::Error> apply_child(const Context& ct
                                                                const Json& desired,
                                                                const Json* live,
                                                                std::string_view field_manager) {
+  Json body = desired;
+  mark_managed(body);
   if (live == nullptr || live->is_null()) {
-    auto created = ctx.client->create(type, desired);
+    auto created = ctx.client->create(type, body);
     if (created) return std::pair{ApplyOutcome::kCreated, std::move(created).value()};
     if (!created.error().is(kube::ErrorCode::kAlreadyExists)) return fail(created.error());
     // The cache was behind: converge the existing object instead.
-  } else if (json_subset(comparable(desired), *live)) {
+  } else if (json_subset(comparable(body), *live)) {
     return std::pair{ApplyOutcome::kUnchanged, *live};
   }
   kube::ApplyOptions options;
   options.field_manager = std::string(field_manager);
   options.force = true;
-  Json body = desired;
   body["metadata"].erase("resourceVersion");
   auto applied = ctx.client->apply(type, body, options);
   if (!applied) return fail(applied.error());

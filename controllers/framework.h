@@ -98,6 +98,22 @@ kube::ListOptions job_pods_selector();
 // ctx.cache(pods, job_pods_selector()): the shared cache of those pods.
 kube::Store& job_pods(const Context& ctx);
 
+// ---- what the operator caches ------------------------------------------------------------------
+
+// The label every child the operator creates carries (`aim.eai.amd.com/managed-by: aim-engine`),
+// set by label_child and apply_child. Jobs, PersistentVolumeClaims, InferenceServices and
+// HTTPRoutes are cached only when they carry it, so a cluster's other objects of those kinds
+// cost the operator nothing.
+kube::ListOptions managed_children_selector();
+// Sets the cache rules of the informer factory (idempotent; before any informer of those kinds
+// exists): the kinds above restricted to managed_children_selector(), Nodes reduced to their
+// name, labels and allocatable resources (node_for_cache).
+void configure_caches(kube::InformerFactory& informers);
+// What a cached Node keeps: metadata.{name, uid, resourceVersion, labels, deletionTimestamp} and
+// status.allocatable. Everything the controllers read from a Node, without its images,
+// conditions and addresses.
+void node_for_cache(Json& node);
+
 // ---- referenced Secrets ------------------------------------------------------------------------
 
 // Secrets are watched as metadata only (PartialObjectMetadata): the operator learns which exist,
@@ -169,12 +185,22 @@ void label_child(Json& child, const Json& parent, std::string_view controller,
 // annotations and ownerReferences only.
 bool json_subset(const Json& desired, const Json& live);
 
+// Sets the managed label on a child (overwriting whatever value the key had).
+void mark_managed(Json& child);
+
+// Creates a child (marked managed). Returns true when created, false when it existed already:
+// then, when it is controlled by the same owner but lacks the managed label (made by an
+// operator that did not label its children yet, so the cache cannot see it), it is labelled so
+// that the watch brings it in; anything else of that name is left alone.
+Result<bool, kube::Error> create_child(const Context& ctx, const kube::ResourceType& type,
+                                       const Json& desired);
+
 enum class ApplyOutcome { kCreated, kUpdated, kUnchanged };
 
-// Converges a child: created when absent from `live` (nullptr), left alone when `desired` is
-// already a subset of `live` (no request at all), otherwise server-side applied with
-// `field_manager` and force (the operator owns the fields it sets). Returns the outcome and the
-// object as the server has it (or `live` when unchanged).
+// Converges a child (marked managed first): created when absent from `live` (nullptr), left alone
+// when `desired` is already a subset of `live` (no request at all), otherwise server-side applied
+// with `field_manager` and force (the operator owns the fields it sets). Returns the outcome and
+// the object as the server has it (or `live` when unchanged).
 Result<std::pair<ApplyOutcome, Json>, kube::Error> apply_child(const Context& ctx,
                                                                const kube::ResourceType& type,
                                                                const Json& desired,

@@ -52,6 +52,7 @@ TEST(Framework, LabelChildCopiesAimLabelsAndPropagationMatches) {
   EXPECT_FALSE(l.contains("other"));
   EXPECT_EQ(l["app.kubernetes.io/managed-by"], "aim-model-controller");
   EXPECT_EQ(l["aim.eai.amd.com/model.name"], "llama");
+  EXPECT_EQ(l["aim.eai.amd.com/managed-by"], "aim-engine");  // what the child caches select
   const Json& pod = job["spec"]["template"]["metadata"]["labels"];
   EXPECT_EQ(pod["aim.eai.amd.com/model.name"], "llama");
   EXPECT_EQ(pod["team"], "b");
@@ -106,6 +107,76 @@ TEST_F(FrameworkClient, ApplyChildCreatesThenSkipsUnchangedThenApplies) {
   EXPECT_EQ(third->first, ApplyOutcome::kUpdated);
   EXPECT_EQ(third->second["data"]["k"], "w");
   EXPECT_EQ(fake->actions("apply").size(), 1u);
+  EXPECT_EQ(first->second["metadata"]["labels"]["aim.eai.amd.com/managed-by"], "aim-engine");
+
+  // A child an older operator made without the managed label is not "unchanged": the apply
+  // labels it, so the label-selected cache sees it again.
+  Json old = live;
+  old["metadata"]["labels"].erase("aim.eai.amd.com/managed-by");
+  old["data"]["k"] = "w";
+  fake->clear_actions();
+  auto fourth = apply_child(ctx, kube::types::config_maps(), cm, &old, "aim-test");
+  ASSERT_TRUE(fourth.ok());
+  EXPECT_EQ(fourth->first, ApplyOutcome::kUpdated);
+  EXPECT_EQ(fourth->second["metadata"]["labels"]["aim.eai.amd.com/managed-by"], "aim-engine");
+}
+
+TEST_F(FrameworkClient, CreateChildLabelsItsOwnUnlabelledChildAndNothingElse) {
+  auto child = [](const std::string& name, const std::string& owner_uid) {
+    return Json{{"apiVersion", "v1"},
+                {"kind", "ConfigMap"},
+                {"metadata",
+                 {{"name", name},
+                  {"namespace", "ns1"},
+                  {"ownerReferences", {{{"uid", owner_uid}, {"controller", true}}}}}}};
+  };
+  auto created = create_child(ctx, kube::types::config_maps(), child("new", "uid-m"));
+  ASSERT_TRUE(created.ok()) << created.error().describe();
+  EXPECT_TRUE(created.value());
+  auto got = fake->get(kube::types::config_maps(), "ns1", "new");
+  EXPECT_EQ((*got)["metadata"]["labels"]["aim.eai.amd.com/managed-by"], "aim-engine");
+
+  // Made before children were labelled: same owner, so it is adopted.
+  ASSERT_TRUE(fake->create(kube::types::config_maps(), child("old", "uid-m")).ok());
+  auto again = create_child(ctx, kube::types::config_maps(), child("old", "uid-m"));
+  ASSERT_TRUE(again.ok()) << again.error().describe();
+  EXPECT_FALSE(again.value());
+  got = fake->get(kube::types::config_maps(), "ns1", "old");
+  EXPECT_EQ((*got)["metadata"]["labels"]["aim.eai.amd.com/managed-by"], "aim-engine");
+
+  // Someone else's object of the same name is not touched.
+  ASSERT_TRUE(fake->create(kube::types::config_maps(), child("theirs", "uid-other")).ok());
+  auto theirs = create_child(ctx, kube::types::config_maps(), child("theirs", "uid-m"));
+  ASSERT_TRUE(theirs.ok());
+  EXPECT_FALSE(theirs.value());
+  got = fake->get(kube::types::config_maps(), "ns1", "theirs");
+  EXPECT_FALSE((*got)["metadata"].contains("labels"));
+}
+
+TEST(Framework, CachedNodesKeepOnlyWhatTheControllersRead) {
+  Json node = {{"apiVersion", "v1"},
+               {"kind", "Node"},
+               {"metadata",
+                {{"name", "n1"},
+                 {"uid", "u1"},
+                 {"resourceVersion", "7"},
+                 {"labels", {{"amd.com/gpu.device-id", "74a1"}}},
+                 {"annotations", {{"big", std::string(2000, 'x')}}}}},
+               {"spec", {{"podCIDR", "10.0.0.0/24"}}},
+               {"status",
+                {{"allocatable", {{"amd.com/gpu", "8"}}},
+                 {"capacity", {{"amd.com/gpu", "8"}}},
+                 {"images", Json::array({{{"names", {"a"}}}})},
+                 {"conditions", Json::array()}}}};
+  node_for_cache(node);
+  EXPECT_EQ(node, (Json{{"apiVersion", "v1"},
+                        {"kind", "Node"},
+                        {"metadata",
+                         {{"name", "n1"},
+                          {"uid", "u1"},
+                          {"resourceVersion", "7"},
+                          {"labels", {{"amd.com/gpu.device-id", "74a1"}}}}},
+                        {"status", {{"allocatable", {{"amd.com/gpu", "8"}}}}}}));
 }
 
 TEST_F(FrameworkClient, WriteStatusOnlyWhenChanged) {

@@ -379,6 +379,49 @@ TEST_F(ControllerTest, CachedObjectsHaveNoManagedFieldsButKeepTheRestOfTheirMeta
   }
 }
 
+TEST_F(ControllerTest, ACacheRuleRestrictsAndTrimsEveryInformerOfItsKind) {
+  factory_->set_rule(types::config_maps(), {"owner=me", [](Json& o) { o.erase("data"); }});
+  auto map = [](const Json& cm) -> std::vector<Request> {
+    return {Request{cm["metadata"]["namespace"], cm["metadata"]["name"]}};
+  };
+  ListOptions jobs;
+  jobs.label_selector = "role=job";
+  run(builder("widget")
+          .for_type(kWidgets)
+          .owns(types::config_maps())
+          .watches(types::config_maps(), jobs, map)
+          .build(recording()));
+  ASSERT_TRUE(client_->wait_for_watches("configmaps", 2));
+  auto labelled = [](const std::string& name, Json labels) {
+    Json o = object("ns", name);
+    o["metadata"]["labels"] = std::move(labels);
+    o["data"] = {{"big", std::string(1000, 'x')}};
+    return o;
+  };
+  client_->inject(types::config_maps(), WatchEvent::Type::kAdded,
+                  labelled("theirs", {{"role", "job"}}));
+  client_->inject(types::config_maps(), WatchEvent::Type::kAdded,
+                  labelled("mine", {{"owner", "me"}}));
+  client_->inject(types::config_maps(), WatchEvent::Type::kAdded,
+                  labelled("my-job", {{"owner", "me"}, {"role", "job"}}));
+  ASSERT_TRUE(eventually([&] { return saw("ns/my-job"); }));
+  EXPECT_FALSE(saw("ns/theirs"));
+  // Asking with no selector gets the rule's informer: only objects the rule selects, trimmed.
+  auto& all = factory_->informer(types::config_maps())->store();
+  ASSERT_TRUE(eventually([&] { return all.size() == 2u; }));
+  EXPECT_FALSE(all.get("ns", "theirs"));
+  ASSERT_TRUE(all.get("ns", "mine"));
+  EXPECT_FALSE(all.get("ns", "mine")->contains("data"));
+  // A caller's own selector is ANDed with the rule's.
+  EXPECT_EQ(factory_->effective_selectors(types::config_maps(), jobs).label_selector,
+            "owner=me,role=job");
+  EXPECT_EQ(factory_->informer(types::config_maps(), "", jobs)->store().size(), 1u);
+  // A rule set after an informer of its kind exists would leave objects it excludes cached.
+  EXPECT_THROW(factory_->set_rule(types::config_maps(), {"owner=you", {}}), std::logic_error);
+  EXPECT_TRUE(factory_->has_rule(types::config_maps()));
+  EXPECT_FALSE(factory_->has_rule(kWidgets));
+}
+
 TEST(MappingHandlerTest, UpdateAddsEachKeyOnce) {
   auto registry = metrics::make_registry();
   WorkQueue::Options qo;

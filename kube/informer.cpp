@@ -1,5 +1,7 @@
 #include "kube/informer.h"
 
+#include <stdexcept>
+
 #include "kube/watcher.h"
 
 namespace aim::kube {
@@ -11,11 +13,17 @@ void strip_for_cache(Json& object) {
 }
 
 Informer::Informer(std::shared_ptr<Client> client, ResourceType type, std::string ns,
-                   ListOptions selectors)
+                   ListOptions selectors, Transform transform)
     : client_(std::move(client)),
       type_(std::move(type)),
       ns_(std::move(ns)),
-      selectors_(std::move(selectors)) {}
+      selectors_(std::move(selectors)),
+      transform_(std::move(transform)) {}
+
+void Informer::prepare(Json& object) const {
+  strip_for_cache(object);
+  if (transform_ && object.is_object()) transform_(object);
+}
 
 Informer::~Informer() {
   stop();
@@ -54,7 +62,7 @@ void Informer::stop() {
 }
 
 void Informer::on_replace(std::vector<Json> items) {
-  for (auto& item : items) strip_for_cache(item);
+  for (auto& item : items) prepare(item);
   std::lock_guard lock(handlers_mu_);
   auto diff = store_.replace(std::move(items));
   for (const auto& h : handlers_) {
@@ -77,7 +85,7 @@ void Informer::on_event(const WatchEvent& event) {
     case WatchEvent::Type::kAdded:
     case WatchEvent::Type::kModified: {
       Json object = event.object;
-      strip_for_cache(object);
+      prepare(object);
       auto old_obj = store_.upsert(std::move(object));
       auto new_obj = store_.get(object_key(event.object));
       for (const auto& h : handlers_) {
@@ -106,18 +114,54 @@ InformerFactory::~InformerFactory() {
   stop();
 }
 
+namespace {
+std::string kind_id(const ResourceType& type) {
+  return type.group + "/" + type.version + "/" + type.resource;
+}
+}  // namespace
+
+ListOptions InformerFactory::effective_selectors(const ResourceType& type,
+                                                 const ListOptions& selectors) const {
+  ListOptions out = selectors;
+  std::lock_guard lock(mu_);
+  auto rule = rules_.find(kind_id(type));
+  if (rule != rules_.end() && !rule->second.label_selector.empty()) {
+    out.label_selector = out.label_selector.empty()
+                             ? rule->second.label_selector
+                             : rule->second.label_selector + "," + out.label_selector;
+  }
+  return out;
+}
+
 std::shared_ptr<Informer> InformerFactory::informer(const ResourceType& type, const std::string& ns,
                                                     const ListOptions& selectors) {
-  std::string id = type.group + "/" + type.version + "/" + type.resource + "|" + ns + "|" +
-                   selectors.label_selector + "|" + selectors.field_selector +
-                   (selectors.metadata_only ? "|metadata" : "");
+  const ListOptions effective = effective_selectors(type, selectors);
+  std::string id = kind_id(type) + "|" + ns + "|" + effective.label_selector + "|" +
+                   effective.field_selector + (effective.metadata_only ? "|metadata" : "");
   std::lock_guard lock(mu_);
   auto& slot = informers_[id];
   if (!slot) {
-    slot = std::make_shared<Informer>(client_, type, ns, selectors);
+    auto rule = rules_.find(kind_id(type));
+    slot = std::make_shared<Informer>(client_, type, ns, effective,
+                                      rule != rules_.end() ? rule->second.transform : Transform{});
     if (started_) slot->start();
   }
   return slot;
+}
+
+void InformerFactory::set_rule(const ResourceType& type, CacheRule rule) {
+  std::lock_guard lock(mu_);
+  const std::string prefix = kind_id(type) + "|";
+  for (const auto& [id, inf] : informers_) {
+    if (id.starts_with(prefix))
+      throw std::logic_error("cache rule for " + type.resource + " set after its informer exists");
+  }
+  rules_[kind_id(type)] = std::move(rule);
+}
+
+bool InformerFactory::has_rule(const ResourceType& type) const {
+  std::lock_guard lock(mu_);
+  return rules_.count(kind_id(type)) > 0;
 }
 
 void InformerFactory::start() {

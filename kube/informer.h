@@ -31,6 +31,19 @@ namespace aim::kube {
 // as the API server does for every client that leaves them out. (client-go's TransformFunc.)
 void strip_for_cache(Json& object);
 
+// Trims an object further before it enters a store (after strip_for_cache): keeps only what the
+// controllers read, so a big kind (Nodes) costs little memory.
+using Transform = std::function<void(Json& object)>;
+
+// How every informer of one kind is made, whoever asks for it (controller-runtime's cache
+// ByObject): `label_selector` is ANDed with the caller's selector, so only objects the operator
+// needs are listed, watched and cached (for children: the ones it labelled as its own), and
+// `transform` trims each object before it is stored.
+struct CacheRule {
+  std::string label_selector;
+  Transform transform;
+};
+
 struct EventHandler {
   std::function<void(const ObjectPtr& object)> on_add;
   std::function<void(const ObjectPtr& old_object, const ObjectPtr& new_object)> on_update;
@@ -41,7 +54,7 @@ struct EventHandler {
 class Informer {
  public:
   Informer(std::shared_ptr<Client> client, ResourceType type, std::string ns = {},
-           ListOptions selectors = {});
+           ListOptions selectors = {}, Transform transform = {});
   ~Informer();  // stops
   Informer(const Informer&) = delete;
   Informer& operator=(const Informer&) = delete;
@@ -62,6 +75,7 @@ class Informer {
   }
 
  private:
+  void prepare(Json& object) const;
   void on_replace(std::vector<Json> items);
   void on_event(const WatchEvent& event);
 
@@ -69,6 +83,7 @@ class Informer {
   ResourceType type_;
   std::string ns_;
   ListOptions selectors_;
+  Transform transform_;
   Store store_;
 
   std::mutex handlers_mu_;  // held while dispatching, so handlers see events in order
@@ -85,10 +100,16 @@ class InformerFactory {
   explicit InformerFactory(std::shared_ptr<Client> client) : client_(std::move(client)) {}
   ~InformerFactory();  // stops all
 
-  // The shared informer for a type (all namespaces when ns is empty). Informers created after
-  // start() are started at once.
+  // The shared informer for a type (all namespaces when ns is empty), with the type's CacheRule
+  // applied. Informers created after start() are started at once.
   std::shared_ptr<Informer> informer(const ResourceType& type, const std::string& ns = {},
                                      const ListOptions& selectors = {});
+  // Sets the rule of a kind. Throws std::logic_error when an informer of that kind exists already
+  // (it would hold objects the rule excludes).
+  void set_rule(const ResourceType& type, CacheRule rule);
+  bool has_rule(const ResourceType& type) const;
+  // The selectors an informer of `type` asked for with `selectors` really uses.
+  ListOptions effective_selectors(const ResourceType& type, const ListOptions& selectors) const;
   void start();
   void stop();
   // True once every informer created so far has synced.
@@ -101,6 +122,7 @@ class InformerFactory {
   mutable std::mutex mu_;
   bool started_ = false;
   std::map<std::string, std::shared_ptr<Informer>> informers_;
+  std::map<std::string, CacheRule> rules_;  // by group/version/resource
 };
 
 }  // namespace aim::kube

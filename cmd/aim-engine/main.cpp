@@ -75,6 +75,16 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", log_level, "Log level: debug, info, warn, error")
       ->capture_default_str()
       ->check(CLI::IsMember({"debug", "info", "warn", "warning", "error"}));
+  double kube_api_qps = kube::Config{}.qps;
+  int kube_api_burst = kube::Config{}.burst;
+  app.add_option("--kube-api-qps", kube_api_qps,
+                 "Requests per second to the API server (client-side token bucket)")
+      ->capture_default_str()
+      ->check(CLI::Range(1.0, 100000.0));
+  app.add_option("--kube-api-burst", kube_api_burst,
+                 "Requests above --kube-api-qps allowed in a burst")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 1000000));
   CLI11_PARSE(app, argc, argv);
 
   kube::log::Format format = kube::log::Format::kJson;
@@ -103,6 +113,8 @@ int main(int argc, char** argv) {
     log.error("unable to load kubeconfig", {{"error", config.error().describe()}});
     return 1;
   }
+  config->qps = kube_api_qps;
+  config->burst = kube_api_burst;
   auto client = kube::Client::create(*config);
   if (!client) {
     log.error("unable to create client", {{"error", client.error().describe()}});

@@ -352,9 +352,8 @@ kube::ReconcileResult ArtifactReconciler::reconcile(const kube::Request& req) {
       Json desired = artifact::check_size_job(in, options_);
       label_child(desired, obj, "artifact", rc_spec);
       set_controller_owner(desired, obj);
-      auto created = ctx_.client->create(kube::types::jobs(), desired);
-      if (!created.ok() && !created.error().is(kube::ErrorCode::kAlreadyExists))
-        return cache_internal::create_failed(ctx_, ns, created.error());
+      auto created = create_child(ctx_, kube::types::jobs(), desired);
+      if (!created.ok()) return cache_internal::create_failed(ctx_, ns, created.error());
       comps.push_back(health("CheckSizeJob", ComponentState::Progressing, "CheckingSize",
                              "Checking the size of the source"));
     } else if (job_condition(*job, "Complete")) {
@@ -410,7 +409,18 @@ kube::ReconcileResult ArtifactReconciler::reconcile(const kube::Request& req) {
   const bool reuse = !pvc_name.empty();
   if (!reuse) pvc_name = artifact::pvc_name(name, uid);
   if (size > 0 && upstream_ok) {
-    auto pvc = ctx_.cache(kube::types::persistent_volume_claims()).get(ns, pvc_name);
+    // The operator caches only the claims it made; a reused claim is the user's and is read
+    // from the API server (and rechecked by timer until it is bound, since no watch sees it).
+    kube::ObjectPtr pvc;
+    if (reuse) {
+      auto got = ctx_.client->get(kube::types::persistent_volume_claims(), ns, pvc_name);
+      if (got.ok())
+        pvc = std::make_shared<const Json>(std::move(got).value());
+      else if (!got.error().is(kube::ErrorCode::kNotFound))
+        return cache_internal::create_failed(ctx_, ns, got.error());
+    } else {
+      pvc = ctx_.cache(kube::types::persistent_volume_claims()).get(ns, pvc_name);
+    }
     int headroom = engine::runtime_pvc_headroom_percent(rc_spec);
     if (!pvc && reuse) {
       comps.push_back(health("CachePvc", ComponentState::Failed, "ReferenceNotFound",
@@ -435,9 +445,8 @@ kube::ReconcileResult ArtifactReconciler::reconcile(const kube::Request& req) {
         Json desired = artifact::cache_pvc(obj, pvc_name, request, sc);
         label_child(desired, obj, "artifact", rc_spec);
         set_controller_owner(desired, obj);
-        auto created = ctx_.client->create(kube::types::persistent_volume_claims(), desired);
-        if (!created.ok() && !created.error().is(kube::ErrorCode::kAlreadyExists))
-          return cache_internal::create_failed(ctx_, ns, created.error());
+        auto created = create_child(ctx_, kube::types::persistent_volume_claims(), desired);
+        if (!created.ok()) return cache_internal::create_failed(ctx_, ns, created.error());
         pvc_exists = true;
         comps.push_back(health("CachePvc", ComponentState::Progressing, "PvcCreated",
                                "PersistentVolumeClaim " + pvc_name + " created"));
@@ -456,6 +465,7 @@ kube::ReconcileResult ArtifactReconciler::reconcile(const kube::Request& req) {
         comps.push_back(health("CachePvc", ComponentState::Progressing, "PvcPending",
                                "PersistentVolumeClaim " + pvc_name +
                                    " is waiting for a volume (or for its first consumer)"));
+      if (reuse && phase != "Bound") want_requeue(std::chrono::seconds(30));
       if (!status.contains("allocatedSize") || status["allocatedSize"].is_null()) {
         Json req = pvc->value("spec", Json::object())
                        .value("resources", Json::object())
@@ -591,10 +601,9 @@ kube::ReconcileResult ArtifactReconciler::reconcile(const kube::Request& req) {
       Json desired = artifact::download_job(in, options_);
       label_child(desired, obj, "artifact", rc_spec);
       set_controller_owner(desired, obj);
-      auto created = ctx_.client->create(kube::types::jobs(), desired);
-      if (!created.ok() && !created.error().is(kube::ErrorCode::kAlreadyExists))
-        return cache_internal::create_failed(ctx_, ns, created.error());
-      if (created.ok()) {
+      auto created = create_child(ctx_, kube::types::jobs(), desired);
+      if (!created.ok()) return cache_internal::create_failed(ctx_, ns, created.error());
+      if (created.value()) {
         Json& d = status["download"];
         if (!d.is_object()) d = Json::object();
         d["attempt"] = attempt + 1;

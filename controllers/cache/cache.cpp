@@ -126,6 +126,7 @@ void register_cache_controllers(kube::Manager& mgr, const Context& ctx) {
 
 void register_cache_controllers(kube::Manager& mgr, const Context& ctx,
                                 const CacheOptions& options) {
+  configure_caches(*ctx.informers);
   register_artifact_controller(mgr, ctx, options);
   register_template_cache_controller(mgr, ctx, options);
   // DynamoModel only when its optional CRD is installed (AIM_ENABLE_DYNAMO_MODEL=true at cluster

@@ -304,6 +304,7 @@ DiscoveryOptions DiscoveryOptions::from_env() {
 }
 
 void register_catalog_controllers(kube::Manager& mgr, const Context& ctx, const Options& options) {
+  configure_caches(*ctx.informers);
   // Caches every catalog reconcile reads, created before the manager starts so they sync.
   for (const auto& t : {types::aim_runtime_configs(), types::aim_cluster_runtime_configs(),
                         kube::types::nodes(), kube::types::jobs(), types::aim_template_caches()}) {

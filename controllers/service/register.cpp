@@ -114,6 +114,7 @@ void add_service_indexes(const Context& ctx) {
 
 void register_service_controllers(kube::Manager& mgr, const Context& ctx) {
   using namespace service;
+  configure_caches(*ctx.informers);
   add_service_indexes(ctx);
   const Context* c = &ctx;
   mgr.controller("service")

@@ -134,6 +134,12 @@ refuse "an existing ServiceAccount without a name" "serviceAccount.name is requi
   --set serviceAccount.create=false
 refuse "the same metrics and health port" "metrics.port and healthProbe.port must differ" \
   --set metrics.port=8081
+refuse "a kube API qps of zero" "kubeApi.qps must be a number between 1 and 100000" \
+  --set kubeApi.qps=0
+refuse "a kube API burst that is no number" "kubeApi.burst must be a whole number" \
+  --set kubeApi.burst=lots
+refuse "a fractional kube API burst" "kubeApi.burst must be a whole number" \
+  --set kubeApi.burst=1.5
 refuse "a maxArtifactSize that is no quantity" "downloader.maxArtifactSize must be a positive quantity" \
   --set downloader.maxArtifactSize=lots
 

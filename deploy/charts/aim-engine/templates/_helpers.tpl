@@ -128,6 +128,14 @@ Checks of values the operator would otherwise reject at start (a crash loop). Re
 {{- if and .Values.metrics.enabled (eq (int .Values.metrics.port) (int .Values.healthProbe.port)) }}
 {{- fail "metrics.port and healthProbe.port must differ" }}
 {{- end }}
+{{- $qps := .Values.kubeApi.qps }}
+{{- if or (lt (float64 $qps) 1.0) (gt (float64 $qps) 100000.0) }}
+{{- fail (printf "kubeApi.qps must be a number between 1 and 100000 (got %v)" $qps) }}
+{{- end }}
+{{- $burst := .Values.kubeApi.burst }}
+{{- if or (lt (float64 $burst) 1.0) (gt (float64 $burst) 1000000.0) (ne (float64 (int $burst)) (float64 $burst)) }}
+{{- fail (printf "kubeApi.burst must be a whole number between 1 and 1000000 (got %v)" $burst) }}
+{{- end }}
 {{- with .Values.downloader.maxArtifactSize }}
 {{- if not (regexMatch "^[0-9]+(\\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$" (toString .)) }}
 {{- fail (printf "downloader.maxArtifactSize must be a positive quantity such as 2Ti (got %q)" (toString .)) }}
