@@ -553,6 +553,7 @@ class Runtime:
         self.ready = threading.Event()
         self.files, self.errors, self.manifest = [], [], None
         self.running = 0
+        self.in_flight = 0
         self.success = 0
         self.prompt_tokens = 0
         self.generation_tokens = 0
@@ -634,9 +635,12 @@ class Runtime:
             },
         }
 
+    # A request is "running" (the metric) until its generation is done, and "in flight" (what a
+    # graceful shutdown waits for) until its response is written.
     def begin(self):
         with self.lock:
             self.running += 1
+            self.in_flight += 1
 
     def end(self, prompt_tokens, completion_tokens, ok):
         with self.lock:
@@ -645,14 +649,18 @@ class Runtime:
                 self.success += 1
                 self.prompt_tokens += prompt_tokens
                 self.generation_tokens += completion_tokens
+
+    def written(self):
+        with self.lock:
+            self.in_flight -= 1
             self.idle.notify_all()
 
     def wait_idle(self, timeout):
         deadline = time.monotonic() + timeout
         with self.lock:
-            while self.running > 0 and time.monotonic() < deadline:
+            while self.in_flight > 0 and time.monotonic() < deadline:
                 self.idle.wait(max(0.0, deadline - time.monotonic()))
-            return self.running
+            return self.in_flight
 
     def metrics(self):
         label = '{model_name="%s"}' % self.served_name.replace("\\", "\\\\").replace('"', '\\"')
@@ -855,11 +863,20 @@ class Handler(BaseHTTPRequestHandler):
         created = int(time.time())
         usage = {"prompt_tokens": prompt_tokens, "completion_tokens": len(tokens),
                  "total_tokens": prompt_tokens + len(tokens)}
+        # A request stops "running" when its generation is done, as in vLLM, before the last bytes
+        # go out: a client that has the whole answer never sees it still counted as running.
         self.rt.begin()
-        ok = False
+        ended = False
+
+        def generated(ok):
+            nonlocal ended
+            if not ended:
+                ended = True
+                self.rt.end(usage["prompt_tokens"], usage["completion_tokens"], ok)
+
         try:
             if req.get("stream") is True:
-                self.stream(kind, rid, created, tokens, finish, usage, req)
+                self.stream(kind, rid, created, tokens, finish, usage, req, generated)
             else:
                 if self.rt.token_delay > 0:
                     time.sleep(self.rt.token_delay * len(tokens))
@@ -868,16 +885,17 @@ class Handler(BaseHTTPRequestHandler):
                               "logprobs": None, "finish_reason": finish}
                 else:
                     choice = {"index": 0, "text": text, "logprobs": None, "finish_reason": finish}
+                generated(True)
                 self.send_json(200, {"id": rid, "object": kind, "created": created,
                                      "model": self.rt.served_name, "choices": [choice], "usage": usage})
-            ok = True
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
             LOG.info("client went away during %s %s", kind, rid)
         finally:
-            self.rt.end(usage["prompt_tokens"], usage["completion_tokens"], ok)
+            generated(False)
+            self.rt.written()
 
-    def stream(self, kind, rid, created, tokens, finish, usage, req):
+    def stream(self, kind, rid, created, tokens, finish, usage, req, generated):
         """Server-sent events as vLLM sends them, in chunked transfer encoding (HTTP/1.1)."""
         chunked = self.request_version != "HTTP/1.0"
         self.send_response(200)
@@ -910,6 +928,7 @@ class Handler(BaseHTTPRequestHandler):
             if self.rt.token_delay > 0:
                 time.sleep(self.rt.token_delay)
             send(json.dumps(dict(base, choices=[choice(piece)])))
+        generated(True)  # the last token is out; what follows is bookkeeping for the client
         send(json.dumps(dict(base, choices=[choice(None, finish)])))
         options = req.get("stream_options")
         if isinstance(options, dict) and options.get("include_usage"):
