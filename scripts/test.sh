@@ -92,26 +92,12 @@ step "dependencies"
 scripts/install-deps.sh || die "installing Debian packages failed"
 command -v ccache >/dev/null && ccache --zero-stats >/dev/null 2>&1
 
-# The control plane (Go) builds beside the C++ debug build: each has serial stretches (linking)
-# the other fills. Its log is printed when it is waited for.
-plane_pid=""
 if wants integration cluster helm e2e; then
-  step "local control plane build (beside the C++ build)"
-  (
-    start=$(date +%s)
-    tools/cluster/cluster.sh build || exit 1
-    echo "control plane build: $(($(date +%s) - start)) s"
-  ) >"$LOG_DIR/control-plane-build.log" 2>&1 &
-  plane_pid=$!
+  step "local control plane build"
+  start=$(date +%s)
+  tools/cluster/cluster.sh build || die "building the control plane failed"
+  echo "control plane build: $(($(date +%s) - start)) s"
 fi
-wait_for_plane() {
-  [[ -n "$plane_pid" ]] || return 0
-  wait "$plane_pid"
-  local rc=$?
-  plane_pid=""
-  tail -3 "$LOG_DIR/control-plane-build.log"
-  ((rc == 0)) || die "building the control plane failed (see $LOG_DIR/control-plane-build.log)"
-}
 
 if wants unit integration registry; then
   step "C++ build (debug, ASan+UBSan)"
@@ -157,14 +143,12 @@ second_cluster() {
 
 cleanup() {
   if [[ -n "$release_pid" ]]; then kill -- "-$release_pid" 2>/dev/null; fi
-  if [[ -n "$plane_pid" ]]; then kill "$plane_pid" 2>/dev/null; fi
   tools/cluster/cluster.sh stop >/dev/null 2>&1 || true
   second_cluster stop >/dev/null 2>&1 || true
   AIM_REGISTRY_DIR="$ROOT/.local/registry-ci" tools/registry/registry.sh stop >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
 
-wait_for_plane
 if wants integration helm; then
   step "starting a fresh local control plane in $AIM_CLUSTER_DIR"
   tools/cluster/cluster.sh stop >/dev/null 2>&1 || true
