@@ -6,6 +6,7 @@
 #include <chrono>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 
@@ -24,13 +25,19 @@ class ClusterLeaseTest : public ::testing::Test {
     fs::create_directories(dir_);
     a_ = (dir_ / "a.kubeconfig").string();
     b_ = (dir_ / "b.kubeconfig").string();
+    if (const char* kc = std::getenv("KUBECONFIG"); kc != nullptr) saved_kubeconfig_ = kc;
   }
   void TearDown() override {
     ::unsetenv("AIM_IT_KUBECONFIGS");
+    if (saved_kubeconfig_)
+      ::setenv("KUBECONFIG", saved_kubeconfig_->c_str(), 1);
+    else
+      ::unsetenv("KUBECONFIG");
     fs::remove_all(dir_);
   }
   fs::path dir_;
   std::string a_, b_;
+  std::optional<std::string> saved_kubeconfig_;
 };
 
 TEST_F(ClusterLeaseTest, EachHolderGetsItsOwnClusterAndAThirdWaitsForARelease) {
@@ -56,8 +63,6 @@ TEST_F(ClusterLeaseTest, EachHolderGetsItsOwnClusterAndAThirdWaitsForARelease) {
 }
 
 TEST_F(ClusterLeaseTest, WithoutAListTheKubeconfigItselfIsHeldExclusively) {
-  const char* saved = std::getenv("KUBECONFIG");
-  std::string restore = saved != nullptr ? saved : "";
   ::setenv("KUBECONFIG", a_.c_str(), 1);
   auto first = std::make_unique<ClusterLease>();
   EXPECT_EQ(first->kubeconfig(), a_);
@@ -71,19 +76,12 @@ TEST_F(ClusterLeaseTest, WithoutAListTheKubeconfigItselfIsHeldExclusively) {
   first.reset();
   second.join();
   EXPECT_TRUE(got);
-  if (saved != nullptr)
-    ::setenv("KUBECONFIG", restore.c_str(), 1);
-  else
-    ::unsetenv("KUBECONFIG");
 }
 
 TEST_F(ClusterLeaseTest, NoClusterMeansAnEmptyLease) {
-  const char* saved = std::getenv("KUBECONFIG");
-  std::string restore = saved != nullptr ? saved : "";
   ::unsetenv("KUBECONFIG");
   ClusterLease lease;
   EXPECT_TRUE(lease.kubeconfig().empty());
-  if (saved != nullptr) ::setenv("KUBECONFIG", restore.c_str(), 1);
 }
 
 }  // namespace
