@@ -68,13 +68,4 @@ bool is_condition_true(const std::vector<Condition>& conditions, std::string_vie
   return c != nullptr && c->status == "True";
 }
 
-std::string format_rfc3339(int64_t unix_seconds) {
-  std::time_t t = static_cast<std::time_t>(unix_seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
-
 }  // namespace aim::api

@@ -30,7 +30,4 @@ bool remove_condition(std::vector<Condition>& conditions, std::string_view type)
 
 bool is_condition_true(const std::vector<Condition>& conditions, std::string_view type);
 
-// RFC 3339 UTC timestamp with second precision ("2026-01-02T03:04:05Z") for a Unix time.
-std::string format_rfc3339(int64_t unix_seconds);
-
 }  // namespace aim::api

@@ -49,10 +49,5 @@ TEST(Conditions, FindRemoveAndTruth) {
   EXPECT_EQ(cs.size(), 1u);
 }
 
-TEST(Conditions, Rfc3339) {
-  EXPECT_EQ(format_rfc3339(0), "1970-01-01T00:00:00Z");
-  EXPECT_EQ(format_rfc3339(1767323045), "2026-01-02T03:04:05Z");
-}
-
 }  // namespace
 }  // namespace aim::api

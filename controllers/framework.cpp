@@ -9,6 +9,7 @@
 #include "api/conditions.h"
 #include "api/constants.h"
 #include "api/kinds.h"
+#include "core/chrono.h"
 #include "core/strings.h"
 #include "engine/secret_check.h"
 
@@ -95,7 +96,7 @@ int64_t Context::now() const {
 }
 
 std::string Context::now_rfc3339() const {
-  return api::format_rfc3339(now());
+  return format_rfc3339(now());
 }
 
 kube::Store& Context::cache(const kube::ResourceType& type,

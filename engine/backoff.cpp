@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/chrono.h"
+
 namespace aim::engine {
 
 std::chrono::seconds discovery_backoff(int attempts) {
@@ -26,20 +28,8 @@ std::chrono::seconds discovery_wait(const DiscoveryState& state, std::string_vie
   return std::chrono::ceil<std::chrono::seconds>(*until - now);
 }
 
-std::string go_duration(std::chrono::seconds d) {
-  long long s = d.count();
-  if (s == 0) return "0s";
-  std::string sign = s < 0 ? "-" : "";
-  if (s < 0) s = -s;
-  long long h = s / 3600, m = (s % 3600) / 60, sec = s % 60;
-  if (h > 0)
-    return sign + std::to_string(h) + "h" + std::to_string(m) + "m" + std::to_string(sec) + "s";
-  if (m > 0) return sign + std::to_string(m) + "m" + std::to_string(sec) + "s";
-  return sign + std::to_string(sec) + "s";
-}
-
 std::string discovery_wait_message(std::chrono::seconds remaining, int attempts) {
-  return "Waiting " + go_duration(remaining) + " before retry (attempt " +
+  return "Waiting " + format_go_duration(remaining) + " before retry (attempt " +
          std::to_string(attempts) + " failed)";
 }
 

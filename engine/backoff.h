@@ -38,9 +38,6 @@ std::chrono::seconds discovery_wait(const DiscoveryState& state, std::string_vie
 // The condition message while waiting: "Waiting 1m30s before retry (attempt 2 failed)".
 std::string discovery_wait_message(std::chrono::seconds remaining, int attempts);
 
-// Go's time.Duration.String() for whole seconds: "0s", "45s", "1m0s", "1h0m0s".
-std::string go_duration(std::chrono::seconds d);
-
 // The state after observing a failed discovery Job created at `job_created`: a changed spec hash
 // resets the count first; the attempt counts once (only when the job is newer than the last
 // recorded attempt).

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "core/chrono.h"
+
 namespace aim::engine {
 namespace {
 
@@ -34,11 +36,11 @@ TEST(Backoff, GateAndTimer) {
 TEST(Backoff, Messages) {
   EXPECT_EQ(discovery_wait_message(seconds(90), 2),
             "Waiting 1m30s before retry (attempt 2 failed)");
-  EXPECT_EQ(go_duration(seconds(0)), "0s");
-  EXPECT_EQ(go_duration(seconds(45)), "45s");
-  EXPECT_EQ(go_duration(seconds(60)), "1m0s");
-  EXPECT_EQ(go_duration(seconds(3600)), "1h0m0s");
-  EXPECT_EQ(go_duration(seconds(3725)), "1h2m5s");
+  EXPECT_EQ(format_go_duration(seconds(0)), "0s");
+  EXPECT_EQ(format_go_duration(seconds(45)), "45s");
+  EXPECT_EQ(format_go_duration(seconds(60)), "1m0s");
+  EXPECT_EQ(format_go_duration(seconds(3600)), "1h0m0s");
+  EXPECT_EQ(format_go_duration(seconds(3725)), "1h2m5s");
 }
 
 TEST(Backoff, RecordFailure) {

@@ -4,6 +4,8 @@
 #include <ctime>
 #include <string_view>
 
+#include "core/chrono.h"
+
 namespace aim::engine {
 
 namespace {
@@ -31,10 +33,7 @@ std::string str(const Json& j, const char* key) {
 
 // Unix seconds of an RFC 3339 time ("2026-01-02T03:04:05Z"); 0 when unparsable.
 int64_t unix_seconds(const std::string& t) {
-  if (t.size() < 19) return 0;
-  std::tm tm{};
-  if (strptime(t.c_str(), "%Y-%m-%dT%H:%M:%S", &tm) == nullptr) return 0;
-  return static_cast<int64_t>(timegm(&tm));
+  return parse_rfc3339(t).value_or(0);
 }
 
 // Kubelet and scheduler messages can be long (every node's reason); conditions stay readable.

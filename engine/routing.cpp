@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <vector>
 
+#include "core/chrono.h"
 #include "engine/service_names.h"
 
 namespace aim::engine {
@@ -171,34 +172,6 @@ bool set(const nlohmann::json& obj, const char* key) {
   return obj.is_object() && obj.contains(key) && !obj[key].is_null();
 }
 
-// Go Duration.String for a count of nanoseconds.
-std::string format_go_duration(int64_t ns) {
-  if (ns == 0) return "0s";
-  std::string sign = ns < 0 ? "-" : "";
-  uint64_t u = ns < 0 ? static_cast<uint64_t>(-(ns + 1)) + 1 : static_cast<uint64_t>(ns);
-  auto frac = [](uint64_t v, uint64_t unit) {
-    std::string s = std::to_string(v / unit);
-    uint64_t rest = v % unit;
-    if (rest == 0) return s;
-    std::string digits = std::to_string(rest);
-    std::string width = std::to_string(unit - 1);
-    digits.insert(0, width.size() - digits.size(), '0');
-    while (!digits.empty() && digits.back() == '0') digits.pop_back();
-    return s + "." + digits;
-  };
-  if (u < 1000) return sign + std::to_string(u) + "ns";
-  if (u < 1000000) return sign + frac(u, 1000) + "\xC2\xB5s";
-  if (u < 1000000000) return sign + frac(u, 1000000) + "ms";
-  uint64_t h = u / 3600000000000ULL;
-  uint64_t rem = u % 3600000000000ULL;
-  uint64_t m = rem / 60000000000ULL;
-  rem %= 60000000000ULL;
-  std::string out = sign;
-  if (h > 0) out += std::to_string(h) + "h";
-  if (h > 0 || m > 0) out += std::to_string(m) + "m";
-  return out + frac(rem, 1000000000) + "s";
-}
-
 }  // namespace
 
 RoutingConfig resolve_routing(const nlohmann::json& rc, const nlohmann::json& svc) {
@@ -257,47 +230,9 @@ std::string default_route_path(const std::string& ns, const std::string& uid) {
 }
 
 Result<std::string, std::string> go_duration_string(const std::string& text) {
-  std::string s = trim(text);
-  if (s.empty()) return fail(std::string("empty duration"));
-  bool neg = false;
-  std::size_t i = 0;
-  if (s[i] == '-' || s[i] == '+') neg = s[i++] == '-';
-  if (s.substr(i) == "0") return std::string("0s");
-  long double total = 0;
-  bool any = false;
-  while (i < s.size()) {
-    std::size_t start = i;
-    while (i < s.size() && (std::isdigit(static_cast<unsigned char>(s[i])) || s[i] == '.')) ++i;
-    std::string number = s.substr(start, i - start);
-    if (number.find_first_of("0123456789") == std::string::npos ||
-        number.find('.') != number.rfind('.') || number.size() > 30) {
-      return fail("invalid duration \"" + text + "\"");
-    }
-    long double value = std::stold(number);
-    std::size_t ustart = i;
-    while (i < s.size() && !std::isdigit(static_cast<unsigned char>(s[i])) && s[i] != '.') ++i;
-    std::string unit = s.substr(ustart, i - ustart);
-    long double scale = 0;
-    if (unit == "ns")
-      scale = 1;
-    else if (unit == "us" || unit == "\xC2\xB5s" || unit == "\xCE\xBCs")
-      scale = 1e3;
-    else if (unit == "ms")
-      scale = 1e6;
-    else if (unit == "s")
-      scale = 1e9;
-    else if (unit == "m")
-      scale = 60e9;
-    else if (unit == "h")
-      scale = 3600e9;
-    else
-      return fail("invalid duration \"" + text + "\": unknown unit \"" + unit + "\"");
-    total += value * scale;
-    any = true;
-  }
-  if (!any || total > 9.2e18L) return fail("invalid duration \"" + text + "\"");
-  auto ns = static_cast<int64_t>(std::llround(static_cast<double>(total)));
-  return format_go_duration(neg ? -ns : ns);
+  auto d = parse_go_duration(trim(text));
+  if (!d.ok()) return fail(d.error());
+  return format_go_duration(*d);
 }
 
 Result<RenderedRoute, RouteError> render_http_route(const RoutingConfig& cfg,

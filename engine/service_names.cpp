@@ -1,11 +1,11 @@
 #include "engine/service_names.h"
 
-#include <openssl/evp.h>
-
 #include <algorithm>
 #include <array>
 #include <cctype>
 #include <cstdint>
+
+#include "core/digest.h"
 
 namespace aim::engine::service_names {
 namespace {
@@ -23,20 +23,6 @@ std::string trim_char_set(std::string s, std::string_view set) {
 
 void trim_trailing(std::string& s, char c) {
   while (!s.empty() && s.back() == c) s.pop_back();
-}
-
-std::string sha256_hex(std::string_view data) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), md.data(), &len, EVP_sha256(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(len * 2);
-  for (unsigned int i = 0; i < len; ++i) {
-    out.push_back(kHex[md[i] >> 4]);
-    out.push_back(kHex[md[i] & 0xF]);
-  }
-  return out;
 }
 
 void append_go_string(std::string& out, const std::string& s) {

@@ -1,10 +1,9 @@
 #include "engine/template_naming.h"
 
-#include <openssl/evp.h>
-
 #include <array>
 #include <nlohmann/json.hpp>
 
+#include "core/digest.h"
 #include "engine/service_names.h"
 
 namespace aim::engine {
@@ -16,16 +15,7 @@ constexpr std::size_t kDiscoveryHashHex = 8;
 
 // Lowercase hex of the first `bytes` bytes of SHA-256(data).
 std::string sha256_prefix_hex(std::string_view data, std::size_t bytes) {
-  std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
-  unsigned int len = 0;
-  EVP_Digest(data.data(), data.size(), md.data(), &len, EVP_sha256(), nullptr);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (std::size_t i = 0; i < bytes && i < len; ++i) {
-    out.push_back(kHex[md[i] >> 4]);
-    out.push_back(kHex[md[i] & 0xF]);
-  }
-  return out;
+  return sha256_hex(data).substr(0, bytes * 2);
 }
 
 }  // namespace

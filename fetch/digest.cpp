@@ -103,23 +103,6 @@ std::size_t digest_size(DigestAlgorithm algorithm) {
   return 0;
 }
 
-std::string sha256_hex(std::string_view data) {
-  Digest d(DigestAlgorithm::kSha256);
-  d.update(data);
-  return d.hex();
-}
-
-std::string hex_encode(std::string_view bytes) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    out.push_back(kHex[c >> 4]);
-    out.push_back(kHex[c & 0xF]);
-  }
-  return out;
-}
-
 std::string hmac_sha256(std::string_view key, std::string_view data) {
   unsigned char out[EVP_MAX_MD_SIZE];
   unsigned int len = 0;

@@ -9,6 +9,8 @@
 #include <string>
 #include <string_view>
 
+#include "core/digest.h"  // hex_encode, sha256_hex
+
 namespace aim::fetch {
 
 enum class DigestAlgorithm { kSha256, kSha1, kMd5, kCrc64Nvme, kCrc32c, kCrc32 };
@@ -36,8 +38,6 @@ std::string_view digest_name(DigestAlgorithm algorithm);
 // Bytes of the finished value (32 for SHA-256, 8 for CRC-64, ...).
 std::size_t digest_size(DigestAlgorithm algorithm);
 
-std::string sha256_hex(std::string_view data);
-std::string hex_encode(std::string_view bytes);
 std::string hmac_sha256(std::string_view key, std::string_view data);  // raw bytes
 
 // The object id git gives a blob: sha1("blob <size>\0" + content). The Hub reports it as the

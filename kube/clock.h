@@ -9,6 +9,8 @@
 #include <mutex>
 #include <string>
 
+#include "core/chrono.h"
+
 namespace aim::kube {
 
 class Clock {
@@ -42,11 +44,13 @@ class FakeClock final : public Clock {
   WallTime wall_;
 };
 
-// RFC 3339 with microseconds, as metav1.MicroTime: 2026-01-02T15:04:05.000000Z.
-std::string format_micro_time(Clock::WallTime t);
+// RFC 3339 with microseconds, as metav1.MicroTime: 2026-01-02T15:04:05.000000Z (core/chrono.h).
+inline std::string format_micro_time(Clock::WallTime t) {
+  return format_rfc3339_micro(t);
+}
 // RFC 3339 seconds, as metav1.Time: 2026-01-02T15:04:05Z.
-std::string format_time(Clock::WallTime t);
-// Parses both forms (and fractional seconds of any length); false on bad input.
-bool parse_time(const std::string& text, Clock::WallTime& out);
+inline std::string format_time(Clock::WallTime t) {
+  return format_rfc3339(std::chrono::system_clock::to_time_t(t));
+}
 
 }  // namespace aim::kube

@@ -17,7 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/base64.h"
-#include "kube/encoding.h"
+#include "core/chrono.h"
 
 extern char** environ;
 
@@ -382,7 +382,7 @@ Result<ExecCredential> run_exec_credential(const ExecCredentialConfig& exec,
   if (cred.token.empty() && cred.client_cert_pem.empty())
     return plugin_error("status has neither a token nor a client certificate");
   if (std::string exp = str("expirationTimestamp"); !exp.empty()) {
-    cred.expiry = encoding::parse_rfc3339(exp);
+    if (auto t = parse_rfc3339(exp)) cred.expiry = std::chrono::system_clock::from_time_t(*t);
     if (!cred.expiry) return plugin_error("expirationTimestamp is not an RFC 3339 time");
   }
   return cred;

@@ -9,7 +9,6 @@
 #include <fstream>
 
 #include "core/base64.h"
-#include "kube/encoding.h"
 
 namespace aim::kube {
 namespace {
@@ -360,13 +359,6 @@ TEST(ExecCredential, FailuresAreClearAndQuoteNoOutput) {
   auto s = run_exec_credential({slow, {}, {}, ""}, std::chrono::milliseconds(200));
   ASSERT_FALSE(s.ok());
   EXPECT_NE(s.error().message.find("did not finish"), std::string::npos);
-}
-
-TEST(Encoding, Rfc3339) {
-  auto t = encoding::parse_rfc3339("2030-01-02T04:04:05.123+01:00");
-  ASSERT_TRUE(t.has_value());
-  EXPECT_EQ(std::chrono::system_clock::to_time_t(*t), 1893553445);
-  EXPECT_FALSE(encoding::parse_rfc3339("2030-01-02").has_value());
 }
 
 }  // namespace

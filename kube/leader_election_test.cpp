@@ -210,18 +210,5 @@ TEST_F(LeaderElectionTest, MasterStatusMetricFollowsLeadership) {
               ::testing::HasSubstr("leader_election_master_status{name=\"aim-engine-leader\"} 0"));
 }
 
-TEST(ClockTest, MicroTimeRoundTrip) {
-  Clock::WallTime t =
-      std::chrono::system_clock::from_time_t(1767225600) + std::chrono::microseconds(123456);
-  EXPECT_EQ(format_micro_time(t), "2026-01-01T00:00:00.123456Z");
-  EXPECT_EQ(format_time(t), "2026-01-01T00:00:00Z");
-  Clock::WallTime parsed;
-  ASSERT_TRUE(parse_time("2026-01-01T00:00:00.123456Z", parsed));
-  EXPECT_EQ(parsed, t);
-  ASSERT_TRUE(parse_time("2026-01-01T00:00:00Z", parsed));
-  EXPECT_EQ(parsed, std::chrono::system_clock::from_time_t(1767225600));
-  EXPECT_FALSE(parse_time("yesterday", parsed));
-}
-
 }  // namespace
 }  // namespace aim::kube

@@ -9,6 +9,7 @@
 #include "controllers/cache/artifact.h"
 #include "controllers/cache/cache.h"
 #include "controllers/cache/internal.h"
+#include "core/chrono.h"
 #include "engine/pod_issue.h"
 #include "engine/runtime_config.h"
 #include "engine/secret_check.h"
@@ -134,10 +135,7 @@ bool is_commit(const std::string& rev) {
 }
 
 int64_t parse_time(const std::string& rfc3339) {
-  if (rfc3339.size() < 19) return 0;
-  std::tm tm{};
-  if (!strptime(rfc3339.c_str(), "%Y-%m-%dT%H:%M:%S", &tm)) return 0;
-  return static_cast<int64_t>(timegm(&tm));
+  return parse_rfc3339(rfc3339).value_or(0);
 }
 
 Json condition_json(const Json& object, std::string_view type) {
@@ -442,6 +440,15 @@ kube::ReconcileResult ArtifactReconciler::reconcile(const kube::Request& req) {
                             : health("CachePvc", ComponentState::NotAvailable, problem->reason,
                                      problem->message, Dependency::Upstream));
       } else {
+        // A claim binds a volume at once, so it is made only for an artifact the API server
+        // still has. The artifact and claim caches are separate watches: a reconcile can see a
+        // deleted artifact after the garbage collector removed its claim, and re-creating that
+        // claim took the static volume meant for the artifact's successor.
+        auto current = ctx_.client->get(types::aim_artifacts(), ns, name);
+        if (!current.ok() && current.error().is(kube::ErrorCode::kNotFound))
+          return kube::Action::done();
+        if (!current.ok()) return cache_internal::create_failed(ctx_, ns, current.error());
+        if (uid_of(*current) != uid) return kube::Action::done();  // replaced: its own event
         Json desired = artifact::cache_pvc(obj, pvc_name, request, sc);
         label_child(desired, obj, "artifact", rc_spec);
         set_controller_owner(desired, obj);

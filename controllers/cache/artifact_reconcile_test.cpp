@@ -192,6 +192,35 @@ TEST_F(ArtifactReconcile, PvcThenJobThenVerifiedReadyThenIdle) {
   EXPECT_TRUE(only_job().is_null());
 }
 
+// The artifact's cache can lag behind its claim's: the garbage collector removed the claim of
+// an artifact that is already gone from the API server. No claim is made for it (it would bind
+// a volume meant for the next artifact), nor for an artifact replaced under the same name (the
+// new one has its own watch event); a failing lookup is retried.
+TEST_F(ArtifactReconcile, NoClaimIsMadeForAnArtifactTheApiServerNoLongerHas) {
+  fake->inject(kube::types::namespaces(), WatchEvent::Type::kAdded,
+               Json{{"apiVersion", "v1"}, {"kind", "Namespace"}, {"metadata", {{"name", "ns"}}}});
+  Json cached = fake->inject(types::aim_artifacts(), WatchEvent::Type::kAdded, new_artifact());
+  settle_all();
+  auto pvcs = [&] { return fake->objects(kube::types::persistent_volume_claims(), "ns").size(); };
+  fake->fail_next("get", "aimartifacts",
+                  kube::Error{kube::ErrorCode::kServerError, 500, "InternalError", "etcd"});
+  EXPECT_FALSE(reconcile_artifact(ctx, options, kube::Request{"ns", "a1"}).ok());
+  EXPECT_EQ(pvcs(), 0u);
+
+  factory.stop();  // the cache keeps what it had: a stale view from here on
+  fake->inject(types::aim_artifacts(), WatchEvent::Type::kDeleted, cached);
+  auto r = reconcile_artifact(ctx, options, kube::Request{"ns", "a1"});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(pvcs(), 0u);
+
+  Json successor = new_artifact();
+  successor["metadata"]["uid"] = "uid-of-the-successor";
+  fake->inject(types::aim_artifacts(), WatchEvent::Type::kAdded, successor);
+  r = reconcile_artifact(ctx, options, kube::Request{"ns", "a1"});
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(pvcs(), 0u);
+}
+
 TEST_F(ArtifactReconcile, AuthFailureFailsThenRetriesAfterTheBackoff) {
   fake->inject(types::aim_artifacts(), WatchEvent::Type::kAdded, new_artifact());
   reconcile();

@@ -109,8 +109,10 @@ kube::ReconcileResult reconcile(const Context& ctx, const kube::Request& req) {
         if (ls.value(k, Json()) != desired["spec"].value(k, Json())) {
           kube::DeleteOptions del;
           del.propagation_policy = "Background";
+          del.precondition_uid = uid_of(*live);  // never the successor a stale cache hides
           auto r = ctx.client->remove(types::aim_artifacts(), req.ns, req.name, del);
-          if (!r.ok() && !r.error().is(kube::ErrorCode::kNotFound))
+          if (!r.ok() && !r.error().is(kube::ErrorCode::kNotFound) &&
+              !r.error().is(kube::ErrorCode::kConflict))
             return aim::fail(kube::ReconcileError(r.error()));
           return kube::Action::requeue_after(std::chrono::seconds(1));
         }

@@ -162,19 +162,6 @@ TEST(CatalogRuntimeConfig, InvalidGlobsAndNegativeHeadroom) {
   EXPECT_EQ(runtime_config_problems({{"storage", {{"pvcHeadroomPercent", -1}}}}).size(), 1u);
 }
 
-TEST(CatalogDurations, GoDurationsInSeconds) {
-  EXPECT_EQ(parse_duration_seconds("1h"), 3600);
-  EXPECT_EQ(parse_duration_seconds("15m"), 900);
-  EXPECT_EQ(parse_duration_seconds("1h30m10s"), 5410);
-  EXPECT_EQ(parse_duration_seconds("0s"), 0);
-  EXPECT_FALSE(parse_duration_seconds("").has_value());
-  EXPECT_FALSE(parse_duration_seconds("soon").has_value());
-  EXPECT_FALSE(parse_duration_seconds("5d").has_value());
-  EXPECT_FALSE(parse_duration_seconds(".h").has_value());
-  EXPECT_FALSE(parse_duration_seconds("1.2.3s").has_value());
-  EXPECT_FALSE(parse_duration_seconds("10").has_value());
-}
-
 TEST(CatalogHealth, JobStates) {
   EXPECT_EQ(job_health("J", nullptr).reason, "JobNotFound");
   Json job = {
@@ -525,7 +512,7 @@ TEST_F(CatalogReconcile, FailedDiscoveryArmsATimerForTheEndOfTheBackoff) {
       discovery_naming(TemplateScope::namespaced(), t, model("qwen-qwen3-32b", Json::array()));
   t["status"] = {{"discovery",
                   {{"attempts", 2},
-                   {"lastAttemptTime", rfc3339(now - 30)},
+                   {"lastAttemptTime", format_rfc3339(now - 30)},
                    {"specHash", engine::discovery_spec_hash(naming)}}}};
   fake->inject(types::aim_service_templates(), WatchEvent::Type::kAdded, t);
   settle(types::aim_service_templates());
@@ -568,7 +555,7 @@ class TemplateDiscovery : public CatalogReconcile {
             {"metadata",
              {{"name", name + "-p"},
               {"namespace", "ns1"},
-              {"creationTimestamp", rfc3339(now)},
+              {"creationTimestamp", format_rfc3339(now)},
               {"labels",
                {{"job-name", name},
                 {"aim.eai.amd.com/template", "t"},
@@ -613,7 +600,7 @@ TEST_F(TemplateDiscovery, UnschedulableAfterTheGracePeriod) {
                      {{{"type", "PodScheduled"},
                        {"status", "False"},
                        {"reason", "Unschedulable"},
-                       {"lastTransitionTime", rfc3339(now)},
+                       {"lastTransitionTime", format_rfc3339(now)},
                        {"message", "0/2 nodes are available"}}}}}));
   auto r = reconcile();
   ASSERT_TRUE(r.ok());

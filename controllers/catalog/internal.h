@@ -10,6 +10,7 @@
 
 #include "controllers/catalog/catalog.h"
 #include "controllers/framework.h"
+#include "core/chrono.h"
 #include "engine/error_class.h"
 #include "engine/health.h"
 #include "kube/controller.h"
@@ -46,10 +47,6 @@ engine::ComponentHealth error_health(
 
 // Status string of a root state.
 std::string status_string(engine::ComponentState s);
-
-// RFC 3339 (seconds) from Unix seconds and back (0 when unparsable).
-std::string rfc3339(int64_t unix_seconds);
-int64_t parse_rfc3339(std::string_view text);
 
 // The Job's condition `type` is True.
 bool job_condition(const Json& job, std::string_view type);

@@ -15,37 +15,6 @@ namespace aim::controllers::catalog {
 using engine::ComponentHealth;
 using engine::ComponentState;
 
-std::optional<int64_t> parse_duration_seconds(std::string_view text) {
-  if (text.empty()) return std::nullopt;
-  double total = 0;
-  size_t i = 0;
-  while (i < text.size()) {
-    size_t start = i;
-    while (i < text.size() && (std::isdigit(static_cast<unsigned char>(text[i])) || text[i] == '.'))
-      ++i;
-    if (start == i) return std::nullopt;
-    std::string number(text.substr(start, i - start));
-    char* end = nullptr;
-    double n = std::strtod(number.c_str(), &end);
-    if (end != number.c_str() + number.size()) return std::nullopt;  // "1.2.3", "."
-    size_t ustart = i;
-    while (i < text.size() && std::isalpha(static_cast<unsigned char>(text[i]))) ++i;
-    std::string_view unit = text.substr(ustart, i - ustart);
-    if (unit == "h") {
-      total += n * 3600;
-    } else if (unit == "m") {
-      total += n * 60;
-    } else if (unit == "s") {
-      total += n;
-    } else if (unit == "ms") {
-      total += n / 1000;
-    } else {
-      return std::nullopt;
-    }
-  }
-  return static_cast<int64_t>(total);
-}
-
 namespace {
 
 struct FilterResult {
@@ -134,13 +103,15 @@ kube::ReconcileResult reconcile_model_source(const Context& ctx, const kube::Req
   const Json& spec = field(source, "spec");
   const Json& old_status = field(source, "status");
   int64_t now = ctx.now();
-  int64_t interval = parse_duration_seconds(str_field(spec, "syncInterval")).value_or(0);
+  auto parsed = parse_go_duration(str_field(spec, "syncInterval"));
+  int64_t interval =
+      parsed.ok() ? std::chrono::duration_cast<std::chrono::seconds>(*parsed).count() : 0;
   if (interval <= 0) interval = 3600;
 
   // Sync only when due: the spec changed (generation) or syncInterval has passed.
   const Json& gen = field(field(source, "metadata"), "generation");
   const Json& observed = field(old_status, "observedGeneration");
-  int64_t last = parse_rfc3339(str_field(old_status, "lastSyncTime"));
+  int64_t last = parse_rfc3339(str_field(old_status, "lastSyncTime")).value_or(0);
   bool spec_changed = !(gen.is_number_integer() && observed.is_number_integer() && gen == observed);
   if (!spec_changed && last > 0 && now < last + interval) {
     return kube::Action::requeue_after(std::chrono::seconds(last + interval - now));
@@ -239,7 +210,7 @@ kube::ReconcileResult reconcile_model_source(const Context& ctx, const kube::Req
   status["discoveredModels"] = composition.discovered;
   status["availableModels"] = composition.available;
   status["modelsLimitReached"] = composition.limit_reached;
-  status["lastSyncTime"] = rfc3339(now);
+  status["lastSyncTime"] = format_rfc3339(now);
   if (gen.is_number_integer()) status["observedGeneration"] = gen;
   status["status"] = status_string(state.root);
   auto desired = state.conditions;

@@ -194,7 +194,7 @@ engine::DiscoveryState discovery_state_from(const Json& status) {
   if (!d.is_object()) return s;
   if (field(d, "attempts").is_number_integer()) s.attempts = d["attempts"].get<int>();
   std::string t = str_field(d, "lastAttemptTime");
-  if (!t.empty()) s.last_attempt_time = tp(parse_rfc3339(t));
+  if (!t.empty()) s.last_attempt_time = tp(parse_rfc3339(t).value_or(0));
   s.last_failure_reason = str_field(d, "lastFailureReason");
   s.spec_hash = str_field(d, "specHash");
   return s;
@@ -203,7 +203,7 @@ engine::DiscoveryState discovery_state_from(const Json& status) {
 Json discovery_state_json(const engine::DiscoveryState& s) {
   Json d = {{"attempts", s.attempts}};
   if (s.last_attempt_time) {
-    d["lastAttemptTime"] = rfc3339(
+    d["lastAttemptTime"] = format_rfc3339(
         std::chrono::duration_cast<std::chrono::seconds>(s.last_attempt_time->time_since_epoch())
             .count());
   }
@@ -521,8 +521,9 @@ kube::ReconcileResult reconcile_template(const Context& ctx, const TemplateScope
       if (job_condition(*job, "Failed") || parse_failed) {
         std::string reason = parse_failed ? jh.message : failure_reason_of(*job);
         ds = engine::record_discovery_failure(
-            ds, tp(parse_rfc3339(str_field(field(*job, "metadata"), "creationTimestamp"))), tp(now),
-            reason, hash);
+            ds,
+            tp(parse_rfc3339(str_field(field(*job, "metadata"), "creationTimestamp")).value_or(0)),
+            tp(now), reason, hash);
         status["discovery"] = discovery_state_json(ds);
       }
     }

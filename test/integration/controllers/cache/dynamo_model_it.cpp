@@ -151,10 +151,37 @@ TEST_F(DynamoModelIT, SeedExampleDownloadsOntoItsPvcAndGoesReady) {
         return o.contains("status") && o["status"].value("state", "") == "Ready";
       },
       120s, "state Ready");
+  if (m.is_null()) {  // timed out (wait_for printed the last state)
+    // What holds it back, for the failure message: the artifacts, the claims and the volumes.
+    auto at = [](const Json& o, std::initializer_list<const char*> path) {
+      const Json* j = &o;
+      for (const char* k : path) {
+        if (!j->is_object() || !j->contains(k)) return std::string("-");
+        j = &(*j)[k];
+      }
+      return j->is_string() ? j->get<std::string>() : j->dump();
+    };
+    std::string why;
+    for (const auto& a : list(types::aim_artifacts(), ns_))
+      why += "artifact uid " + at(a, {"metadata", "uid"}) + " revision " +
+             at(a, {"spec", "revision"}) + "\n";
+    for (const auto& c : list(kube::types::persistent_volume_claims(), ns_))
+      why += "claim " + at(c, {"metadata", "name"}) + " uid " + at(c, {"metadata", "uid"}) +
+             " owners " + at(c, {"metadata", "ownerReferences"}) + " phase " +
+             at(c, {"status", "phase"}) + "\n";
+    for (int i = 0; i < 2; ++i) {
+      Json pv = get({"", "v1", "persistentvolumes", "PersistentVolume", false}, "",
+                    ns_ + "-pv" + std::to_string(i));
+      why += "volume " + std::to_string(i) + " " + at(pv, {"status", "phase"}) + " claimRef " +
+             at(pv, {"spec", "claimRef"}) + "\n";
+    }
+    FAIL() << why;
+  }
   EXPECT_FALSE(m["status"].value("lastDownloadTime", "").empty());
   EXPECT_FALSE(m["status"].value("downloadJobName", "").empty());
   art = get(types::aim_artifacts(), ns_, name);
-  EXPECT_EQ(art["status"].value("resolvedRevision", ""), commit);
+  ASSERT_TRUE(art.is_object());
+  EXPECT_EQ(art.value("status", Json::object()).value("resolvedRevision", ""), commit);
 }
 
 }  // namespace
