@@ -32,8 +32,10 @@ void AIMArtifactSpec::describe(Fields<AIMArtifactSpec>& f) {
       .pattern(std::string(kModelIdPattern));
   f.field("storageClassName", &AIMArtifactSpec::storage_class_name,
           "Storage class of the PVC; empty means the cluster default.");
-  f.field("size", &AIMArtifactSpec::size,
-          "Requested model size; zero or absent lets a check-size job discover it.");
+  quantity_bounds(
+      f.field("size", &AIMArtifactSpec::size,
+              "Requested model size; zero or absent lets a check-size job discover it."),
+      "size", kMaxModelSize);
   describe_env(f, "Download environment (e.g. `HF_TOKEN`).");
   f.field("modelDownloadImage", &AIMArtifactSpec::model_download_image,
           "Image of the download and check-size jobs.")

@@ -9,7 +9,7 @@ void CpuRequirements::describe(Fields<CpuRequirements>& f) {
       .max_length(64)
       .cel("isQuantity(string(self)) && quantity(string(self)).isGreaterThan(quantity('0'))",
            "cpu requests must be greater than 0");
-  f.field("limits", &CpuRequirements::limits, "CPU core limit.");
+  quantity_bounds(f.field("limits", &CpuRequirements::limits, "CPU core limit."), "cpu limits");
 }
 
 void GpuRequirements::describe(Fields<GpuRequirements>& f) {
@@ -53,8 +53,9 @@ void ModelSource::describe(Fields<ModelSource>& f) {
       .extension(
           "Optional in the schema (required in the reference); a CEL rule requires it or its "
           "alias sourceURI.");
-  f.field("size", &ModelSource::size,
-          "Expected storage size; when absent a check-size job discovers it.");
+  quantity_bounds(f.field("size", &ModelSource::size,
+                          "Expected storage size; when absent a check-size job discovers it."),
+                  "size", kMaxModelSize);
   describe_env(f,
                "Per-source environment (credentials); overrides base-level env with the same "
                "name.");

@@ -231,15 +231,56 @@ inline constexpr std::string_view kUriNoEmptySegmentsRule =
 inline constexpr std::string_view kUriNoEmptySegmentsMessage =
     "the URI must not contain an empty path segment ('//')";
 
+// The built-in schemes' shapes, as aim-fetch parses them (fetch/uri.cpp), so what it would refuse
+// is refused at admission: names of letters, digits, '.', '_' and '-' (no percent-encoding).
+inline constexpr std::string_view kHfUriRule =
+    "!self.startsWith('hf://') || self.matches("
+    "'^hf://[A-Za-z0-9._-]{1,96}(/[A-Za-z0-9._-]{1,255})*/?(@[A-Za-z0-9._/-]{1,256})?$')";
+inline constexpr std::string_view kHfUriMessage =
+    "an hf:// URI is hf://org/model[/path][@revision]: letters, digits, '.', '_' and '-' only, "
+    "no percent-encoding";
+inline constexpr std::string_view kS3UriRule =
+    "!self.startsWith('s3://') || self.matches('^s3://[a-z0-9.-]{3,63}(/.*)?$')";
+inline constexpr std::string_view kS3UriMessage =
+    "an s3:// URI is s3://bucket[/prefix] with a bucket name of 3 to 63 lowercase letters, "
+    "digits, '.' and '-'";
+inline constexpr std::string_view kNgcUriRule =
+    "!self.startsWith('ngc://') || self.matches("
+    "'^ngc://[A-Za-z0-9._-]{1,96}/([A-Za-z0-9._-]{1,96}/"
+    ")?[A-Za-z0-9._-]{1,96}(:[A-Za-z0-9._-]{1,96})?$')";
+inline constexpr std::string_view kNgcUriMessage =
+    "an ngc:// URI is ngc://org/[team/]model[:version]: letters, digits, '.', '_' and '-' only";
+
 // Bounds that keep the CEL cost of the URI rules within the API server's budget.
 inline constexpr int64_t kMaxUriLength = 2048;
 inline constexpr int64_t kMaxModelSources = 16;
 
-// Adds both URI rules (and the length bound they need) to a field.
+// Adds the URI rules (and the length bound they need) to a field.
 inline FieldBuilder& uri_segment_rules(FieldBuilder&& b) {
   return b.max_length(kMaxUriLength)
       .cel(std::string(kUriNoDotSegmentsRule), std::string(kUriNoDotSegmentsMessage))
-      .cel(std::string(kUriNoEmptySegmentsRule), std::string(kUriNoEmptySegmentsMessage));
+      .cel(std::string(kUriNoEmptySegmentsRule), std::string(kUriNoEmptySegmentsMessage))
+      .cel(std::string(kHfUriRule), std::string(kHfUriMessage))
+      .cel(std::string(kS3UriRule), std::string(kS3UriMessage))
+      .cel(std::string(kNgcUriRule), std::string(kNgcUriMessage));
+}
+
+// The largest model size the API accepts: far above any checkpoint published today (the largest
+// are a few TiB) and far below what a typo asks a storage backend for (`1Ei`).
+inline constexpr std::string_view kMaxModelSize = "1Pi";
+
+// A quantity that may not be negative and, when `max` is given, not above it (issue 26:
+// `-1Gi` and `1Ei` were accepted). `what` names the field in the messages.
+inline FieldBuilder& quantity_bounds(FieldBuilder&& b, const std::string& what,
+                                     std::string_view max = {}) {
+  b.max_length(64).cel(
+      "!isQuantity(string(self)) || !quantity(string(self)).isLessThan(quantity('0'))",
+      what + " must not be negative");
+  if (!max.empty())
+    b.cel("!isQuantity(string(self)) || !quantity(string(self)).isGreaterThan(quantity('" +
+              std::string(max) + "'))",
+          what + " must be at most " + std::string(max));
+  return b;
 }
 
 // RuntimeConfigRef (§3.1): one field, runtimeConfigName.

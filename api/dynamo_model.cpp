@@ -14,7 +14,9 @@ void DynamoModelPvc::describe(Fields<DynamoModelPvc>& f) {
   f.field("name", &DynamoModelPvc::name, "Name of the PVC; defaults to the model name.");
   f.field("storageClass", &DynamoModelPvc::storage_class,
           "Storage class of the created PVC (required when create is true).");
-  f.field("size", &DynamoModelPvc::size, "Size of the volume (required when create is true).");
+  quantity_bounds(
+      f.field("size", &DynamoModelPvc::size, "Size of the volume (required when create is true)."),
+      "size", kMaxModelSize);
   f.field("volumeAccessMode", &DynamoModelPvc::volume_access_mode, "Volume access mode.")
       .default_value("ReadWriteMany")
       .enums({"ReadWriteMany", "ReadWriteOnce", "ReadOnlyMany", "ReadWriteOncePod"});

@@ -104,7 +104,7 @@ std::string format_rfc3339_micro(std::chrono::system_clock::time_point t) {
       std::chrono::duration_cast<std::chrono::microseconds>(t.time_since_epoch()).count();
   const int64_t secs = us >= 0 ? us / 1000000 : (us - 999999) / 1000000;
   std::string out = format_rfc3339(secs);
-  char frac[8];
+  char frac[24];  // ".123456"; sized for any long long, so -O2 sees no truncation
   std::snprintf(frac, sizeof frac, ".%06lld", static_cast<long long>(us - secs * 1000000));
   out.insert(out.size() - 1, frac);
   return out;

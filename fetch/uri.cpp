@@ -40,9 +40,14 @@ Result<SourceUri, std::string> parse_hf(std::string_view rest) {
   u.revision = at == std::string_view::npos ? "main" : std::string(rest.substr(at + 1));
   while (!repo.empty() && repo.back() == '/') repo.remove_suffix(1);
   auto parts = split(repo, '/');
-  if (parts.empty() || parts.size() > 2) return fail(std::string("hf:// wants org/model"));
+  if (parts.empty()) return fail(std::string("hf:// wants org/model[/path]"));
   for (auto p : parts)
     if (!valid_name(p)) return fail("invalid Hugging Face repo id '" + std::string(repo) + "'");
+  if (parts.size() > 2) {  // org/model/path: one file or directory of the repository
+    std::string_view rest_path = repo.substr(parts[0].size() + parts[1].size() + 2);
+    u.path = std::string(rest_path);
+    repo = repo.substr(0, parts[0].size() + parts[1].size() + 1);
+  }
   if (u.revision.empty() || u.revision.size() > 256)
     return fail(std::string("empty or overlong revision after '@'"));
   for (char c : u.revision)

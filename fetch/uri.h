@@ -1,5 +1,7 @@
 // Source URIs aim-fetch accepts:
-//   hf://org/model[@revision]      Hugging Face Hub (revision: branch, tag or commit; default main)
+//   hf://org/model[/path][@revision]  Hugging Face Hub (revision: branch, tag or commit; default
+//                                  main; path: one file or directory of the repo, as AIM
+//                                  discovery writes `hf://Qwen/Qwen3-32B/tokenizer.json`)
 //   s3://bucket[/prefix]           S3 or an S3-compatible store
 //   ngc://org/[team/]model[:version]  NGC model registry
 //   https://host/path (and http:// for local test servers)
@@ -18,6 +20,7 @@ struct SourceUri {
   Scheme scheme = Scheme::kHttps;
   std::string repo;      // hf: "org/model"; ngc: "org/team/model" or "org/model"
   std::string revision;  // hf: after '@' ("main" when absent); ngc: after ':' (empty = latest)
+  std::string path;      // hf: the file or directory inside the repo after org/model ("" = all)
   std::string bucket;    // s3
   std::string prefix;    // s3, without a leading '/'
   std::string ngc_org, ngc_team, ngc_model;

@@ -22,9 +22,26 @@ TEST(ParseSourceUri, HuggingFaceWithAndWithoutRevision) {
   EXPECT_EQ(d->revision, "refs/pr/1");
 }
 
+// AIM discovery names one file of a repository (seed 002, engine/discovery_output_test).
+TEST(ParseSourceUri, HuggingFaceFileOrDirectoryOfARepository) {
+  auto a = parse_source_uri("hf://Qwen/Qwen3-32B/tokenizer.json");
+  ASSERT_TRUE(a.ok()) << a.error();
+  EXPECT_EQ(a->repo, "Qwen/Qwen3-32B");
+  EXPECT_EQ(a->path, "tokenizer.json");
+  EXPECT_EQ(a->revision, "main");
+  auto b = parse_source_uri("hf://org/model/adapters/lora-1@v2");
+  ASSERT_TRUE(b.ok()) << b.error();
+  EXPECT_EQ(b->repo, "org/model");
+  EXPECT_EQ(b->path, "adapters/lora-1");
+  EXPECT_EQ(b->revision, "v2");
+  EXPECT_EQ(parse_source_uri("hf://org/model")->path, "");
+}
+
 TEST(ParseSourceUri, RejectsBadHuggingFaceIds) {
   EXPECT_FALSE(parse_source_uri("hf://org/../etc").ok());
-  EXPECT_FALSE(parse_source_uri("hf://a/b/c").ok());
+  EXPECT_FALSE(parse_source_uri("hf://a/b/c%2F..").ok());
+  EXPECT_FALSE(parse_source_uri("hf://org%2F..%2F/m").ok());
+  EXPECT_FALSE(parse_source_uri("hf://org/m/sub/../x").ok());
   EXPECT_FALSE(parse_source_uri("hf://org/model@").ok());
   EXPECT_FALSE(parse_source_uri("hf://org/mo del").ok());
   EXPECT_FALSE(parse_source_uri("hf://org/model@../x").ok());

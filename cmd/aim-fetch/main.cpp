@@ -251,6 +251,14 @@ int main(int argc, char** argv) {
   if (!parsed.ok()) return die(Failure{FailureClass::kInvalidArgument, parsed.error()});
   SourceUri uri = std::move(parsed).value();
   if (!revision.empty()) uri.revision = revision;
+  if (!uri.path.empty()) {
+    // hf://org/model/<path>: that file, or everything under that directory, of the repository.
+    if (!opts.filter.include.empty())
+      return die(Failure{FailureClass::kInvalidArgument,
+                         "the URI names a path inside the repository (" + uri.path +
+                             "); give either that or --include, not both"});
+    opts.filter.include = {uri.path, uri.path + "/"};
+  }
   if (dest.empty() && !check_size)
     return die(Failure{FailureClass::kInvalidArgument, "DEST is required"});
 

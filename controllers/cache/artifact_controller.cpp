@@ -13,6 +13,7 @@
 #include "engine/pod_issue.h"
 #include "engine/runtime_config.h"
 #include "engine/secret_check.h"
+#include "fetch/uri.h"
 #include "kube/log.h"
 
 namespace aim::controllers {
@@ -267,6 +268,16 @@ kube::ReconcileResult ArtifactReconciler::reconcile(const kube::Request& req) {
   if (!choice.error.empty())
     comps.push_back(health("Downloader", ComponentState::Failed, "DownloaderNotFound", choice.error,
                            Dependency::Upstream, engine::ErrorCategory::kMissingUpstream));
+  // A URI of a built-in scheme is checked by aim-fetch's own rules before any claim or Job: a
+  // repo id the downloader would refuse (percent-encoding, a '..' segment) fails here instead.
+  if (!choice.downloader.is_object() && choice.error.empty()) {
+    if (auto parsed = fetch::parse_source_uri(str(spec, "sourceUri")); !parsed.ok())
+      comps.push_back(health("SourceUri", ComponentState::Failed, "InvalidSourceUri",
+                             "spec.sourceUri: " + parsed.error() +
+                                 ": fix the URI (hf://org/model[@revision], s3://bucket[/prefix], "
+                                 "ngc://org/[team/]model[:version] or https://host/path)",
+                             Dependency::Unspecified, engine::ErrorCategory::kInvalidSpec));
+  }
 
   const bool ready_before = str(old_status, "status") == api::kStatusReady;
 
@@ -330,8 +341,18 @@ kube::ReconcileResult ArtifactReconciler::reconcile(const kube::Request& req) {
 
   // ---- size ----
   int64_t size = 0;
-  if (spec.contains("size"))
-    if (auto b = artifact::quantity_bytes(spec["size"])) size = *b;
+  if (spec.contains("size") && !spec["size"].is_null()) {
+    // Admission bounds it (0 to 1Pi); a cluster with older CRDs still gets a precise refusal
+    // instead of a silently ignored size.
+    if (auto b = artifact::quantity_bytes(spec["size"]))
+      size = *b;
+    else
+      comps.push_back(health("Size", ComponentState::Failed, "InvalidSize",
+                             "spec.size " + spec["size"].dump() +
+                                 " is not a non-negative quantity: write it as e.g. 15Gi, or "
+                                 "leave it out to have the size checked",
+                             Dependency::Unspecified, engine::ErrorCategory::kInvalidSpec));
+  }
   if (size == 0 && old_status.contains("discoveredSizeBytes") &&
       old_status["discoveredSizeBytes"].is_number_integer())
     size = old_status["discoveredSizeBytes"].get<int64_t>();

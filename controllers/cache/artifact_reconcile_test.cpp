@@ -299,6 +299,57 @@ TEST_F(ArtifactReconcile, MissingCredentialsSecretAndUnknownSchemeAreReported) {
   }
 }
 
+// What aim-fetch would refuse is refused before anything is created (issue 26: a
+// percent-encoded '..' in an hf:// repo id got a PVC and a Job first).
+TEST_F(ArtifactReconcile, ASourceUriTheDownloaderWouldRefuseFailsBeforeAnyClaimOrJob) {
+  for (const char* uri : {"hf://org%2F..%2F/m", "hf://a/b/c%2F..", "s3://X", "ngc://org/m:v1/x",
+                          "hf://org/m@bad..rev"}) {
+    fake->clear_actions();
+    Json a = new_artifact();
+    a["spec"]["sourceUri"] = uri;
+    fake->inject(types::aim_artifacts(), WatchEvent::Type::kAdded, a);
+    reconcile();
+    EXPECT_EQ(status()["status"], "Failed") << uri;
+    Json c = condition("SourceUriReady");
+    EXPECT_EQ(c["reason"], "InvalidSourceUri") << uri;
+    EXPECT_NE(c.value("message", "").find("spec.sourceUri: "), std::string::npos) << c.dump();
+    EXPECT_TRUE(fake->objects(kube::types::persistent_volume_claims(), "ns").empty()) << uri;
+    EXPECT_TRUE(fake->objects(kube::types::jobs(), "ns").empty()) << uri;
+    fake->inject(types::aim_artifacts(), WatchEvent::Type::kDeleted,
+                 fake->objects(types::aim_artifacts(), "ns").at(0));
+  }
+  // A valid URI of each built-in scheme passes the same check.
+  for (const char* uri :
+       {"hf://org/m@main", "hf://Qwen/Qwen3-32B/tokenizer.json", "s3://bucket/prefix",
+        "ngc://org/team/m:1.0", "https://example.com/m.gguf"}) {
+    Json a = new_artifact();
+    a["spec"]["sourceUri"] = uri;
+    fake->inject(types::aim_artifacts(), WatchEvent::Type::kAdded, a);
+    reconcile();
+    EXPECT_TRUE(condition("SourceUriReady").is_null()) << uri << condition("SourceUriReady");
+    fake->inject(types::aim_artifacts(), WatchEvent::Type::kDeleted,
+                 fake->objects(types::aim_artifacts(), "ns").at(0));
+    for (const auto& p : fake->objects(kube::types::persistent_volume_claims(), "ns"))
+      fake->inject(kube::types::persistent_volume_claims(), WatchEvent::Type::kDeleted, p);
+  }
+}
+
+// A size that is not a quantity, or a negative one (a cluster whose CRDs predate the admission
+// bound), is refused, not ignored: no claim, no size check.
+TEST_F(ArtifactReconcile, ASizeThatIsNotANonNegativeQuantityFailsBeforeAnyClaimOrJob) {
+  Json a = new_artifact();
+  a["spec"]["size"] = "-1Gi";
+  fake->inject(types::aim_artifacts(), WatchEvent::Type::kAdded, a);
+  reconcile();
+  EXPECT_EQ(status()["status"], "Failed");
+  EXPECT_EQ(condition("SizeReady")["reason"], "InvalidSize");
+  EXPECT_NE(condition("SizeReady").value("message", "").find("spec.size \"-1Gi\""),
+            std::string::npos)
+      << condition("SizeReady");
+  EXPECT_TRUE(fake->objects(kube::types::persistent_volume_claims(), "ns").empty());
+  EXPECT_TRUE(fake->objects(kube::types::jobs(), "ns").empty());
+}
+
 TEST_F(ArtifactReconcile, TheCredentialsSecretAppearingClearsTheMissingReference) {
   Json a = new_artifact();
   a["spec"]["credentialsSecretRef"] = {{"name", "hf"}};

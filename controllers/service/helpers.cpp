@@ -9,6 +9,7 @@
 #include "engine/error_class.h"
 #include "engine/gpu.h"
 #include "engine/service_names.h"
+#include "registry/reference.h"
 
 namespace aim::controllers::service {
 
@@ -122,8 +123,20 @@ std::vector<std::string> model_ref_values(const Json& service) {
   return out;
 }
 
+std::optional<std::string> image_reference_problem(std::string_view field,
+                                                   const std::string& image) {
+  auto ref = registry::parse_reference(image);
+  if (ref.ok()) return std::nullopt;
+  return std::string(field) + " is not a valid image reference (" + ref.error() +
+         "): write it as [registry/]repository[:tag] or [registry/]repository@sha256:<digest>, "
+         "e.g. ghcr.io/amd/llama:1";
+}
+
 Result<std::string, std::string> model_name_for_image(std::string_view image_in) {
   const std::string image = trim(image_in);
+  // The model controller pulls this reference: one it cannot parse gets no model (issue 26: an
+  // AIMModel was created under the mangled name, and the service only said it failed).
+  if (auto problem = image_reference_problem("spec.model.image", image)) return fail(*problem);
   std::string_view rest = image;
   // The registry is the first segment when it looks like a host.
   std::string registry = "docker.io";

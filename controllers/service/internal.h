@@ -60,6 +60,10 @@ std::string trim(std::string_view s);
 // [image name, image tag] hashed with the image URI. Fails with a message for an image that has
 // no repository name or tag.
 Result<std::string, std::string> model_name_for_image(std::string_view image);
+// Why `image` (the value of `field`) is not an image reference the registry client can pull;
+// nullopt when it is.
+std::optional<std::string> image_reference_problem(std::string_view field,
+                                                   const std::string& image);
 
 // The AIMModel name for a custom model: [first modelId] (or "custom-model") hashed with the base
 // image and each source's modelId, sourceUri and AWS_ENDPOINT_URL value.

@@ -174,6 +174,10 @@ ModelResult resolve_model(const Context& ctx, const Json& svc) {
 
   if (custom.is_object()) {
     const std::string base_image = trim(str_at(custom, {"baseImage"}));
+    if (auto problem = image_reference_problem("spec.model.custom.baseImage", base_image)) {
+      set_error(r, ErrorCategory::kInvalidSpec, "InvalidImageReference", *problem);
+      return r;
+    }
     const Json& sources = at(custom, {"modelSources"});
     for (auto& o : models.by_index(index::kSpecImage, base_image)) {
       if (namespace_of(*o) == ns && same_model_sources(at(*o, {"spec", "modelSources"}), sources)) {

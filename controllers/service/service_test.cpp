@@ -314,6 +314,36 @@ TEST_F(ServiceReconcile, ByImageCreatesAnUnownedModelAndTwoMatchesFailClearly) {
   EXPECT_NE(c["message"].get<std::string>().find("other (cluster)"), std::string::npos);
 }
 
+// An image reference the model controller could not pull creates nothing and says why.
+TEST_F(ServiceReconcile, AnInvalidImageReferenceCreatesNoModelAndSaysWhy) {
+  for (const char* image : {"ghcr.io/AMD/Llama:1", "llama:bad tag", "ghcr.io/x@sha256:abc"}) {
+    const std::string name = "bad-" + std::to_string(std::string(image).size());
+    put(types::aim_services(), service(name, {{"model", {{"image", image}}}}));
+    settle(name);
+    EXPECT_TRUE(fake->objects(types::aim_models(), kNs).empty()) << image;
+    Json svc = get(types::aim_services(), name);
+    EXPECT_EQ(svc["status"]["status"], "Failed") << image;
+    Json c = condition(svc, "ModelReady");
+    EXPECT_EQ(c["reason"], "InvalidImageReference") << image;
+    EXPECT_NE(c.value("message", "").find("spec.model.image is not a valid image reference"),
+              std::string::npos)
+        << c.dump();
+  }
+  // The same for the base image of a custom model.
+  Json custom = {
+      {"baseImage", "ghcr.io/amd/Base:1"},
+      {"modelSources", {{{"modelId", "org/m"}, {"sourceUri", "s3://bucket/m"}, {"size", "1Gi"}}}},
+      {"hardware", {{"gpu", {{"requests", 1}}}}}};
+  put(types::aim_services(), service("custom", {{"model", {{"custom", custom}}}}));
+  settle("custom");
+  EXPECT_TRUE(fake->objects(types::aim_models(), kNs).empty());
+  Json c = condition(get(types::aim_services(), "custom"), "ModelReady");
+  EXPECT_EQ(c["reason"], "InvalidImageReference");
+  EXPECT_NE(c.value("message", "").find("spec.model.custom.baseImage is not a valid image"),
+            std::string::npos)
+      << c.dump();
+}
+
 TEST_F(ServiceReconcile, OverridesCreateOneSharedDerivedTemplate) {
   put(types::aim_models(), model("llama", "docker.io/amd/llama:1"));
   put(types::aim_service_templates(), tmpl("base", "llama", "MI300X", "fp16"));

@@ -27,8 +27,9 @@ pytestmark = pytest.mark.skipif(not os.path.exists(KUBECONFIG),
 
 API = {"aim.eai.amd.com": "aim.eai.amd.com/v1alpha1", "nvidia.com": "nvidia.com/v1alpha1"}
 
-HW = {"gpu": {"requests": 1, "model": "MI300X"}, "cpu": {"requests": "2"}}
-SOURCE = {"modelId": "org/model", "sourceUri": "hf://org/model", "sourceURI": "hf://org/model"}
+HW = {"gpu": {"requests": 1, "model": "MI300X"}, "cpu": {"requests": "2", "limits": "4"}}
+SOURCE = {"modelId": "org/model", "sourceUri": "hf://org/model", "sourceURI": "hf://org/model",
+          "size": "1Gi"}
 
 # A valid spec per kind with every field a rule looks at set, so each rule can be broken alone.
 BASE = {
@@ -40,7 +41,7 @@ BASE = {
                    "caching": {"mode": "Shared"}, "minReplicas": 1, "maxReplicas": 2,
                    "overrides": {"metric": "latency", "precision": "fp8", "hardware": HW,
                                  "gpuSelector": {"model": "MI300X", "count": 1}}},
-    "AIMArtifact": {"sourceUri": "hf://org/model", "revision": "main",
+    "AIMArtifact": {"sourceUri": "hf://org/model", "revision": "main", "size": "1Gi",
                     "existingClaimName": "models", "include": ["*.json"],
                     "exclude": ["original/"]},
     "AIMTemplateCache": {"templateName": "t", "templateScope": "Namespace",
@@ -73,6 +74,17 @@ BAD_NODE = {
         lambda n: "hf://../../etc/passwd", lambda n: "hf://org/..", lambda n: "s3://b/./k"],
     "the URI must not contain an empty path segment": [
         lambda n: "hf://org//model", lambda n: "hf:///org/model", lambda n: "file:///etc/passwd"],
+    # What aim-fetch would refuse (issue 26: a percent-encoded '..' got a PVC and a Job first).
+    "an hf:// URI is hf://org/model[/path][@revision]": [
+        lambda n: "hf://org%2F..%2F/model", lambda n: "hf://org/mo del",
+        lambda n: "hf://org/model@rev%20x"],
+    "an s3:// URI is s3://bucket[/prefix]": [lambda n: "s3://UPPER/k", lambda n: "s3://ab"],
+    "an ngc:// URI is ngc://org/[team/]model[:version]": [
+        lambda n: "ngc://model", lambda n: "ngc://a/b/c/d", lambda n: "ngc://org/m:v%2F1"],
+    # Quantities out of range (issue 26: `-1Gi` was accepted, `1Ei` got a Bound claim).
+    "size must not be negative": [lambda n: "-1Gi", lambda n: -5],
+    "size must be at most 1Pi": [lambda n: "1Ei", lambda n: "1025Ti"],
+    "cpu limits must not be negative": [lambda n: "-1", lambda n: "-500m"],
     "exactly one of name, image, or custom must be specified": [
         lambda n: {"name": "m", "image": "ghcr.io/amd/x:1"}],
     "at least one model source must be specified": [lambda n: dict(n, modelSources=[])],

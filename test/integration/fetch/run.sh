@@ -193,6 +193,16 @@ sel="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("sele
 [[ $rc == 0 && "$(files_of "$work/p1")" == "config.json sub/dir/file.txt tokenizer.json " && "$sel" == "include *.json, sub/" ]] &&
   cmp -s "$work/p1/tokenizer.json" "$t/tokenizer.json" && [[ "$(head -1 "$work/progress.jsonl" | python3 -c 'import json,sys; print(json.load(sys.stdin).get("selection"))')" == "include *.json, sub/" ]] &&
   ok "hf: --include picks files by glob and a directory; the manifest and start event say so" || bad "hf: --include" "rc=$rc files=$(files_of "$work/p1") selection=$sel"
+# A path inside the repository, as AIM discovery writes it (hf://Qwen/Qwen3-32B/tokenizer.json).
+fetch hf://org/tiny/tokenizer.json "$work/p5"
+[[ $rc == 0 && "$(files_of "$work/p5")" == "tokenizer.json " ]] && cmp -s "$work/p5/tokenizer.json" "$t/tokenizer.json" &&
+  ok "hf: hf://org/model/<file> fetches that one file" || bad "hf: URI path to a file" "rc=$rc files=$(files_of "$work/p5")"
+fetch hf://org/tiny/sub "$work/p6"
+[[ $rc == 0 && "$(files_of "$work/p6")" == "sub/dir/file.txt " ]] &&
+  ok "hf: hf://org/model/<dir> fetches what is under it" || bad "hf: URI path to a directory" "rc=$rc files=$(files_of "$work/p6")"
+fetch hf://org/tiny/tokenizer.json "$work/p7" --include '*.json'
+[[ $rc == 2 ]] && grep -q "give either that or --include" "$work/stderr.txt" &&
+  ok "hf: a URI path and --include together are a usage error (exit 2)" || bad "hf: URI path and --include" "rc=$rc $(cat "$work/stderr.txt")"
 fetch hf://org/tiny "$work/p2" --include '*' --exclude '*.safetensors'
 [[ $rc == 0 && ! -e "$work/p2/model.safetensors" && -f "$work/p2/sub/dir/file.txt" ]] &&
   ok "hf: --exclude wins over --include" || bad "hf: --exclude" "rc=$rc files=$(files_of "$work/p2")"
