@@ -272,11 +272,12 @@ kube::ReconcileResult ArtifactReconciler::reconcile(const kube::Request& req) {
   // repo id the downloader would refuse (percent-encoding, a '..' segment) fails here instead.
   if (!choice.downloader.is_object() && choice.error.empty()) {
     if (auto parsed = fetch::parse_source_uri(str(spec, "sourceUri")); !parsed.ok())
-      comps.push_back(health("SourceUri", ComponentState::Failed, "InvalidSourceUri",
-                             "spec.sourceUri: " + parsed.error() +
-                                 ": fix the URI (hf://org/model[@revision], s3://bucket[/prefix], "
-                                 "ngc://org/[team/]model[:version] or https://host/path)",
-                             Dependency::Unspecified, engine::ErrorCategory::kInvalidSpec));
+      comps.push_back(
+          health("SourceUri", ComponentState::Failed, "InvalidSourceUri",
+                 "spec.sourceUri: " + parsed.error() +
+                     ": fix the URI (hf://org/model[/path][@revision], s3://bucket[/prefix], "
+                     "ngc://org/[team/]model[:version] or https://host/path)",
+                 Dependency::Unspecified, engine::ErrorCategory::kInvalidSpec));
   }
 
   const bool ready_before = str(old_status, "status") == api::kStatusReady;
