@@ -15,8 +15,9 @@
 #
 # Each suite gets exactly its prerequisites: Debian packages (scripts/install-deps.sh, always),
 # the control plane from Go modules (integration, cluster, helm, e2e), the debug build (unit,
-# integration, registry), the release build (e2e; it starts in the background, at low priority,
-# as soon as the debug build is done, and e2e waits for it). C++ objects come from ccache when it
+# integration, registry); helm (helm, e2e), the release build and the KServe controller (e2e)
+# build in the background at low priority from the end of the debug build, and the suites that
+# need them wait for them (scripts/lib/background-builds.sh). C++ objects come from ccache when it
 # is installed (CMakeLists.txt); its hit rate is printed at the end.
 # Ends with one summary line "N passed, N failed".
 set -uo pipefail
@@ -107,22 +108,33 @@ if wants unit integration registry; then
   echo "C++ build: $(($(date +%s) - start)) s"
 fi
 
-# The release build goes into the images the end-to-end suite builds and runs on the real node.
-# It runs beside the suites below at the lowest CPU priority (they mostly wait on servers), so it
-# is done, or nearly, when e2e starts.
-release_pid=""
-if wants e2e; then
-  step "C++ build (release: aim-engine, aimctl, aim-fetch for the images), in the background"
+# Builds only later suites need run in the background, one after another at the lowest CPU
+# priority, from the end of the debug build (scripts/lib/background-builds.sh): helm (the helm
+# suite, e2e), the release build that goes into the e2e images, the KServe controller (e2e). The
+# suites before them mostly wait on servers; each suite waits for its stage (wait_stage).
+bg_pid=""
+bg_stages=()
+if wants helm e2e; then bg_stages+=(helm); fi
+if wants e2e; then bg_stages+=(release kserve); fi
+if ((${#bg_stages[@]})); then
+  step "background builds: ${bg_stages[*]} (nice 19)"
+  for s in "${bg_stages[@]}"; do rm -f "$LOG_DIR/bg-$s.rc"; done
   # setsid: its own process group, so that an early exit stops the compilers too.
-  AIM_JOBS="$JOBS" setsid bash -c '
-    start=$(date +%s)
-    cmake --preset release >/dev/null || { echo "cmake configure (release) failed"; exit 1; }
-    nice -n 19 cmake --build --preset release -j "$AIM_JOBS" --target aim-engine aimctl aim-fetch ||
-      { echo "release build failed"; exit 1; }
-    echo "release build: $(($(date +%s) - start)) s (in the background)"
-  ' >"$LOG_DIR/release-build.log" 2>&1 </dev/null &
-  release_pid=$!
+  AIM_JOBS="$JOBS" setsid scripts/lib/background-builds.sh "$LOG_DIR" "${bg_stages[@]}" \
+    >/dev/null 2>&1 </dev/null &
+  bg_pid=$!
 fi
+
+# wait_stage STAGE: until the background stage has ended; its exit code.
+wait_stage() {
+  local rc_file="$LOG_DIR/bg-$1.rc" start
+  start=$(date +%s)
+  while [[ ! -f "$rc_file" ]] && kill -0 "$bg_pid" 2>/dev/null; do sleep 1; done
+  [[ -f "$rc_file" ]] || { echo "background build $1 did not finish"; return 1; }
+  tail -3 "$LOG_DIR/bg-$1.log"
+  echo "waited $(($(date +%s) - start)) s for the background build $1"
+  return "$(cat "$rc_file")"
+}
 
 if wants unit; then
   step "format check"
@@ -142,7 +154,7 @@ second_cluster() {
 }
 
 cleanup() {
-  if [[ -n "$release_pid" ]]; then kill -- "-$release_pid" 2>/dev/null; fi
+  if [[ -n "$bg_pid" ]]; then kill -- "-$bg_pid" 2>/dev/null; fi
   tools/cluster/cluster.sh stop >/dev/null 2>&1 || true
   second_cluster stop >/dev/null 2>&1 || true
   AIM_REGISTRY_DIR="$ROOT/.local/registry-ci" tools/registry/registry.sh stop >/dev/null 2>&1 || true
@@ -202,16 +214,18 @@ fi
 # dry run still needs.
 if wants cluster; then AIM_CLUSTER_DIR="" run_suite cluster test/integration/cluster/run.sh; fi
 if wants registry; then run_suite registry test/integration/registry/run.sh; fi
-if wants helm; then run_suite helm test/integration/helm/run.sh; fi
+if wants helm; then
+  step "waiting for the background build of helm"
+  wait_stage helm || echo "the background helm build failed (see $LOG_DIR/bg-helm.log): the helm suite builds it"
+  run_suite helm test/integration/helm/run.sh
+fi
 if wants runtime; then run_suite aim-runtime test/images/aim-runtime/run.sh; fi
 
 if wants e2e; then
-  step "waiting for the release build"
-  wait "$release_pid"
-  rc=$?
-  release_pid=""
-  tail -5 "$LOG_DIR/release-build.log"
-  ((rc == 0)) || die "the release build failed (see $LOG_DIR/release-build.log)"
+  step "waiting for the background builds (release, KServe)"
+  wait_stage release || die "the release build failed (see $LOG_DIR/bg-release.log)"
+  wait_stage kserve || die "building the KServe controller failed (see $LOG_DIR/bg-kserve.log)"
+  bg_pid=""
   # Its own cluster (state dir and ports of its own); the integration cluster is not needed any more.
   tools/cluster/cluster.sh stop >/dev/null 2>&1 || true
   AIM_CLUSTER_DIR="" run_suite e2e test/e2e/run.sh

@@ -389,6 +389,18 @@ TEST(ArtifactDownloaders, ChosenByRefSchemeOrPrefix) {
             std::string::npos);
 }
 
+// The typed forms the template cache's stages read (decoded as the informer's objects are).
+api::AIMTemplateCache typed_cache(const Json& j) {
+  auto d = api::decode<api::AIMTemplateCache>(j);
+  EXPECT_TRUE(d) << d.error;
+  return d ? *d.value : api::AIMTemplateCache{};
+}
+api::ModelSource source(const Json& j) {
+  auto d = api::decode<api::ModelSource>(j);
+  EXPECT_TRUE(d) << d.error;
+  return d ? *d.value : api::ModelSource{};
+}
+
 TEST(TemplateCachePlan, ArtifactNamesAndSpecs) {
   Json cache{{"apiVersion", "aim.eai.amd.com/v1alpha1"},
              {"kind", "AIMTemplateCache"},
@@ -401,11 +413,14 @@ TEST(TemplateCachePlan, ArtifactNamesAndSpecs) {
   Json src{{"modelId", "org/m"},
            {"sourceUri", "hf://org/m.v2"},
            {"env", {{{"name", "B"}, {"value", "2"}}}}};
-  std::string shared = template_cache::artifact_name(src, cache["spec"], "c1", false);
-  EXPECT_EQ(shared, template_cache::artifact_name(src, cache["spec"], "other-cache", false));
-  EXPECT_NE(shared, template_cache::artifact_name(src, cache["spec"], "c1", true));
+  std::string shared =
+      template_cache::artifact_name(source(src), typed_cache(cache).spec, "c1", false);
+  EXPECT_EQ(shared, template_cache::artifact_name(source(src), typed_cache(cache).spec,
+                                                  "other-cache", false));
+  EXPECT_NE(shared,
+            template_cache::artifact_name(source(src), typed_cache(cache).spec, "c1", true));
   EXPECT_EQ(shared.rfind("hf---org-m-v2-", 0), 0u) << shared;
-  Json a = template_cache::artifact_for_source(cache, src, 1, "Namespace");
+  Json a = template_cache::artifact_for_source(typed_cache(cache), source(src), 1, "Namespace");
   EXPECT_EQ(a["metadata"]["name"], shared);
   EXPECT_FALSE(a["metadata"].contains("ownerReferences"));
   EXPECT_EQ(a["metadata"]["labels"]["template-created"], "true");
@@ -414,8 +429,9 @@ TEST(TemplateCachePlan, ArtifactNamesAndSpecs) {
   EXPECT_EQ(a["spec"]["size"], 0);
   EXPECT_EQ(a["spec"]["storageClassName"], "fast");
   EXPECT_EQ(a["spec"]["env"].size(), 2u);
+  EXPECT_FALSE(a.contains("status")) << a.dump();
   cache["spec"]["mode"] = "Dedicated";
-  Json d = template_cache::artifact_for_source(cache, src, 0, "Namespace");
+  Json d = template_cache::artifact_for_source(typed_cache(cache), source(src), 0, "Namespace");
   ASSERT_TRUE(d["metadata"].contains("ownerReferences"));
   EXPECT_EQ(d["metadata"]["ownerReferences"][0]["uid"], "cu");
 }
@@ -427,16 +443,163 @@ TEST(TemplateCacheArtifacts, ModelIdIsDerivedFromTheHfUriOrLeftOut) {
   Json cache{{"metadata", {{"name", "c1"}, {"namespace", "ns"}, {"uid", "cu"}}},
              {"spec", {{"templateName", "t"}}}};
   Json hf{{"sourceUri", "hf://org/model@v2"}};
-  EXPECT_EQ(template_cache::source_model_id(hf), "org/model");
-  EXPECT_EQ(template_cache::artifact_for_source(cache, hf, 0, "Namespace")["spec"]["modelId"],
+  EXPECT_EQ(template_cache::source_model_id(source(hf)), "org/model");
+  EXPECT_EQ(template_cache::artifact_for_source(typed_cache(cache), source(hf), 0,
+                                                "Namespace")["spec"]["modelId"],
             "org/model");
   Json s3{{"sourceUri", "s3://bucket/key"}, {"name", "display name"}};
-  EXPECT_EQ(template_cache::source_model_id(s3), "");
+  EXPECT_EQ(template_cache::source_model_id(source(s3)), "");
   EXPECT_FALSE(
-      template_cache::artifact_for_source(cache, s3, 0, "Namespace")["spec"].contains("modelId"));
+      template_cache::artifact_for_source(typed_cache(cache), source(s3), 0, "Namespace")["spec"]
+          .contains("modelId"));
   Json given{{"sourceURI", "s3://bucket/key"}, {"modelId", "org/given"}};
-  EXPECT_EQ(template_cache::artifact_for_source(cache, given, 0, "Namespace")["spec"]["modelId"],
+  EXPECT_EQ(template_cache::artifact_for_source(typed_cache(cache), source(given), 0,
+                                                "Namespace")["spec"]["modelId"],
             "org/given");
+}
+
+// ---- the template cache's stages, each on its own ------------------------------------------
+
+Cached<api::AIMArtifact> artifact_obj(const std::string& name, const std::string& uri,
+                                      const std::string& status, const Json& extra_meta = {}) {
+  Json meta{{"name", name}, {"namespace", "ns"}, {"uid", "uid-" + name}};
+  if (extra_meta.is_object()) meta.update(extra_meta);
+  Json j{{"apiVersion", "aim.eai.amd.com/v1alpha1"},
+         {"kind", "AIMArtifact"},
+         {"metadata", meta},
+         {"spec", {{"sourceUri", uri}}}};
+  if (!status.empty())
+    j["status"] = {{"status", status},
+                   {"persistentVolumeClaim", name + "-pvc"},
+                   {"conditions",
+                    {{{"type", "Ready"},
+                      {"status", status == "Ready" ? "True" : "False"},
+                      {"reason", status == "Ready" ? "Ready" : "Downloading"},
+                      {"message", "artifact " + name},
+                      {"lastTransitionTime", "2026-12-06T00:00:00Z"}}}}};
+  auto t = typed<api::AIMArtifact>(std::make_shared<const Json>(j));
+  EXPECT_TRUE(t.ok());
+  return std::move(t).value();
+}
+
+template_cache::TemplateRef template_with_sources(const Json& sources, bool ready = true) {
+  Json st{{"status", ready ? "Ready" : "Progressing"}, {"modelSources", sources}};
+  if (ready)
+    st["conditions"] = {{{"type", "Ready"},
+                         {"status", "True"},
+                         {"reason", "Resolved"},
+                         {"message", "ok"},
+                         {"lastTransitionTime", "2026-12-06T00:00:00Z"}}};
+  auto d = api::decode<api::AIMServiceTemplateStatus>(st);
+  EXPECT_TRUE(d) << d.error;
+  return {*d.value, "Namespace"};
+}
+
+const engine::ComponentHealth* component(const template_cache::Observation& o,
+                                         const std::string& name) {
+  for (const auto& c : o.components)
+    if (c.component == name) return &c;
+  return nullptr;
+}
+
+Json cache_json(const std::string& mode) {
+  return {{"metadata", {{"name", "c1"}, {"namespace", "ns"}, {"uid", "cache-uid"}}},
+          {"spec", {{"templateName", "tpl"}, {"mode", mode}}}};
+}
+
+TEST(TemplateCacheObserve, SharedModeTakesTheUnownedArtifactWithTheBestStatus) {
+  Json owner{{"ownerReferences",
+              {{{"apiVersion", "v1"},
+                {"kind", "X"},
+                {"name", "o"},
+                {"uid", "cache-uid"},
+                {"controller", true}}}}};
+  std::vector<Cached<api::AIMArtifact>> arts{
+      artifact_obj("owned-ready", "hf://org/m", "Ready", owner),
+      artifact_obj("downloading", "hf://org/m", "Progressing"),
+      artifact_obj("ready", "hf://org/m", "Ready"), artifact_obj("no-status", "hf://org/m", ""),
+      artifact_obj("other-uri", "hf://org/other", "Ready")};
+  auto o = template_cache::observe(typed_cache(cache_json("Shared")),
+                                   template_with_sources({{{"sourceUri", "hf://org/m"}}}), arts,
+                                   std::nullopt);
+  ASSERT_EQ(o.matched.size(), 1u);
+  EXPECT_TRUE(o.missing.empty());
+  EXPECT_EQ(name_of(o.matched[0].artifact->typed.metadata), "ready");
+  EXPECT_EQ(o.matched[0].model_id, "org/m");
+  ASSERT_NE(component(o, "Artifacts"), nullptr);
+  EXPECT_EQ(component(o, "Artifacts")->state, engine::ComponentState::Ready);
+  EXPECT_EQ(component(o, "ServiceTemplate")->state, engine::ComponentState::Ready);
+
+  // Dedicated: only the artifact the cache controls counts, whatever the others' status.
+  auto d = template_cache::observe(typed_cache(cache_json("Dedicated")),
+                                   template_with_sources({{{"sourceUri", "hf://org/m"}}}), arts,
+                                   std::nullopt);
+  ASSERT_EQ(d.matched.size(), 1u);
+  EXPECT_EQ(name_of(d.matched[0].artifact->typed.metadata), "owned-ready");
+}
+
+TEST(TemplateCacheObserve, SourcesWithoutAnArtifactAreMissingAndTheWorstArtifactSetsTheHealth) {
+  std::vector<Cached<api::AIMArtifact>> arts{artifact_obj("a", "hf://org/a", "Progressing"),
+                                             artifact_obj("b", "hf://org/b", "Ready")};
+  auto tpl = template_with_sources(
+      {{{"sourceUri", "hf://org/a"}}, {{"sourceUri", "hf://org/b"}}, {{"sourceUri", "s3://x/y"}}});
+  auto o = template_cache::observe(typed_cache(cache_json("Shared")), tpl, arts, std::nullopt);
+  EXPECT_EQ(o.matched.size(), 2u);
+  ASSERT_EQ(o.missing.size(), 1u);
+  EXPECT_EQ(o.missing[0]->effective_uri(), "s3://x/y");
+  EXPECT_EQ(component(o, "Artifacts")->reason, "CreatingCaches");
+
+  // All present: the worst (Progressing) artifact's Ready condition names the reason.
+  arts.push_back(artifact_obj("c", "s3://x/y", "Ready"));
+  o = template_cache::observe(typed_cache(cache_json("Shared")), tpl, arts, std::nullopt);
+  EXPECT_TRUE(o.missing.empty());
+  const auto* a = component(o, "Artifacts");
+  EXPECT_EQ(a->state, engine::ComponentState::Progressing);
+  EXPECT_EQ(a->reason, "Downloading");
+  EXPECT_EQ(a->message, "One or more caches are not ready: artifact a");
+}
+
+TEST(TemplateCacheObserve, AMissingOrUnreadyTemplateAndAFailedRuntimeConfigAreReported) {
+  auto o = template_cache::observe(
+      typed_cache(cache_json("Shared")), {}, {},
+      engine::component_health("RuntimeConfig", engine::ComponentState::Failed, "ConfigNotFound",
+                               "RuntimeConfig x not found"));
+  ASSERT_EQ(o.components.size(), 3u);
+  EXPECT_EQ(o.components[0].component, "RuntimeConfig");
+  EXPECT_EQ(o.components[1].reason, "ReferenceNotFound");
+  EXPECT_EQ(o.components[1].message, "Service template tpl not found");
+  EXPECT_EQ(o.components[2].reason, "NoCaches");
+
+  auto p = template_cache::observe(typed_cache(cache_json("Shared")),
+                                   template_with_sources(Json::array(), false), {}, std::nullopt);
+  EXPECT_EQ(component(p, "ServiceTemplate")->state, engine::ComponentState::Progressing);
+  EXPECT_EQ(component(p, "ServiceTemplate")->reason, "TemplateNotReady");
+}
+
+TEST(TemplateCacheStatus, ArtifactsAreListedAndUnknownKeysKept) {
+  std::vector<Cached<api::AIMArtifact>> arts{artifact_obj("a", "hf://org/a", "Ready")};
+  auto old = api::decode<api::AIMTemplateCacheStatus>(
+      Json{{"futureField", 7},
+           {"artifacts",
+            {{"gone", {{"uid", "u"}, {"name", "gone"}, {"model", "m"}, {"status", "Ready"}}}}}});
+  ASSERT_TRUE(old) << old.error;
+  auto st = template_cache::status_without_conditions(*old.value, engine::ComponentState::Ready,
+                                                      {{&arts[0], "org/a"}}, 3);
+  Json j = api::encode(st);
+  EXPECT_EQ(j["futureField"], 7);
+  EXPECT_EQ(j["status"], "Ready");
+  EXPECT_EQ(j["observedGeneration"], 3);
+  EXPECT_FALSE(j["artifacts"].contains("gone"));
+  EXPECT_EQ(j["artifacts"]["a"], (Json{{"uid", "uid-a"},
+                                       {"name", "a"},
+                                       {"model", "org/a"},
+                                       {"status", "Ready"},
+                                       {"persistentVolumeClaim", "a-pvc"}}));
+  // No artifact matched: the key goes.
+  j = api::encode(template_cache::status_without_conditions(
+      *old.value, engine::ComponentState::Progressing, {}, std::nullopt));
+  EXPECT_FALSE(j.contains("artifacts"));
+  EXPECT_FALSE(j.contains("observedGeneration"));
 }
 
 TEST(ApplyFailureCondition, A422IsAnInternalErrorNamingTheField) {
@@ -455,6 +618,17 @@ TEST(ApplyFailureCondition, A422IsAnInternalErrorNamingTheField) {
   EXPECT_EQ(apply_failure_condition("AIMArtifact", "a", down).reason, "InfrastructureError");
 }
 
+api::DynamoModel dynamo_model(const Json& j) {
+  auto d = api::decode<api::DynamoModel>(j);
+  EXPECT_TRUE(d) << d.error;
+  return d ? *d.value : api::DynamoModel{};
+}
+api::AIMArtifact artifact(const Json& j) {
+  auto d = api::decode<api::AIMArtifact>(j);
+  EXPECT_TRUE(d) << d.error;
+  return d ? *d.value : api::AIMArtifact{};
+}
+
 TEST(DynamoModelMapping, SeedExampleMapsOntoAnArtifact) {
   Json m{{"apiVersion", "nvidia.com/v1alpha1"},
          {"kind", "DynamoModel"},
@@ -469,7 +643,7 @@ TEST(DynamoModelMapping, SeedExampleMapsOntoAnArtifact) {
              {"storageClass", "sc"},
              {"size", "200Gi"},
              {"volumeAccessMode", "ReadWriteMany"}}}}}};
-  Json a = dynamo::artifact_for(m);
+  Json a = api::encode(dynamo::artifact_for(dynamo_model(m)));
   EXPECT_EQ(a["metadata"]["name"], "llama");
   EXPECT_EQ(a["spec"]["sourceUri"], "hf://meta-llama/Llama-3.3-70B-Instruct");
   EXPECT_EQ(a["spec"]["revision"], "abcd12345");
@@ -478,21 +652,30 @@ TEST(DynamoModelMapping, SeedExampleMapsOntoAnArtifact) {
   EXPECT_EQ(a["spec"]["storageClassName"], "sc");
   EXPECT_FALSE(a["spec"].contains("existingClaimName"));
   EXPECT_EQ(a["metadata"]["ownerReferences"][0]["uid"], "mu");
+  EXPECT_EQ(a["metadata"]["ownerReferences"][0]["controller"], true);
+  // Only what the operator sets: a status (even an empty one) would never be a subset of the
+  // live artifact's, and apply_child would patch on every reconcile.
+  EXPECT_FALSE(a.contains("status")) << a.dump();
   m["spec"]["pvc"] = {{"create", false}, {"name", "existing"}};
-  EXPECT_EQ(dynamo::artifact_for(m)["spec"]["existingClaimName"], "existing");
+  EXPECT_EQ(api::encode(dynamo::artifact_for(dynamo_model(m)))["spec"]["existingClaimName"],
+            "existing");
 
-  EXPECT_EQ(dynamo::state_of(Json()), "Pending");
-  EXPECT_EQ(dynamo::state_of(Json{{"status", {{"status", "Progressing"}}}}), "Pending");
-  EXPECT_EQ(
-      dynamo::state_of(Json{{"status", {{"status", "Progressing"}, {"downloadJobName", "j"}}}}),
-      "Downloading");
-  EXPECT_EQ(dynamo::state_of(Json{{"status", {{"status", "Ready"}}}}), "Ready");
-  EXPECT_EQ(dynamo::state_of(Json{{"status", {{"status", "Failed"}}}}), "Failed");
-  Json st = dynamo::status_for(m, Json{{"status",
-                                        {{"status", "Ready"},
-                                         {"persistentVolumeClaim", "pvc1"},
-                                         {"downloadJobName", "j1"},
-                                         {"lastDownloadTime", "2026-01-01T00:00:00Z"}}}});
+  auto state = [](const Json& j) {
+    api::AIMArtifact a = artifact(j);
+    return dynamo::state_of(&a);
+  };
+  EXPECT_EQ(dynamo::state_of(nullptr), "Pending");
+  EXPECT_EQ(state(Json{{"status", {{"status", "Progressing"}}}}), "Pending");
+  EXPECT_EQ(state(Json{{"status", {{"status", "Progressing"}, {"downloadJobName", "j"}}}}),
+            "Downloading");
+  EXPECT_EQ(state(Json{{"status", {{"status", "Ready"}}}}), "Ready");
+  EXPECT_EQ(state(Json{{"status", {{"status", "Failed"}}}}), "Failed");
+  api::AIMArtifact served = artifact(Json{{"status",
+                                           {{"status", "Ready"},
+                                            {"persistentVolumeClaim", "pvc1"},
+                                            {"downloadJobName", "j1"},
+                                            {"lastDownloadTime", "2026-01-01T00:00:00Z"}}}});
+  Json st = api::encode(dynamo::status_for(dynamo_model(m).status, &served));
   EXPECT_EQ(st["state"], "Ready");
   EXPECT_EQ(st["pvcName"], "pvc1");
   EXPECT_EQ(st["downloadJobName"], "j1");

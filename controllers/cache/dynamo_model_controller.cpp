@@ -2,128 +2,150 @@
 // AIMArtifact machinery: each DynamoModel owns one AIMArtifact of the same name whose spec is
 // translated from the DynamoModel's, and its status (state, pvcName, downloadJobName,
 // lastDownloadTime, conditions) is read back from that artifact.
+#include <optional>
+#include <vector>
+
 #include "api/constants.h"
 #include "controllers/cache/dynamo_model.h"
 #include "controllers/cache/internal.h"
+#include "controllers/typed.h"
 
 namespace aim::controllers {
 
 namespace dynamo {
 
 namespace {
-std::string str(const Json& j, const char* key) {
-  if (!j.is_object()) return {};
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+std::optional<std::string> non_empty(const std::optional<std::string>& v) {
+  return v && !v->empty() ? v : std::nullopt;
 }
 }  // namespace
 
-Json artifact_for(const Json& model) {
-  const Json spec = model.value("spec", Json::object());
-  const Json pvc = spec.value("pvc", Json::object());
-  Json aspec{{"sourceUri", str(spec, "sourceURL")}, {"modelId", str(spec, "name")}};
-  if (!str(spec, "version").empty()) aspec["revision"] = spec["version"];
-  if (!str(spec, "secretRef").empty())
-    aspec["credentialsSecretRef"] = {{"name", spec["secretRef"]}};
-  if (!str(spec, "downloaderRef").empty()) aspec["downloaderRef"] = spec["downloaderRef"];
-  bool create = pvc.value("create", true);
-  if (!create && !str(pvc, "name").empty()) aspec["existingClaimName"] = pvc["name"];
-  if (pvc.contains("size") && !pvc["size"].is_null()) aspec["size"] = pvc["size"];
-  if (!str(pvc, "storageClass").empty()) aspec["storageClassName"] = pvc["storageClass"];
-  if (!str(pvc, "volumeAccessMode").empty()) aspec["accessMode"] = pvc["volumeAccessMode"];
-  Json a{{"apiVersion", "aim.eai.amd.com/v1alpha1"},
-         {"kind", "AIMArtifact"},
-         {"metadata",
-          {{"name", name_of(model)},
-           {"namespace", namespace_of(model)},
-           {"labels", {{"aim.eai.amd.com/dynamo-model.name", name_of(model)}}}}},
-         {"spec", aspec}};
-  set_controller_owner(a, model);
+api::AIMArtifact artifact_for(const api::DynamoModel& model) {
+  const auto& spec = model.spec;
+  const auto& pvc = spec.pvc;
+  api::AIMArtifact a;
+  a.metadata.name = name_of(model.metadata);
+  a.metadata.namespace_ = namespace_of(model.metadata);
+  a.metadata.labels =
+      api::StringMap{{"aim.eai.amd.com/dynamo-model.name", name_of(model.metadata)}};
+  a.metadata.owner_references = std::vector<api::OwnerReference>{controller_reference(model)};
+  a.spec.source_uri = spec.source_url;
+  a.spec.model_id = spec.name;
+  a.spec.revision = non_empty(spec.version);
+  if (auto secret = non_empty(spec.secret_ref)) {
+    api::LocalObjectReference ref;
+    ref.name = *secret;
+    a.spec.credentials_secret_ref = ref;
+  }
+  a.spec.downloader_ref = non_empty(spec.downloader_ref);
+  if (!pvc.create.value_or(true)) a.spec.existing_claim_name = non_empty(pvc.name);
+  if (pvc.size && !pvc.size->value.is_null()) a.spec.size = pvc.size;
+  a.spec.storage_class_name = non_empty(pvc.storage_class);
+  a.spec.access_mode = non_empty(pvc.volume_access_mode);
   return a;
 }
 
-std::string state_of(const Json& artifact) {
-  if (artifact.is_null()) return "Pending";
-  const Json st = artifact.value("status", Json::object());
-  std::string s = str(st, "status");
+std::string state_of(const api::AIMArtifact* artifact) {
+  if (!artifact) return "Pending";
+  const auto& st = artifact->status;
+  const std::string s = st.status.value_or(std::string());
   if (s == api::kStatusReady) return "Ready";
   if (s == api::kStatusFailed || s == api::kStatusDegraded) {
-    for (auto& c : st.value("conditions", Json::array()))
-      if (str(c, "status") == "False" && str(c, "reason") != "Downloading" &&
-          (str(c, "type") == "DownloadComplete" || str(c, "type") == "CheckSizeJobReady" ||
-           str(c, "type") == "DownloadJobReady"))
+    for (const auto& c : st.conditions)
+      if (c.status == "False" && c.reason != "Downloading" &&
+          (c.type == "DownloadComplete" || c.type == "CheckSizeJobReady" ||
+           c.type == "DownloadJobReady"))
         return "Failed";
     if (s == api::kStatusFailed) return "Failed";
   }
-  if (!str(st, "downloadJobName").empty()) return "Downloading";
+  if (non_empty(st.download_job_name)) return "Downloading";
   return "Pending";
 }
 
-Json status_for(const Json& model, const Json& artifact) {
-  Json status = model.value("status", Json::object());
-  if (!status.is_object()) status = Json::object();
-  status["state"] = state_of(artifact);
-  const Json ast = artifact.is_null() ? Json::object() : artifact.value("status", Json::object());
-  for (const char* k : {"downloadJobName", "lastDownloadTime"})
-    if (!str(ast, k).empty()) status[k] = ast[k];
-  if (!str(ast, "persistentVolumeClaim").empty()) status["pvcName"] = ast["persistentVolumeClaim"];
-  Json conds = Json::array();
-  for (auto& c : ast.value("conditions", Json::array()))
-    if (str(c, "type") == "Ready" || str(c, "type") == "DownloadComplete") conds.push_back(c);
-  if (!conds.empty()) status["conditions"] = conds;
+api::DynamoModelStatus status_for(api::DynamoModelStatus status, const api::AIMArtifact* artifact) {
+  status.state = state_of(artifact);
+  if (!artifact) return status;
+  const auto& ast = artifact->status;
+  if (auto v = non_empty(ast.download_job_name)) status.download_job_name = v;
+  if (auto v = non_empty(ast.last_download_time)) status.last_download_time = v;
+  if (auto v = non_empty(ast.persistent_volume_claim)) status.pvc_name = v;
+  std::vector<api::Condition> conds;
+  for (const auto& c : ast.conditions)
+    if (c.type == "Ready" || c.type == "DownloadComplete") conds.push_back(c);
+  if (!conds.empty()) status.conditions = std::move(conds);
   return status;
+}
+
+bool immutable_fields_differ(const api::AIMArtifactSpec& live,
+                             const api::AIMArtifactSpec& desired) {
+  return live.source_uri != desired.source_uri || live.revision != desired.revision ||
+         live.existing_claim_name != desired.existing_claim_name;
 }
 
 }  // namespace dynamo
 
 namespace {
 
+constexpr const char* kController = "aim-dynamo-model-controller";
+
+// The status of a DynamoModel whose artifact name is taken by an artifact it does not own.
+Json name_conflict_status(const Context& ctx, const Cached<api::DynamoModel>& model) {
+  api::DynamoModelStatus st = model->status;
+  st.state = "Failed";
+  Json status = api::encode(st);
+  const std::string name = name_of(model->metadata);
+  set_conditions(
+      status, *model.raw,
+      {engine::Condition{"Ready",
+                         "False",
+                         "NameConflict",
+                         "AIMArtifact " + name + " exists and is not owned by this DynamoModel",
+                         "",
+                         {}}},
+      ctx.now_rfc3339());
+  return status;
+}
+
 kube::ReconcileResult reconcile(const Context& ctx, const kube::Request& req) {
-  auto ptr = ctx.cache(types::dynamo_models()).get(req.ns, req.name);
-  if (!ptr || is_being_deleted(*ptr)) return kube::Action::done();
-  if (is_paused(*ptr))
-    return report_paused(ctx, types::dynamo_models(), *ptr, "aim-dynamo-model-controller");
-  const Json& model = *ptr;
-  auto live = ctx.cache(types::aim_artifacts()).get(req.ns, req.name);
+  auto got = typed<api::DynamoModel>(ctx.cache(types::dynamo_models()).get(req.ns, req.name));
+  if (!got.ok()) {
+    if (got.error().absent) return kube::Action::done();
+    return aim::fail(kube::ReconcileError("DynamoModel " + req.ns + "/" + req.name +
+                                          " does not read as its kind: " + got.error().message));
+  }
+  const Cached<api::DynamoModel>& model = got.value();
+  if (is_being_deleted(*model.raw)) return kube::Action::done();
+  if (is_paused(*model.raw))
+    return report_paused(ctx, types::dynamo_models(), *model.raw, kController);
+  auto live_ptr = ctx.cache(types::aim_artifacts()).get(req.ns, req.name);
+  auto live = typed<api::AIMArtifact>(live_ptr);
+  if (live_ptr && !live.ok())
+    return aim::fail(kube::ReconcileError("AIMArtifact " + req.ns + "/" + req.name +
+                                          " does not read as its kind: " + live.error().message));
   Json status;
-  if (live && !is_controlled_by(*live, model)) {
-    status = model.value("status", Json::object());
-    if (!status.is_object()) status = Json::object();
-    status["state"] = "Failed";
-    set_conditions(status, model,
-                   {engine::Condition{
-                       "Ready",
-                       "False",
-                       "NameConflict",
-                       "AIMArtifact " + req.name + " exists and is not owned by this DynamoModel",
-                       "",
-                       {}}},
-                   ctx.now_rfc3339());
+  if (live.ok() && !is_controlled_by(live->typed.metadata, uid_of(model->metadata))) {
+    status = name_conflict_status(ctx, model);
   } else {
-    Json desired = dynamo::artifact_for(model);
+    api::AIMArtifact desired = dynamo::artifact_for(model.typed);
     // sourceUri, revision and existingClaimName are immutable on an artifact: a DynamoModel that
     // changes one of them gets a new artifact (and so a new PVC and download).
-    if (live) {
-      const Json ls = live->value("spec", Json::object());
-      for (const char* k : {"sourceUri", "revision", "existingClaimName"}) {
-        if (ls.value(k, Json()) != desired["spec"].value(k, Json())) {
-          kube::DeleteOptions del;
-          del.propagation_policy = "Background";
-          del.precondition_uid = uid_of(*live);  // never the successor a stale cache hides
-          auto r = ctx.client->remove(types::aim_artifacts(), req.ns, req.name, del);
-          if (!r.ok() && !r.error().is(kube::ErrorCode::kNotFound) &&
-              !r.error().is(kube::ErrorCode::kConflict))
-            return aim::fail(kube::ReconcileError(r.error()));
-          return kube::Action::requeue_after(std::chrono::seconds(1));
-        }
-      }
+    if (live.ok() && dynamo::immutable_fields_differ(live->typed.spec, desired.spec)) {
+      kube::DeleteOptions del;
+      del.propagation_policy = "Background";
+      del.precondition_uid =
+          uid_of(live->typed.metadata);  // never the successor a stale cache hides
+      auto r = ctx.client->remove(types::aim_artifacts(), req.ns, req.name, del);
+      if (!r.ok() && !r.error().is(kube::ErrorCode::kNotFound) &&
+          !r.error().is(kube::ErrorCode::kConflict))
+        return aim::fail(kube::ReconcileError(r.error()));
+      return kube::Action::requeue_after(std::chrono::seconds(1));
     }
-    auto applied = apply_child(ctx, types::aim_artifacts(), desired, live ? live.get() : nullptr,
-                               "aim-dynamo-model-controller");
+    auto applied = apply_child(ctx, types::aim_artifacts(), api::encode(desired),
+                               live_ptr ? live_ptr.get() : nullptr, kController);
     if (!applied.ok()) return aim::fail(kube::ReconcileError(applied.error()));
-    status = dynamo::status_for(model, live ? *live : Json());
+    status = api::encode(dynamo::status_for(model->status, live.ok() ? &live->typed : nullptr));
   }
-  auto written = write_status(ctx, types::dynamo_models(), model, status);
+  auto written = write_status(ctx, types::dynamo_models(), *model.raw, status);
   if (!written.ok()) return aim::fail(kube::ReconcileError(written.error()));
   return kube::Action::done();
 }

@@ -2,6 +2,7 @@
 // template, Shared (unowned, de-duplicated by name) or Dedicated (owned by the cache), status
 // aggregated over the artifacts, and the artifactcleanup finalizer.
 #include <algorithm>
+#include <map>
 #include <optional>
 
 #include "api/common.h"
@@ -17,22 +18,30 @@ namespace aim::controllers {
 namespace template_cache {
 
 namespace sn = engine::service_names;
+using engine::ComponentHealth;
+using engine::ComponentState;
+using engine::Dependency;
 
 std::string sanitized_cache_name(const std::string& name) {
   auto s = sn::sanitize_label_value(name);
   return s.ok() ? s.value() : name;
 }
 
-std::string artifact_name(const Json& source, const Json& cache_spec, const std::string& cache_name,
-                          bool dedicated, Json* merged_env_out) {
-  std::string uri = source.value("sourceUri", source.value("sourceURI", std::string()));
+namespace {
+Json env_json(const std::optional<api::EnvList>& env) {
+  return env ? api::encode(*env) : Json::array();
+}
+}  // namespace
+
+std::string artifact_name(const api::ModelSource& source, const api::AIMTemplateCacheSpec& spec,
+                          const std::string& cache_name, bool dedicated, Json* merged_env_out) {
+  const std::string uri = source.effective_uri();
   std::string dashed = uri;
   std::replace(dashed.begin(), dashed.end(), '.', '-');
-  Json env =
-      engine::merge_env(cache_spec.value("env", Json::array()), source.value("env", Json::array()));
+  Json env = engine::merge_env(env_json(spec.env), env_json(source.env));
   if (merged_env_out) *merged_env_out = env;
   std::vector<Json> inputs{Json(uri), env.empty() ? Json() : env,
-                           Json(cache_spec.value("storageClassName", std::string()))};
+                           Json(spec.storage_class_name.value_or(std::string()))};
   if (dedicated) {
     inputs.push_back(Json("dedicated"));
     inputs.push_back(Json(cache_name));
@@ -40,64 +49,48 @@ std::string artifact_name(const Json& source, const Json& cache_spec, const std:
   return sn::derived_name({dashed}, inputs, 10, 63);
 }
 
-std::string source_model_id(const Json& source) {
-  auto decoded = api::decode<api::ModelSource>(source);
-  return decoded ? decoded.value->effective_model_id() : std::string();
+std::string source_model_id(const api::ModelSource& source) {
+  return source.effective_model_id();
 }
 
-Json artifact_for_source(const Json& cache, const Json& source, int index,
-                         const std::string& template_scope) {
-  const Json spec = cache.value("spec", Json::object());
-  const std::string cache_name = name_of(cache);
-  const bool dedicated = spec.value("mode", std::string()) == api::kCachingDedicated;
+Json artifact_for_source(const api::AIMTemplateCache& cache, const api::ModelSource& source,
+                         int index, const std::string& template_scope) {
+  const auto& spec = cache.spec;
+  const std::string cache_name = name_of(cache.metadata);
+  const bool dedicated = spec.mode.value_or(std::string()) == api::kCachingDedicated;
   Json env;
-  std::string name = artifact_name(source, spec, cache_name, dedicated, &env);
-  std::string uri = source.value("sourceUri", source.value("sourceURI", std::string()));
+  api::AIMArtifact a;
+  a.metadata.name = artifact_name(source, spec, cache_name, dedicated, &env);
+  a.metadata.namespace_ = namespace_of(cache.metadata);
+  a.metadata.labels =
+      api::StringMap{{std::string(api::kLabelTemplateCreated), "true"},
+                     {std::string(api::kLabelTemplateName), spec.template_name},
+                     {std::string(api::kLabelTemplateScope), template_scope},
+                     {std::string(api::kLabelTemplateIndex), std::to_string(index)},
+                     {std::string(api::kLabelTemplateCacheName), sanitized_cache_name(cache_name)}};
+  a.spec.source_uri = source.effective_uri();
+  a.spec.size = source.size ? *source.size : api::Quantity(int64_t{0});
   // modelId is optional in a model source: derived from an hf:// URI, else left to the artifact
   // (which needs it only for schemes that cannot name the model).
-  const std::string model_id = source_model_id(source);
-  Json aspec{
-      {"sourceUri", uri},
-      {"size", source.contains("size") && !source["size"].is_null() ? source["size"] : Json(0)}};
-  if (!model_id.empty()) aspec["modelId"] = model_id;
-  if (!env.empty()) aspec["env"] = env;
-  if (!spec.value("storageClassName", std::string()).empty())
-    aspec["storageClassName"] = spec["storageClassName"];
-  if (!spec.value("runtimeConfigName", std::string()).empty())
-    aspec["runtimeConfigName"] = spec["runtimeConfigName"];
-  if (!spec.value("downloadImage", std::string()).empty())
-    aspec["modelDownloadImage"] = spec["downloadImage"];
-  if (spec.contains("imagePullSecrets") && spec["imagePullSecrets"].is_array() &&
-      !spec["imagePullSecrets"].empty())
-    aspec["imagePullSecrets"] = spec["imagePullSecrets"];
-  Json labels{{std::string(api::kLabelTemplateCreated), "true"},
-              {std::string(api::kLabelTemplateName), spec.value("templateName", std::string())},
-              {std::string(api::kLabelTemplateScope), template_scope},
-              {std::string(api::kLabelTemplateIndex), std::to_string(index)},
-              {std::string(api::kLabelTemplateCacheName), sanitized_cache_name(cache_name)}};
-  Json a{{"apiVersion", "aim.eai.amd.com/v1alpha1"},
-         {"kind", "AIMArtifact"},
-         {"metadata", {{"name", name}, {"namespace", namespace_of(cache)}, {"labels", labels}}},
-         {"spec", aspec}};
-  if (dedicated) set_controller_owner(a, cache);
-  return a;
+  if (auto id = source_model_id(source); !id.empty()) a.spec.model_id = id;
+  if (!env.empty()) {
+    auto merged = api::decode<api::EnvList>(env);
+    if (merged) a.spec.env = std::move(*merged.value);
+  }
+  auto non_empty = [](const std::optional<std::string>& v) {
+    return v && !v->empty() ? v : std::nullopt;
+  };
+  a.spec.storage_class_name = non_empty(spec.storage_class_name);
+  a.spec.runtime_config_name = non_empty(spec.runtime_config_name);
+  a.spec.model_download_image = non_empty(spec.download_image);
+  if (spec.image_pull_secrets && !spec.image_pull_secrets->empty())
+    a.spec.image_pull_secrets = spec.image_pull_secrets;
+  Json out = api::encode(a);
+  if (dedicated) set_controller_owner(out, api::encode(cache));
+  return out;
 }
-
-}  // namespace template_cache
 
 namespace {
-
-using engine::ComponentHealth;
-using engine::ComponentState;
-using engine::Dependency;
-
-constexpr const char* kController = "aim-template-cache-controller";
-
-std::string str(const Json& j, const char* key) {
-  if (!j.is_object()) return {};
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
 
 ComponentState state_of(const std::string& s) {
   if (s == api::kStatusReady || s == api::kStatusRunning) return ComponentState::Ready;
@@ -109,27 +102,141 @@ ComponentState state_of(const std::string& s) {
   return ComponentState::Failed;
 }
 
-Json ready_condition(const Json& o) {
-  for (auto& c : o.value("status", Json::object()).value("conditions", Json::array()))
-    if (str(c, "type") == api::kConditionReady) return c;
-  return Json();
+std::string status_of(const Cached<api::AIMArtifact>& a) {
+  return a->status.status.value_or(std::string());
 }
 
-kube::ReconcileResult cleanup(const Context& ctx, const Json& obj) {
-  auto terminating = namespace_terminating(ctx, namespace_of(obj));
+ComponentHealth template_health(const api::AIMTemplateCacheSpec& spec, const TemplateRef& tpl) {
+  if (!tpl.status)
+    return engine::component_health("ServiceTemplate", ComponentState::Failed,
+                                    std::string(api::kReasonReferenceNotFound),
+                                    "Service template " + spec.template_name + " not found",
+                                    Dependency::Upstream, engine::ErrorCategory::kMissingUpstream);
+  const api::Condition* ready = find_condition(tpl.status->conditions, api::kConditionReady);
+  if (ready && ready->status == "True")
+    return engine::component_health("ServiceTemplate", ComponentState::Ready, ready->reason,
+                                    ready->message, Dependency::Upstream);
+  const std::string ts = tpl.status->status.value_or(std::string());
+  return engine::component_health(
+      "ServiceTemplate", ts.empty() ? ComponentState::Progressing : state_of(ts),
+      ready ? ready->reason : "TemplateNotReady",
+      ready ? ready->message : "Waiting for the service template", Dependency::Upstream);
+}
+
+ComponentHealth artifacts_health(const Observation& o) {
+  if (!o.missing.empty())
+    return engine::component_health("Artifacts", ComponentState::Progressing, "CreatingCaches",
+                                    "Waiting for the AIM artifacts to be created",
+                                    Dependency::Downstream);
+  if (o.matched.empty())
+    return engine::component_health("Artifacts", ComponentState::Progressing, "NoCaches",
+                                    "No artifacts to track", Dependency::Downstream);
+  const Cached<api::AIMArtifact>* worst = nullptr;
+  for (const auto& m : o.matched)
+    if (!worst ||
+        api::status_priority(status_of(*m.artifact)) < api::status_priority(status_of(*worst)))
+      worst = m.artifact;
+  const std::string wst = status_of(*worst);
+  if (wst == api::kStatusReady)
+    return engine::component_health("Artifacts", ComponentState::Ready, "AllCachesReady",
+                                    "All caches are ready", Dependency::Downstream);
+  const api::Condition* ready = find_condition((*worst)->status.conditions, api::kConditionReady);
+  const std::string reason = ready ? ready->reason : std::string();
+  return engine::component_health(
+      "Artifacts", state_of(wst), reason.empty() ? "CachesNotReady" : reason,
+      "One or more caches are not ready: " + (ready ? ready->message : std::string()),
+      Dependency::Downstream);
+}
+
+}  // namespace
+
+Observation observe(const api::AIMTemplateCache& cache, const TemplateRef& tpl,
+                    const std::vector<Cached<api::AIMArtifact>>& artifacts,
+                    std::optional<ComponentHealth> runtime_config) {
+  Observation o;
+  if (runtime_config) o.components.push_back(std::move(*runtime_config));
+  o.components.push_back(template_health(cache.spec, tpl));
+
+  const std::string mode = cache.spec.mode.value_or(std::string());
+  const std::string cache_sc = cache.spec.storage_class_name.value_or(std::string());
+  const std::string cache_uid = uid_of(cache.metadata);
+  static const std::vector<api::ModelSource> kNone;
+  const auto& sources =
+      tpl.status && tpl.status->model_sources ? *tpl.status->model_sources : kNone;
+  for (const auto& src : sources) {
+    const std::string uri = src.effective_uri();
+    const Cached<api::AIMArtifact>* match = nullptr;
+    for (const auto& a : artifacts) {
+      const std::string st = status_of(a);
+      if (st.empty()) continue;
+      if (mode == api::kCachingShared && has_owner(a->metadata)) continue;
+      if (mode == api::kCachingDedicated && !is_controlled_by(a->metadata, cache_uid)) continue;
+      if (a->spec.source_uri != uri) continue;
+      if (!cache_sc.empty() && a->spec.storage_class_name.value_or(std::string()) != cache_sc)
+        continue;
+      if (!match || api::status_priority(st) > api::status_priority(status_of(*match))) match = &a;
+    }
+    if (match)
+      o.matched.push_back(Match{match, source_model_id(src)});
+    else
+      o.missing.push_back(&src);
+  }
+  o.components.push_back(artifacts_health(o));
+  return o;
+}
+
+api::AIMTemplateCacheStatus status_without_conditions(api::AIMTemplateCacheStatus status,
+                                                      ComponentState root,
+                                                      const std::vector<Match>& matched,
+                                                      std::optional<int64_t> generation) {
+  status.status = engine::to_string(root);
+  if (matched.empty()) {
+    status.artifacts.reset();
+  } else {
+    std::map<std::string, api::ResolvedArtifact> map;
+    for (const auto& m : matched) {
+      const auto& a = m.artifact->typed;
+      api::ResolvedArtifact e;
+      e.uid = uid_of(a.metadata);
+      e.name = name_of(a.metadata);
+      e.model = m.model_id;
+      e.status = a.status.status.value_or(std::string());
+      if (!a.status.persistent_volume_claim.value_or(std::string()).empty())
+        e.persistent_volume_claim = a.status.persistent_volume_claim;
+      map[e.name] = std::move(e);
+    }
+    status.artifacts = std::move(map);
+  }
+  if (generation) status.observed_generation = generation;
+  return status;
+}
+
+}  // namespace template_cache
+
+namespace {
+
+namespace tc = template_cache;
+using engine::ComponentHealth;
+using engine::ComponentState;
+
+constexpr const char* kController = "aim-template-cache-controller";
+
+kube::ReconcileResult cleanup(const Context& ctx, const Cached<api::AIMTemplateCache>& cache) {
+  const std::string ns = namespace_of(cache->metadata);
+  auto terminating = namespace_terminating(ctx, ns);
   if (terminating.ok() && !terminating.value()) {
-    auto label_value = template_cache::sanitized_cache_name(name_of(obj));
-    for (auto& a : ctx.cache(types::aim_artifacts())
-                       .by_labels({{std::string(api::kLabelTemplateCacheName), label_value}},
-                                  namespace_of(obj))) {
-      if (str(a->value("status", Json::object()), "status") == api::kStatusReady) continue;
-      auto r = ctx.client->remove(types::aim_artifacts(), namespace_of(*a), name_of(*a));
+    auto label_value = tc::sanitized_cache_name(name_of(cache->metadata));
+    auto owned = ctx.cache(types::aim_artifacts())
+                     .by_labels({{std::string(api::kLabelTemplateCacheName), label_value}}, ns);
+    for (const auto& a : typed_list<api::AIMArtifact>(owned)) {
+      if (a->status.status.value_or(std::string()) == api::kStatusReady) continue;
+      auto r = ctx.client->remove(types::aim_artifacts(), ns, name_of(a->metadata));
       if (!r.ok() && !r.error().is(kube::ErrorCode::kNotFound))
         return aim::fail(kube::ReconcileError(r.error()));
     }
   }
-  auto removed =
-      remove_finalizer(ctx, types::aim_template_caches(), obj, api::kFinalizerArtifactCleanup);
+  auto removed = remove_finalizer(ctx, types::aim_template_caches(), *cache.raw,
+                                  api::kFinalizerArtifactCleanup);
   if (!removed.ok() && !removed.error().is(kube::ErrorCode::kNotFound)) {
     if (removed.error().is(kube::ErrorCode::kConflict)) return kube::Action::requeue();
     return aim::fail(kube::ReconcileError(removed.error()));
@@ -137,13 +244,78 @@ kube::ReconcileResult cleanup(const Context& ctx, const Json& obj) {
   return kube::Action::done();
 }
 
+// fetch: what the reconcile reads besides the cache itself.
+struct Inputs {
+  engine::ResolvedRuntimeConfig runtime_config;
+  tc::TemplateRef tpl;
+  std::vector<Cached<api::AIMArtifact>> artifacts;
+};
+
+Inputs fetch(const Context& ctx, const api::AIMTemplateCache& cache) {
+  Inputs in;
+  const std::string ns = namespace_of(cache.metadata);
+  in.runtime_config = cache_internal::resolve_runtime_config(
+      ctx, ns, cache.spec.runtime_config_name.value_or(std::string()));
+  const std::string& tname = cache.spec.template_name;
+  const std::string scope = cache.spec.template_scope;
+  if (scope != api::kScopeCluster) {
+    auto t =
+        typed<api::AIMServiceTemplate>(ctx.cache(types::aim_service_templates()).get(ns, tname));
+    if (t.ok()) in.tpl = {std::move(t->typed.status), std::string(api::kScopeNamespace)};
+  }
+  if (!in.tpl.status && scope != api::kScopeNamespace) {
+    auto t = typed<api::AIMClusterServiceTemplate>(
+        ctx.cache(types::aim_cluster_service_templates()).get("", tname));
+    if (t.ok()) in.tpl = {std::move(t->typed.status), std::string(api::kScopeCluster)};
+  }
+  in.artifacts = typed_list<api::AIMArtifact>(ctx.cache(types::aim_artifacts()).list(ns));
+  return in;
+}
+
+// apply: creates the planned artifact of each source without one. A failure is reported on the
+// cache (condition and Warning event) and retried with backoff; nullopt when all went well.
+struct ApplyFailure {
+  engine::Condition condition;
+  kube::Error error;
+};
+
+Result<std::optional<ApplyFailure>, kube::ReconcileResult> apply(
+    const Context& ctx, const Cached<api::AIMTemplateCache>& cache, const tc::Observation& o,
+    const tc::TemplateRef& tpl, const engine::ResolvedRuntimeConfig& rc) {
+  const std::string ns = namespace_of(cache->metadata);
+  for (std::size_t i = 0; i < o.missing.size(); ++i) {
+    Json desired =
+        tc::artifact_for_source(cache.typed, *o.missing[i], static_cast<int>(i), tpl.scope);
+    label_child(desired, *cache.raw, "template-cache",
+                rc.spec.is_object() ? rc.spec : Json::object());
+    const std::string name = name_of(desired);
+    if (ctx.cache(types::aim_artifacts()).get(ns, name))
+      continue;  // exists (e.g. another cache's, still without status)
+    auto created = ctx.client->create(types::aim_artifacts(), desired);
+    if (!created.ok() && !created.error().is(kube::ErrorCode::kAlreadyExists)) {
+      auto terminating = namespace_terminating(ctx, ns);
+      if (terminating.ok() && terminating.value())
+        return aim::fail(kube::ReconcileResult(kube::Action::done()));
+      return std::optional<ApplyFailure>(ApplyFailure{
+          apply_failure_condition("AIMArtifact", name, created.error()), created.error()});
+    }
+  }
+  return std::optional<ApplyFailure>();
+}
+
 kube::ReconcileResult reconcile(const Context& ctx, const kube::Request& req) {
-  auto ptr = ctx.cache(types::aim_template_caches()).get(req.ns, req.name);
-  if (!ptr) return kube::Action::done();
-  if (is_paused(*ptr)) return report_paused(ctx, types::aim_template_caches(), *ptr, kController);
-  const Json& obj = *ptr;
+  auto got =
+      typed<api::AIMTemplateCache>(ctx.cache(types::aim_template_caches()).get(req.ns, req.name));
+  if (!got.ok()) {
+    if (got.error().absent) return kube::Action::done();
+    return aim::fail(kube::ReconcileError("AIMTemplateCache " + req.ns + "/" + req.name +
+                                          " does not read as its kind: " + got.error().message));
+  }
+  const Cached<api::AIMTemplateCache>& cache = got.value();
+  const Json& obj = *cache.raw;
+  if (is_paused(obj)) return report_paused(ctx, types::aim_template_caches(), obj, kController);
   if (is_being_deleted(obj)) {
-    if (has_finalizer(obj, api::kFinalizerArtifactCleanup)) return cleanup(ctx, obj);
+    if (has_finalizer(obj, api::kFinalizerArtifactCleanup)) return cleanup(ctx, cache);
     return kube::Action::done();
   }
   if (!has_finalizer(obj, api::kFinalizerArtifactCleanup)) {
@@ -157,172 +329,40 @@ kube::ReconcileResult reconcile(const Context& ctx, const kube::Request& req) {
     }
     return kube::Action::done();  // the update brings the object back
   }
-  const Json spec = obj.value("spec", Json::object());
-  const std::string ns = namespace_of(obj);
-  const std::string mode = str(spec, "mode");
-  std::vector<ComponentHealth> comps;
 
-  auto rc = cache_internal::resolve_runtime_config(ctx, ns, str(spec, "runtimeConfigName"));
-  if (rc.outcome == engine::RuntimeConfigOutcome::kNotFound)
-    comps.push_back(engine::component_health("RuntimeConfig", ComponentState::Failed, rc.reason,
-                                             rc.message, Dependency::Upstream,
-                                             engine::ErrorCategory::kMissingUpstream));
-
-  // ---- template ----
-  const std::string tname = str(spec, "templateName");
-  const std::string scope = str(spec, "templateScope");
-  kube::ObjectPtr tpl;
-  std::string tscope;
-  if (scope != api::kScopeCluster) {
-    tpl = ctx.cache(types::aim_service_templates()).get(ns, tname);
-    tscope = std::string(api::kScopeNamespace);
-  }
-  if (!tpl && scope != api::kScopeNamespace) {
-    tpl = ctx.cache(types::aim_cluster_service_templates()).get("", tname);
-    tscope = std::string(api::kScopeCluster);
-  }
-  if (!tpl) {
-    comps.push_back(engine::component_health(
-        "ServiceTemplate", ComponentState::Failed, std::string(api::kReasonReferenceNotFound),
-        "Service template " + tname + " not found", Dependency::Upstream,
-        engine::ErrorCategory::kMissingUpstream));
-  } else {
-    Json rcnd = ready_condition(*tpl);
-    if (str(rcnd, "status") == "True") {
-      comps.push_back(engine::component_health("ServiceTemplate", ComponentState::Ready,
-                                               str(rcnd, "reason"), str(rcnd, "message"),
-                                               Dependency::Upstream));
-    } else {
-      std::string ts = str(tpl->value("status", Json::object()), "status");
-      comps.push_back(engine::component_health(
-          "ServiceTemplate", ts.empty() ? ComponentState::Progressing : state_of(ts),
-          rcnd.is_null() ? "TemplateNotReady" : str(rcnd, "reason"),
-          rcnd.is_null() ? "Waiting for the service template" : str(rcnd, "message"),
-          Dependency::Upstream));
-    }
-  }
-
-  // ---- compose ----
-  Json sources = tpl ? tpl->value("status", Json::object()).value("modelSources", Json::array())
-                     : Json::array();
-  if (!sources.is_array()) sources = Json::array();
-  auto artifacts = ctx.cache(types::aim_artifacts()).list(ns);
-  const std::string cache_sc = str(spec, "storageClassName");
-  std::vector<std::pair<kube::ObjectPtr, std::string>> best;  // artifact, modelId
-  std::vector<const Json*> missing;
-  for (auto& src : sources) {
-    std::string uri = src.value("sourceUri", src.value("sourceURI", std::string()));
-    kube::ObjectPtr match;
-    for (auto& a : artifacts) {
-      std::string st = str(a->value("status", Json::object()), "status");
-      if (st.empty()) continue;
-      bool owned = a->value("metadata", Json::object()).contains("ownerReferences") &&
-                   !(*a)["metadata"]["ownerReferences"].empty();
-      if (mode == api::kCachingShared && owned) continue;
-      if (mode == api::kCachingDedicated && !is_controlled_by(*a, obj)) continue;
-      const Json& as = a->value("spec", Json::object());
-      if (str(as, "sourceUri") != uri) continue;
-      if (!cache_sc.empty() && str(as, "storageClassName") != cache_sc) continue;
-      if (!match || api::status_priority(st) >
-                        api::status_priority(str(match->value("status", Json::object()), "status")))
-        match = a;
-    }
-    std::string model_id = template_cache::source_model_id(src);
-    if (match)
-      best.emplace_back(match, model_id);
-    else
-      missing.push_back(&src);
-  }
-
-  // ---- artifacts health ----
-  ComponentHealth arts;
-  if (!missing.empty()) {
-    arts = engine::component_health("Artifacts", ComponentState::Progressing, "CreatingCaches",
-                                    "Waiting for the AIM artifacts to be created",
-                                    Dependency::Downstream);
-  } else if (!best.empty()) {
-    kube::ObjectPtr worst;
-    for (auto& [a, m] : best) {
-      std::string st = str(a->value("status", Json::object()), "status");
-      if (!worst || api::status_priority(st) <
-                        api::status_priority(str(worst->value("status", Json::object()), "status")))
-        worst = a;
-    }
-    std::string wst = str(worst->value("status", Json::object()), "status");
-    if (wst == api::kStatusReady) {
-      arts = engine::component_health("Artifacts", ComponentState::Ready, "AllCachesReady",
-                                      "All caches are ready", Dependency::Downstream);
-    } else {
-      Json rcnd = ready_condition(*worst);
-      std::string reason = str(rcnd, "reason");
-      arts = engine::component_health(
-          "Artifacts", state_of(wst), reason.empty() ? "CachesNotReady" : reason,
-          "One or more caches are not ready: " + str(rcnd, "message"), Dependency::Downstream);
-    }
-  } else {
-    arts = engine::component_health("Artifacts", ComponentState::Progressing, "NoCaches",
-                                    "No artifacts to track", Dependency::Downstream);
-  }
-  comps.push_back(arts);
-
+  Inputs in = fetch(ctx, cache.typed);
+  std::optional<ComponentHealth> rc_health;
+  if (in.runtime_config.outcome == engine::RuntimeConfigOutcome::kNotFound)
+    rc_health =
+        engine::component_health("RuntimeConfig", ComponentState::Failed, in.runtime_config.reason,
+                                 in.runtime_config.message, engine::Dependency::Upstream,
+                                 engine::ErrorCategory::kMissingUpstream);
+  tc::Observation o = tc::observe(cache.typed, in.tpl, in.artifacts, std::move(rc_health));
   auto old_conditions = conditions_of(obj);
-  auto state = engine::derive_state(comps, old_conditions);
+  auto state = engine::derive_state(o.components, old_conditions);
 
-  // ---- plan ----
-  std::optional<engine::Condition> create_failure;
-  std::optional<kube::Error> create_error;
-  if (state.should_apply && tpl) {
-    for (std::size_t i = 0; i < missing.size(); ++i) {
-      Json desired =
-          template_cache::artifact_for_source(obj, *missing[i], static_cast<int>(i), tscope);
-      label_child(desired, obj, "template-cache", rc.spec.is_object() ? rc.spec : Json::object());
-      auto live = ctx.cache(types::aim_artifacts()).get(ns, name_of(desired));
-      if (live) continue;  // exists (e.g. another cache's, still without status)
-      auto created = ctx.client->create(types::aim_artifacts(), desired);
-      if (!created.ok() && !created.error().is(kube::ErrorCode::kAlreadyExists)) {
-        auto terminating = namespace_terminating(ctx, ns);
-        if (terminating.ok() && terminating.value()) return kube::Action::done();
-        // Reported on the cache (condition and Warning event), then retried with backoff.
-        create_failure = apply_failure_condition("AIMArtifact", name_of(desired), created.error());
-        create_error = created.error();
-        break;
-      }
-    }
+  std::optional<ApplyFailure> failure;
+  if (state.should_apply && in.tpl.status) {
+    auto applied = apply(ctx, cache, o, in.tpl, in.runtime_config);
+    if (!applied.ok()) return applied.error();
+    failure = std::move(applied).value();
   }
   std::vector<engine::Condition> desired_conditions = state.conditions;
-  if (create_failure) {
+  if (failure) {
     std::erase_if(desired_conditions,
                   [](const engine::Condition& c) { return c.type == "DependenciesReachable"; });
-    desired_conditions.push_back(*create_failure);
+    desired_conditions.push_back(failure->condition);
   }
 
-  // ---- status ----
-  Json status = obj.value("status", Json::object());
-  if (!status.is_object()) status = Json::object();
-  status["status"] = engine::to_string(state.root);
-  if (best.empty()) {
-    status.erase("artifacts");
-  } else {
-    Json map = Json::object();
-    for (auto& [a, m] : best) {
-      const Json& ast = a->value("status", Json::object());
-      Json e{
-          {"uid", uid_of(*a)}, {"name", name_of(*a)}, {"model", m}, {"status", str(ast, "status")}};
-      if (!str(ast, "persistentVolumeClaim").empty())
-        e["persistentVolumeClaim"] = ast["persistentVolumeClaim"];
-      map[name_of(*a)] = e;
-    }
-    status["artifacts"] = map;
-  }
+  Json status = api::encode(tc::status_without_conditions(cache->status, state.root, o.matched,
+                                                          cache->metadata.generation));
   set_conditions(status, obj, desired_conditions, ctx.now_rfc3339());
-  if (obj["metadata"].contains("generation"))
-    status["observedGeneration"] = obj["metadata"]["generation"];
   auto written = write_status(ctx, types::aim_template_caches(), obj, status);
   if (!written.ok()) return aim::fail(kube::ReconcileError(written.error()));
   if (written.value())
     emit_condition_events(ctx.events(kController), obj, old_conditions,
-                          conditions_of(Json{{"status", status}}), comps);
-  if (create_error) return aim::fail(kube::ReconcileError(*create_error));
+                          conditions_of(Json{{"status", status}}), o.components);
+  if (failure) return aim::fail(kube::ReconcileError(failure->error));
   if (state.infrastructure_error) return aim::fail(kube::ReconcileError("infrastructure error"));
   return kube::Action::done();
 }

@@ -2,7 +2,7 @@
 # The KServe v0.16.0 controller manager for the local control plane, in Standard (raw Deployment)
 # mode: no Knative, no Istio, no Gateway, no admission webhooks registered.
 #
-#   tools/kserve/kserve.sh build|start|stop|status
+#   tools/kserve/kserve.sh build|ensure|start|stop|status   (ensure: build only when missing or stale)
 #
 # Built from the Go module github.com/kserve/kserve (pinned in this folder's go.mod) into
 # tools/kserve/bin/kserve-manager. Runs against the cluster of tools/cluster/cluster.sh (same
@@ -355,6 +355,7 @@ start | stop) lock ;;
 esac
 case "${1:-}" in
 build) cmd_build ;;
+ensure) ensure_built ;;
 start) cmd_start ;;
 stop) cmd_stop ;;
 status) cmd_status ;;

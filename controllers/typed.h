@@ -1,0 +1,102 @@
+// Typed objects from the informer caches (issue 25): a reconcile reads the kinds of api/ through
+// their C++ declarations, not through JSON paths. The informer's JSON object travels along for the
+// framework helpers that still take JSON (finalizers, owner references, status writes).
+//
+//   auto cache = typed<api::AIMTemplateCache>(ctx.cache(types::aim_template_caches()).get(ns, n));
+//   if (!cache) ...;                       // absent (nullptr) or undecodable (cache.error())
+//   cache->typed.spec.template_name ...    // the declaration's fields
+//   is_being_deleted(*cache->raw) ...      // the JSON the cache holds
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "api/k8s.h"
+#include "api/schema.h"
+#include "core/result.h"
+#include "kube/store.h"
+
+namespace aim::controllers {
+
+// An object of kind R as the informer cache holds it (`raw`) and as its declaration reads it.
+template <class R>
+struct Cached {
+  kube::ObjectPtr raw;
+  R typed;
+
+  const R* operator->() const { return &typed; }
+};
+
+// Why an object could not be read as its kind: absent from the cache, or a field of the wrong
+// type ("spec.size: expected a quantity ..."; the API server's schema makes this rare: it needs
+// an object stored before a schema change).
+struct TypedError {
+  bool absent = false;
+  std::string message;
+};
+
+template <class R>
+Result<Cached<R>, TypedError> typed(kube::ObjectPtr raw) {
+  if (!raw) return aim::fail(TypedError{true, "not found"});
+  auto decoded = api::decode<R>(*raw);
+  if (!decoded) return aim::fail(TypedError{false, std::move(decoded.error)});
+  return Cached<R>{std::move(raw), std::move(*decoded.value)};
+}
+
+// The objects of a listing that read as R; the others are left out (their own reconcile reports
+// them).
+template <class R>
+std::vector<Cached<R>> typed_list(const std::vector<kube::ObjectPtr>& objects) {
+  std::vector<Cached<R>> out;
+  out.reserve(objects.size());
+  for (const auto& o : objects) {
+    auto t = typed<R>(o);
+    if (t.ok()) out.push_back(std::move(t).value());
+  }
+  return out;
+}
+
+// ---- typed metadata and conditions ----------------------------------------------------------
+
+inline std::string name_of(const api::ObjectMeta& m) {
+  return m.name.value_or(std::string());
+}
+inline std::string namespace_of(const api::ObjectMeta& m) {
+  return m.namespace_.value_or(std::string());
+}
+inline std::string uid_of(const api::ObjectMeta& m) {
+  return m.uid.value_or(std::string());
+}
+// Any owner reference at all.
+inline bool has_owner(const api::ObjectMeta& m) {
+  return m.owner_references && !m.owner_references->empty();
+}
+// A controller owner reference to the object with uid `owner_uid`.
+inline bool is_controlled_by(const api::ObjectMeta& m, const std::string& owner_uid) {
+  if (!m.owner_references) return false;
+  for (const auto& r : *m.owner_references)
+    if (r.controller.value_or(false) && r.uid == owner_uid) return true;
+  return false;
+}
+// The controller owner reference a child of `owner` carries (as set_controller_owner sets it).
+template <class R>
+api::OwnerReference controller_reference(const R& owner) {
+  api::OwnerReference r;
+  r.api_version = owner.api_version;
+  r.kind = owner.kind;
+  r.name = name_of(owner.metadata);
+  r.uid = uid_of(owner.metadata);
+  r.controller = true;
+  r.block_owner_deletion = true;
+  return r;
+}
+// The condition of `type`, or nullptr.
+inline const api::Condition* find_condition(const std::vector<api::Condition>& conditions,
+                                            std::string_view type) {
+  for (const auto& c : conditions)
+    if (c.type == type) return &c;
+  return nullptr;
+}
+
+}  // namespace aim::controllers
