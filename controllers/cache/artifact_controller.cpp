@@ -5,10 +5,15 @@
 #include <cstdlib>
 #include <functional>
 
+#include "api/artifact.h"
+#include "api/artifact_downloader.h"
 #include "api/constants.h"
+#include "api/k8s_views.h"
+#include "api/runtime_config.h"
 #include "controllers/cache/artifact.h"
 #include "controllers/cache/cache.h"
 #include "controllers/cache/internal.h"
+#include "controllers/typed.h"
 #include "core/chrono.h"
 #include "engine/pod_issue.h"
 #include "engine/runtime_config.h"
@@ -28,12 +33,6 @@ using engine::Dependency;
 constexpr const char* kController = "aim-artifact-controller";
 constexpr const char* kFieldManager = "aim-artifact-controller";
 
-std::string str(const Json& j, const char* key) {
-  if (!j.is_object()) return {};
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
 // The first of spec.include / spec.exclude that aim-fetch would refuse, as a message that says
 // which one and what to fix (the CRD only bounds their length).
 std::optional<std::string> bad_file_pattern(const Json& spec) {
@@ -50,16 +49,6 @@ std::optional<std::string> bad_file_pattern(const Json& spec) {
   return std::nullopt;
 }
 
-bool job_condition(const Json& job, const char* type, std::string* ltt = nullptr) {
-  for (auto& c : job.value("status", Json::object()).value("conditions", Json::array())) {
-    if (str(c, "type") == type && str(c, "status") == "True") {
-      if (ltt) *ltt = str(c, "lastTransitionTime");
-      return true;
-    }
-  }
-  return false;
-}
-
 // The newest terminated state of `container` among the job's pods with the given phase.
 struct PodOutcome {
   bool found = false;
@@ -71,16 +60,14 @@ PodOutcome pod_outcome(const std::vector<kube::ObjectPtr>& pods, std::string_vie
                        std::string_view phase) {
   PodOutcome best;
   std::string best_ts;
-  for (auto& p : pods) {
-    const Json& st = p->value("status", Json::object());
-    if (str(st, "phase") != phase) continue;
-    for (auto& cs : st.value("containerStatuses", Json::array())) {
-      if (str(cs, "name") != container) continue;
-      auto t = cs.value("state", Json::object()).value("terminated", Json::object());
-      if (t.empty()) continue;
-      std::string ts = str(t, "finishedAt");
+  for (const auto& p : typed_list<api::Pod>(pods)) {
+    if (p->status.phase.value_or(std::string()) != phase || !p->status.container_statuses) continue;
+    for (const auto& cs : *p->status.container_statuses) {
+      if (cs.name != container || !cs.state || !cs.state->terminated) continue;
+      const auto& t = *cs.state->terminated;
+      std::string ts = t.finished_at.value_or(std::string());
       if (best.found && ts < best_ts) continue;
-      best = PodOutcome{true, t.value("exitCode", 0), str(t, "message"), name_of(*p)};
+      best = PodOutcome{true, t.exit_code, t.message.value_or(std::string()), name_of(p->metadata)};
       best_ts = ts;
     }
   }
@@ -99,20 +86,14 @@ std::vector<Json> as_values(const std::vector<kube::ObjectPtr>& objects) {
   return out;
 }
 
-// The reason of the Job's Failed condition ("DeadlineExceeded", "BackoffLimitExceeded", ...).
-std::string job_failed_reason(const Json& job) {
-  for (auto& c : job.value("status", Json::object()).value("conditions", Json::array()))
-    if (str(c, "type") == "Failed" && str(c, "status") == "True") return str(c, "reason");
-  return {};
-}
-
 // Why a failed Job failed: its deadline, an eviction of its last pod, else the exit code of the
 // newest failed container (aim-fetch's classes).
-DownloadFailure job_failure(const Json& job, const std::vector<kube::ObjectPtr>& pods,
+DownloadFailure job_failure(const api::Job& job, const std::vector<kube::ObjectPtr>& pods,
                             std::string_view container) {
-  if (job_failed_reason(job) == "DeadlineExceeded")
-    return artifact::deadline_failure(std::chrono::seconds(
-        job.value("spec", Json::object()).value("activeDeadlineSeconds", int64_t{0})));
+  const api::Condition* failed = api::true_condition(job, "Failed");
+  if (failed && failed->reason == "DeadlineExceeded")
+    return artifact::deadline_failure(
+        std::chrono::seconds(job.spec.active_deadline_seconds.value_or(0)));
   auto newest = engine::job_pods_issue(as_values(pods), 0);
   if (newest.issue && newest.issue->reason == engine::kReasonEvicted)
     return artifact::eviction_failure(newest.issue->message);
@@ -121,12 +102,9 @@ DownloadFailure job_failure(const Json& job, const std::vector<kube::ObjectPtr>&
 }
 
 // Was the Job made for an older spec of the artifact?
-bool job_outdated(const Json& job, const Json& artifact) {
-  std::string g = job.value("metadata", Json::object())
-                      .value("annotations", Json::object())
-                      .value(std::string(artifact::kAnnotationGeneration), std::string());
-  int64_t gen = artifact.value("metadata", Json::object()).value("generation", int64_t{0});
-  return !g.empty() && g != std::to_string(gen);
+bool job_outdated(const api::Job& job, const api::AIMArtifact& artifact) {
+  std::string g = api::annotation(job.metadata, artifact::kAnnotationGeneration);
+  return !g.empty() && g != std::to_string(artifact.metadata.generation.value_or(0));
 }
 
 bool is_commit(const std::string& rev) {
@@ -137,12 +115,6 @@ bool is_commit(const std::string& rev) {
 
 int64_t parse_time(const std::string& rfc3339) {
   return parse_rfc3339(rfc3339).value_or(0);
-}
-
-Json condition_json(const Json& object, std::string_view type) {
-  for (auto& c : object.value("status", Json::object()).value("conditions", Json::array()))
-    if (str(c, "type") == type) return c;
-  return Json();
 }
 
 // Artifact components are downstream unless said otherwise.
@@ -182,6 +154,59 @@ ComponentHealth issue_health(std::string component, const engine::PodIssue& issu
   return health(std::move(component), issue.state, issue.reason, prefix + issue.message);
 }
 
+Json refs_json(const std::optional<std::vector<api::LocalObjectReference>>& refs) {
+  return refs ? api::encode(*refs) : Json::array();
+}
+
+// One reconcile of one artifact: what the stages read and what they decide. The stages run in
+// order (upstream checks, size, claim, download, status); each adds component health, may ask
+// for a requeue, and builds `status` from the old status.
+struct ArtifactRun {
+  Cached<api::AIMArtifact> artifact;
+  Json spec_json;  // spec as JSON, for the pure Job and claim builders of artifact.h
+  std::string ns, name, uid;
+  api::AIMArtifactStatus status;  // the new status without its conditions
+  std::vector<ComponentHealth> comps;
+  std::vector<engine::Condition> extra_conditions;  // DownloadComplete
+  std::optional<std::chrono::seconds> requeue;
+  engine::ResolvedRuntimeConfig rc;
+  Json rc_spec = Json::object();
+  Json rc_env = Json::array();
+  artifact::DownloaderChoice choice;
+  bool ready_before = false;
+  std::string revision;
+  int64_t generation = 0;
+  int64_t size = 0;
+  bool upstream_ok = false;
+  std::string pvc_name;
+  bool reuse = false;
+  bool pvc_exists = false;
+
+  const api::AIMArtifactSpec& spec() const { return artifact->spec; }
+  const api::AIMArtifactStatus& old_status() const { return artifact->status; }
+  const Json& raw() const { return *artifact.raw; }
+  bool custom_downloader() const { return choice.downloader.is_object(); }
+  void want_requeue(std::chrono::seconds d) {
+    d = std::max(d, std::chrono::seconds(1));
+    if (!requeue || d < *requeue) requeue = d;
+  }
+  void download_complete(const char* st, std::string reason, std::string message) {
+    extra_conditions.push_back(engine::Condition{std::string(api::kConditionDownloadComplete),
+                                                 st,
+                                                 std::move(reason),
+                                                 std::move(message),
+                                                 "",
+                                                 {}});
+  }
+  api::DownloadState& download() {
+    if (!status.download) status.download = api::DownloadState{};
+    return *status.download;
+  }
+};
+
+// Set when a stage ends the reconcile early (a failed create, an artifact gone).
+using Stop = std::optional<kube::ReconcileResult>;
+
 class ArtifactReconciler {
  public:
   ArtifactReconciler(const Context& ctx, CacheOptions options)
@@ -190,11 +215,22 @@ class ArtifactReconciler {
   kube::ReconcileResult reconcile(const kube::Request& req);
 
  private:
+  // Stages, in the order reconcile() runs them.
+  void check_upstream(ArtifactRun& run);
+  void check_credentials(ArtifactRun& run);
+  void resolve_size(ArtifactRun& run);
+  Stop check_size(ArtifactRun& run);
+  Stop converge_claim(ArtifactRun& run);
+  Stop create_claim(ArtifactRun& run, int headroom);
+  void observe_claim(ArtifactRun& run, const api::PersistentVolumeClaim& pvc, int headroom);
+  Stop converge_download(ArtifactRun& run);
+  Stop follow_download_job(ArtifactRun& run, const api::Job& job, const std::string& job_name);
+  Stop start_download(ArtifactRun& run, const std::string& job_name);
+  kube::ReconcileResult write(ArtifactRun& run);
+
   // The pods of a running Job: a stuck one (engine/pod_issue.h), or nullopt. An Unschedulable
   // pod inside its grace period arms a requeue for the end of it.
-  std::optional<engine::PodIssue> stuck_pod(
-      const std::string& ns, const std::string& job,
-      const std::function<void(std::chrono::seconds)>& recheck);
+  std::optional<engine::PodIssue> stuck_pod(ArtifactRun& run, const std::string& job);
 
   // artifact::storage_problem() for a claim of `request` bytes of class `sc` (unset: the
   // cluster's default StorageClass), from the cached StorageClasses and CSIStorageCapacities.
@@ -206,13 +242,12 @@ class ArtifactReconciler {
   std::atomic<bool> warned_rbac_{false};
 };
 
-std::optional<engine::PodIssue> ArtifactReconciler::stuck_pod(
-    const std::string& ns, const std::string& job,
-    const std::function<void(std::chrono::seconds)>& recheck) {
+std::optional<engine::PodIssue> ArtifactReconciler::stuck_pod(ArtifactRun& run,
+                                                              const std::string& job) {
   engine::PodIssueOptions o;
   o.unschedulable_grace = options_.unschedulable_grace;
-  auto r = engine::job_pods_issue(as_values(pods_of_job(ctx_, ns, job)), ctx_.now(), o);
-  if (r.recheck_after) recheck(*r.recheck_after);
+  auto r = engine::job_pods_issue(as_values(pods_of_job(ctx_, run.ns, job)), ctx_.now(), o);
+  if (r.recheck_after) run.want_requeue(*r.recheck_after);
   return r.issue;
 }
 
@@ -221,58 +256,49 @@ std::optional<artifact::StorageProblem> ArtifactReconciler::storage_problem(
   if (!sc || sc->empty()) {
     sc.reset();
     for (const auto& c : ctx_.cache(kube::types::storage_classes()).list()) {
-      const Json& ann = c->value("metadata", Json::object()).value("annotations", Json());
-      if (ann.is_object() &&
-          ann.value("storageclass.kubernetes.io/is-default-class", std::string()) == "true")
-        sc = name_of(*c);
+      auto head = api::decode<api::ObjectHead>(*c);
+      if (head && api::annotation(head.value->metadata,
+                                  "storageclass.kubernetes.io/is-default-class") == "true")
+        sc = name_of(head.value->metadata);
     }
   }
   std::vector<Json> capacities;
   if (sc)
-    for (const auto& c : ctx_.cache(kube::types::csi_storage_capacities()).list())
-      if (c->value("storageClassName", std::string()) == *sc) capacities.push_back(*c);
+    for (const auto& c : ctx_.cache(kube::types::csi_storage_capacities()).list()) {
+      auto cap = api::decode<api::CSIStorageCapacity>(*c);
+      if (cap && cap.value->storage_class_name == *sc) capacities.push_back(*c);
+    }
   return artifact::storage_problem(request, size, options_.max_artifact_bytes, sc, capacities);
 }
 
-kube::ReconcileResult ArtifactReconciler::reconcile(const kube::Request& req) {
-  auto obj_ptr = ctx_.cache(types::aim_artifacts()).get(req.ns, req.name);
-  if (!obj_ptr || is_being_deleted(*obj_ptr)) return kube::Action::done();
-  if (is_paused(*obj_ptr))
-    return report_paused(ctx_, types::aim_artifacts(), *obj_ptr, kController);
-  const Json& obj = *obj_ptr;
-  const Json spec = obj.value("spec", Json::object());
-  const Json old_status = obj.value("status", Json::object());
-  const std::string ns = namespace_of(obj), name = name_of(obj), uid = uid_of(obj);
-  Json status = old_status.is_object() ? old_status : Json::object();
-  std::vector<ComponentHealth> comps;
-  std::vector<engine::Condition> extra_conditions;
-  std::optional<std::chrono::seconds> requeue;
-  auto want_requeue = [&](std::chrono::seconds d) {
-    d = std::max(d, std::chrono::seconds(1));
-    if (!requeue || d < *requeue) requeue = d;
-  };
+// ---- upstream: runtime config, downloader, URI, secrets, file patterns ----
+void ArtifactReconciler::check_upstream(ArtifactRun& run) {
+  run.rc = cache_internal::resolve_runtime_config(
+      ctx_, run.ns, run.spec().runtime_config_name.value_or(std::string()));
+  if (run.rc.outcome == engine::RuntimeConfigOutcome::kNotFound)
+    run.comps.push_back(health("RuntimeConfig", ComponentState::Failed, run.rc.reason,
+                               run.rc.message, Dependency::Upstream,
+                               engine::ErrorCategory::kMissingUpstream));
+  if (run.rc.spec.is_object()) {
+    run.rc_spec = run.rc.spec;
+    auto rc = api::decode<api::AIMRuntimeConfigSpec>(run.rc_spec);
+    if (rc && rc.value->env) run.rc_env = api::encode(*rc.value->env);
+  }
 
-  // ---- runtime config (upstream) ----
-  auto rc = cache_internal::resolve_runtime_config(ctx_, ns, str(spec, "runtimeConfigName"));
-  if (rc.outcome == engine::RuntimeConfigOutcome::kNotFound)
-    comps.push_back(health("RuntimeConfig", ComponentState::Failed, rc.reason, rc.message,
-                           Dependency::Upstream, engine::ErrorCategory::kMissingUpstream));
-  const Json rc_spec = rc.spec.is_object() ? rc.spec : Json::object();
-  const Json rc_env = rc_spec.value("env", Json::array());
-
-  // ---- downloader (custom scheme or downloaderRef) ----
+  // Downloader: a custom scheme or spec.downloaderRef.
   Json downloaders = Json::array();
   for (auto& d : ctx_.cache(types::aim_cluster_artifact_downloaders()).list())
     downloaders.push_back(*d);
-  auto choice = artifact::choose_downloader(spec, downloaders);
-  if (!choice.error.empty())
-    comps.push_back(health("Downloader", ComponentState::Failed, "DownloaderNotFound", choice.error,
-                           Dependency::Upstream, engine::ErrorCategory::kMissingUpstream));
+  run.choice = artifact::choose_downloader(run.spec_json, downloaders);
+  if (!run.choice.error.empty())
+    run.comps.push_back(health("Downloader", ComponentState::Failed, "DownloaderNotFound",
+                               run.choice.error, Dependency::Upstream,
+                               engine::ErrorCategory::kMissingUpstream));
   // A URI of a built-in scheme is checked by aim-fetch's own rules before any claim or Job: a
   // repo id the downloader would refuse (percent-encoding, a '..' segment) fails here instead.
-  if (!choice.downloader.is_object() && choice.error.empty()) {
-    if (auto parsed = fetch::parse_source_uri(str(spec, "sourceUri")); !parsed.ok())
-      comps.push_back(
+  if (!run.custom_downloader() && run.choice.error.empty()) {
+    if (auto parsed = fetch::parse_source_uri(run.spec().source_uri); !parsed.ok())
+      run.comps.push_back(
           health("SourceUri", ComponentState::Failed, "InvalidSourceUri",
                  "spec.sourceUri: " + parsed.error() +
                      ": fix the URI (hf://org/model[/path][@revision], s3://bucket[/prefix], "
@@ -280,387 +306,415 @@ kube::ReconcileResult ArtifactReconciler::reconcile(const kube::Request& req) {
                  Dependency::Unspecified, engine::ErrorCategory::kInvalidSpec));
   }
 
-  const bool ready_before = str(old_status, "status") == api::kStatusReady;
+  // Secrets are read only while not Ready.
+  if (!run.ready_before) {
+    check_credentials(run);
+    auto pull = check_pull_secrets(ctx_, run.ns, refs_json(run.spec().image_pull_secrets),
+                                   Dependency::Upstream);
+    if (!pull && run.custom_downloader()) {
+      auto dl = api::decode<api::AIMClusterArtifactDownloader>(run.choice.downloader);
+      if (dl)
+        pull = check_pull_secrets(ctx_, run.ns, refs_json(dl.value->spec.image_pull_secrets),
+                                  Dependency::Upstream,
+                                  "the imagePullSecrets of AIMClusterArtifactDownloader \"" +
+                                      name_of(dl.value->metadata) + "\"");
+    }
+    if (pull) run.comps.push_back(std::move(*pull));
+  }
 
-  // ---- credentials Secret (upstream; read only while not Ready) ----
-  if (!ready_before && spec.contains("credentialsSecretRef")) {
-    std::string secret = str(spec["credentialsSecretRef"], "name");
-    if (!secret.empty()) {
-      // From the watched Secret metadata: creating the Secret reconciles this artifact at once.
-      if (!secret_names(ctx_).get(ns, secret)) {
-        comps.push_back(health("CredentialsSecret", ComponentState::Failed,
+  // include / exclude: a glob the downloader would refuse fails here, before any Job.
+  if (auto bad = bad_file_pattern(run.spec_json))
+    run.comps.push_back(health("FilePatterns", ComponentState::Failed, "InvalidFilePattern", *bad,
+                               Dependency::Unspecified, engine::ErrorCategory::kInvalidSpec));
+}
+
+// ---- the credentials Secret (upstream) ----
+void ArtifactReconciler::check_credentials(ArtifactRun& run) {
+  const auto& ref = run.spec().credentials_secret_ref;
+  const std::string secret = ref ? ref->name.value_or(std::string()) : std::string();
+  if (secret.empty()) return;
+  // From the watched Secret metadata: creating the Secret reconciles this artifact at once.
+  if (!secret_names(ctx_).get(run.ns, secret)) {
+    run.comps.push_back(health("CredentialsSecret", ComponentState::Failed,
                                std::string(api::kReasonReferenceNotFound),
                                "credentials Secret \"" + secret + "\" not found in namespace \"" +
-                                   ns + "\": create it, or fix spec.credentialsSecretRef.name",
+                                   run.ns + "\": create it, or fix spec.credentialsSecretRef.name",
                                Dependency::Upstream, engine::ErrorCategory::kMissingUpstream));
-      } else if (!choice.downloader.is_object()) {
-        // aim-fetch reads fixed variables per scheme: check the keys (never the values) once
-        // per reconcile while not Ready. Editing the Secret reconciles through its metadata.
-        const std::string uri = str(spec, "sourceUri");
-        const auto sep = uri.find("://");
-        auto got = ctx_.client->get(kube::types::secrets(), ns, secret);
-        if (!got && !got.error().is(kube::ErrorCode::kNotFound)) {
-          comps.push_back(health(
-              "CredentialsSecret", ComponentState::Degraded, "SecretAccessFailed",
-              "credentials Secret \"" + secret + "\" could not be read: " + got.error().message,
-              Dependency::Upstream, engine::ErrorCategory::kInfrastructure));
-        } else if (got && sep != std::string::npos) {
-          if (auto p = engine::check_credentials_secret(*got, uri.substr(0, sep)))
-            comps.push_back(health("CredentialsSecret", ComponentState::Failed, p->reason,
-                                   p->message, Dependency::Upstream,
-                                   engine::ErrorCategory::kInvalidSpec));
-        }
-      }
-    }
+    return;
   }
-
-  // ---- image pull secrets of the Jobs' pods (read only while not Ready) ----
-  if (!ready_before) {
-    auto pull = check_pull_secrets(ctx_, ns, spec.value("imagePullSecrets", Json::array()),
-                                   Dependency::Upstream);
-    if (!pull && choice.downloader.is_object())
-      pull = check_pull_secrets(
-          ctx_, ns,
-          choice.downloader.value("spec", Json::object()).value("imagePullSecrets", Json()),
-          Dependency::Upstream,
-          "the imagePullSecrets of AIMClusterArtifactDownloader \"" + name_of(choice.downloader) +
-              "\"");
-    if (pull) comps.push_back(std::move(*pull));
+  if (run.custom_downloader()) return;
+  // aim-fetch reads fixed variables per scheme: check the keys (never the values) once per
+  // reconcile while not Ready. Editing the Secret reconciles through its metadata.
+  const std::string& uri = run.spec().source_uri;
+  const auto sep = uri.find("://");
+  auto got = ctx_.client->get(kube::types::secrets(), run.ns, secret);
+  if (!got && !got.error().is(kube::ErrorCode::kNotFound)) {
+    run.comps.push_back(
+        health("CredentialsSecret", ComponentState::Degraded, "SecretAccessFailed",
+               "credentials Secret \"" + secret + "\" could not be read: " + got.error().message,
+               Dependency::Upstream, engine::ErrorCategory::kInfrastructure));
+  } else if (got && sep != std::string::npos) {
+    if (auto p = engine::check_credentials_secret(*got, uri.substr(0, sep)))
+      run.comps.push_back(health("CredentialsSecret", ComponentState::Failed, p->reason, p->message,
+                                 Dependency::Upstream, engine::ErrorCategory::kInvalidSpec));
   }
+}
 
-  // ---- include / exclude: a glob the downloader would refuse fails here, before any Job ----
-  if (auto bad = bad_file_pattern(spec))
-    comps.push_back(health("FilePatterns", ComponentState::Failed, "InvalidFilePattern", *bad,
-                           Dependency::Unspecified, engine::ErrorCategory::kInvalidSpec));
-
-  // ---- revision: a recorded commit wins, so a pinned artifact never drifts ----
+// ---- revision and size: a recorded commit wins, so a pinned artifact never drifts ----
+void ArtifactReconciler::resolve_size(ArtifactRun& run) {
   // A commit in spec.revision is used as is; a branch or tag resolves once.
-  std::string revision = str(spec, "revision");
-  if (!is_commit(revision) && !str(old_status, "resolvedRevision").empty())
-    revision = str(old_status, "resolvedRevision");
-  const int64_t generation = obj.value("metadata", Json::object()).value("generation", int64_t{0});
+  run.revision = run.spec().revision.value_or(std::string());
+  const std::string resolved = run.old_status().resolved_revision.value_or(std::string());
+  if (!is_commit(run.revision) && !resolved.empty()) run.revision = resolved;
+  run.generation = run.artifact->metadata.generation.value_or(0);
 
-  // ---- size ----
-  int64_t size = 0;
-  if (spec.contains("size") && !spec["size"].is_null()) {
+  if (run.spec().size && !run.spec().size->value.is_null()) {
     // Admission bounds it (0 to 1Pi); a cluster with older CRDs still gets a precise refusal
     // instead of a silently ignored size.
-    if (auto b = artifact::quantity_bytes(spec["size"]))
-      size = *b;
+    if (auto b = artifact::quantity_bytes(run.spec().size->value))
+      run.size = *b;
     else
-      comps.push_back(health("Size", ComponentState::Failed, "InvalidSize",
-                             "spec.size " + spec["size"].dump() +
-                                 " is not a non-negative quantity: write it as e.g. 15Gi, or "
-                                 "leave it out to have the size checked",
-                             Dependency::Unspecified, engine::ErrorCategory::kInvalidSpec));
+      run.comps.push_back(health("Size", ComponentState::Failed, "InvalidSize",
+                                 "spec.size " + run.spec().size->value.dump() +
+                                     " is not a non-negative quantity: write it as e.g. 15Gi, or "
+                                     "leave it out to have the size checked",
+                                 Dependency::Unspecified, engine::ErrorCategory::kInvalidSpec));
   }
-  if (size == 0 && old_status.contains("discoveredSizeBytes") &&
-      old_status["discoveredSizeBytes"].is_number_integer())
-    size = old_status["discoveredSizeBytes"].get<int64_t>();
-  const bool upstream_ok = comps.empty();
+  if (run.size == 0 && run.old_status().discovered_size_bytes)
+    run.size = *run.old_status().discovered_size_bytes;
+  run.upstream_ok = run.comps.empty();
+}
 
-  if (size == 0 && choice.downloader.is_object()) {
-    comps.push_back(health("CheckSizeJob", ComponentState::Failed, "SizeRequired",
-                           "A custom downloader needs spec.size (there is no size check for it)",
-                           Dependency::Unspecified, engine::ErrorCategory::kInvalidSpec));
-  } else if (size == 0 && upstream_ok) {
-    std::string job_name = artifact::check_size_job_name(name, uid);
-    auto job = ctx_.cache(kube::types::jobs()).get(ns, job_name);
-    std::string failed_at;
-    if (!job) {
-      artifact::JobInput in{obj, rc_env, Json(), job_name, "", 0, revision, 1, generation};
-      Json desired = artifact::check_size_job(in, options_);
-      label_child(desired, obj, "artifact", rc_spec);
-      set_controller_owner(desired, obj);
-      auto created = create_child(ctx_, kube::types::jobs(), desired);
-      if (!created.ok()) return cache_internal::create_failed(ctx_, ns, created.error());
-      comps.push_back(health("CheckSizeJob", ComponentState::Progressing, "CheckingSize",
-                             "Checking the size of the source"));
-    } else if (job_condition(*job, "Complete")) {
-      auto pods = pods_of_job(ctx_, ns, job_name);
-      auto out = pod_outcome(pods, artifact::kCheckSizeContainer, "Succeeded");
-      std::optional<artifact::SizeResult> parsed;
-      if (out.found) parsed = artifact::parse_size_output(out.message);
-      if (!parsed && out.found) {
-        auto log = ctx_.client->get_raw("/api/v1/namespaces/" + ns + "/pods/" + out.pod +
-                                        "/log?container=check-size&tailLines=1");
-        if (log.ok()) parsed = artifact::parse_size_output(log.value());
-      }
-      if (parsed) {
-        size = parsed->size_bytes;
-        status["discoveredSizeBytes"] = size;
-        if (!parsed->revision.empty() && str(old_status, "resolvedRevision").empty()) {
-          status["resolvedRevision"] = parsed->revision;
-          revision = parsed->revision;
-        }
-      } else {
-        comps.push_back(health("CheckSizeOutput", ComponentState::Failed, "InvalidSizeOutput",
-                               "The size check did not print {\"sizeBytes\": N}",
-                               Dependency::Unspecified, engine::ErrorCategory::kUnknown));
-      }
-    } else if (job_condition(*job, "Failed", &failed_at)) {
-      auto f = job_failure(*job, pods_of_job(ctx_, ns, job_name), artifact::kCheckSizeContainer);
-      comps.push_back(health("CheckSizeJob", failed_state(f), f.reason, "Size check: " + f.message,
-                             Dependency::Downstream, f.category));
-      auto retry_at =
-          parse_time(failed_at) + artifact::retry_delay(1, f.transient, options_).count();
-      if (ctx_.now() >= retry_at || job_outdated(*job, obj)) {
-        kube::DeleteOptions del;
-        del.propagation_policy = "Background";
-        auto r = ctx_.client->remove(kube::types::jobs(), ns, job_name, del);
-        if (!r.ok() && !r.error().is(kube::ErrorCode::kNotFound))
-          return aim::fail(kube::ReconcileError(r.error()));
-      } else {
-        want_requeue(std::chrono::seconds(retry_at - ctx_.now()));
-      }
-    } else if (auto issue = stuck_pod(ns, job_name, want_requeue)) {
-      comps.push_back(issue_health("CheckSizeJob", *issue, "Size check: "));
-    } else {
-      comps.push_back(health("CheckSizeJob", ComponentState::Progressing, "CheckingSize",
-                             "Checking the size of the source"));
-    }
+// ---- the check-size Job, while the size is unknown ----
+Stop ArtifactReconciler::check_size(ArtifactRun& run) {
+  if (run.size != 0) return std::nullopt;
+  if (run.custom_downloader()) {
+    run.comps.push_back(
+        health("CheckSizeJob", ComponentState::Failed, "SizeRequired",
+               "A custom downloader needs spec.size (there is no size check for it)",
+               Dependency::Unspecified, engine::ErrorCategory::kInvalidSpec));
+    return std::nullopt;
   }
-
-  if (size > 0) status["displaySize"] = artifact::display_size(size);
-
-  // ---- PVC ----
-  bool pvc_exists = false;
-  std::string pvc_name = str(spec, "existingClaimName");
-  const bool reuse = !pvc_name.empty();
-  if (!reuse) pvc_name = artifact::pvc_name(name, uid);
-  if (size > 0 && upstream_ok) {
-    // The operator caches only the claims it made; a reused claim is the user's and is read
-    // from the API server (and rechecked by timer until it is bound, since no watch sees it).
-    kube::ObjectPtr pvc;
-    if (reuse) {
-      auto got = ctx_.client->get(kube::types::persistent_volume_claims(), ns, pvc_name);
-      if (got.ok())
-        pvc = std::make_shared<const Json>(std::move(got).value());
-      else if (!got.error().is(kube::ErrorCode::kNotFound))
-        return cache_internal::create_failed(ctx_, ns, got.error());
-    } else {
-      pvc = ctx_.cache(kube::types::persistent_volume_claims()).get(ns, pvc_name);
+  if (!run.upstream_ok) return std::nullopt;
+  const std::string job_name = artifact::check_size_job_name(run.name, run.uid);
+  auto job_ptr = ctx_.cache(kube::types::jobs()).get(run.ns, job_name);
+  auto job = typed<api::Job>(job_ptr);
+  const auto checking = [] {
+    return health("CheckSizeJob", ComponentState::Progressing, "CheckingSize",
+                  "Checking the size of the source");
+  };
+  if (!job_ptr) {
+    artifact::JobInput in{run.raw(), run.rc_env,   Json(), job_name,      "",
+                          0,         run.revision, 1,      run.generation};
+    Json desired = artifact::check_size_job(in, options_);
+    label_child(desired, run.raw(), "artifact", run.rc_spec);
+    set_controller_owner(desired, run.raw());
+    auto created = create_child(ctx_, kube::types::jobs(), desired);
+    if (!created.ok()) return cache_internal::create_failed(ctx_, run.ns, created.error());
+    run.comps.push_back(checking());
+    return std::nullopt;
+  }
+  if (!job.ok())
+    return aim::fail(kube::ReconcileError("Job " + job_name + ": " + job.error().message));
+  if (api::true_condition(job->typed, "Complete")) {
+    auto out = pod_outcome(pods_of_job(ctx_, run.ns, job_name), artifact::kCheckSizeContainer,
+                           "Succeeded");
+    std::optional<artifact::SizeResult> parsed;
+    if (out.found) parsed = artifact::parse_size_output(out.message);
+    if (!parsed && out.found) {
+      auto log = ctx_.client->get_raw("/api/v1/namespaces/" + run.ns + "/pods/" + out.pod +
+                                      "/log?container=check-size&tailLines=1");
+      if (log.ok()) parsed = artifact::parse_size_output(log.value());
     }
-    int headroom = engine::runtime_pvc_headroom_percent(rc_spec);
-    if (!pvc && reuse) {
-      comps.push_back(health("CachePvc", ComponentState::Failed, "ReferenceNotFound",
-                             "PersistentVolumeClaim " + pvc_name + " (existingClaimName) not found",
-                             Dependency::Upstream, engine::ErrorCategory::kMissingUpstream));
-      want_requeue(std::chrono::seconds(30));  // claims we do not own are not mapped back
-    } else if (!pvc) {
-      auto sc = spec.contains("storageClassName") && !str(spec, "storageClassName").empty()
-                    ? std::optional<std::string>(str(spec, "storageClassName"))
-                    : engine::runtime_storage_class(rc_spec);
-      const int64_t request = artifact::pvc_request_bytes(size, headroom);
-      if (auto problem = storage_problem(request, size, sc)) {
-        // Known not to fit: no claim that would stay Pending. A change of the artifact, the
-        // StorageClass or its CSIStorageCapacity reconciles again.
-        comps.push_back(problem->policy
+    if (!parsed) {
+      run.comps.push_back(health("CheckSizeOutput", ComponentState::Failed, "InvalidSizeOutput",
+                                 "The size check did not print {\"sizeBytes\": N}",
+                                 Dependency::Unspecified, engine::ErrorCategory::kUnknown));
+      return std::nullopt;
+    }
+    run.size = parsed->size_bytes;
+    run.status.discovered_size_bytes = run.size;
+    if (!parsed->revision.empty() &&
+        run.old_status().resolved_revision.value_or(std::string()).empty()) {
+      run.status.resolved_revision = parsed->revision;
+      run.revision = parsed->revision;
+    }
+  } else if (const api::Condition* failed = api::true_condition(job->typed, "Failed")) {
+    auto f =
+        job_failure(job->typed, pods_of_job(ctx_, run.ns, job_name), artifact::kCheckSizeContainer);
+    run.comps.push_back(health("CheckSizeJob", failed_state(f), f.reason,
+                               "Size check: " + f.message, Dependency::Downstream, f.category));
+    auto retry_at = parse_time(failed->last_transition_time) +
+                    artifact::retry_delay(1, f.transient, options_).count();
+    if (ctx_.now() >= retry_at || job_outdated(job->typed, run.artifact.typed)) {
+      kube::DeleteOptions del;
+      del.propagation_policy = "Background";
+      auto r = ctx_.client->remove(kube::types::jobs(), run.ns, job_name, del);
+      if (!r.ok() && !r.error().is(kube::ErrorCode::kNotFound))
+        return aim::fail(kube::ReconcileError(r.error()));
+    } else {
+      run.want_requeue(std::chrono::seconds(retry_at - ctx_.now()));
+    }
+  } else if (auto issue = stuck_pod(run, job_name)) {
+    run.comps.push_back(issue_health("CheckSizeJob", *issue, "Size check: "));
+  } else {
+    run.comps.push_back(checking());
+  }
+  return std::nullopt;
+}
+
+// ---- the claim: made by the operator, or the user's (spec.existingClaimName) ----
+Stop ArtifactReconciler::converge_claim(ArtifactRun& run) {
+  run.pvc_name = run.spec().existing_claim_name.value_or(std::string());
+  run.reuse = !run.pvc_name.empty();
+  if (!run.reuse) run.pvc_name = artifact::pvc_name(run.name, run.uid);
+  if (run.size <= 0 || !run.upstream_ok) return std::nullopt;
+  // The operator caches only the claims it made; a reused claim is the user's and is read from
+  // the API server (and rechecked by timer until it is bound, since no watch sees it).
+  kube::ObjectPtr pvc;
+  if (run.reuse) {
+    auto got = ctx_.client->get(kube::types::persistent_volume_claims(), run.ns, run.pvc_name);
+    if (got.ok())
+      pvc = std::make_shared<const Json>(std::move(got).value());
+    else if (!got.error().is(kube::ErrorCode::kNotFound))
+      return cache_internal::create_failed(ctx_, run.ns, got.error());
+  } else {
+    pvc = ctx_.cache(kube::types::persistent_volume_claims()).get(run.ns, run.pvc_name);
+  }
+  const int headroom = engine::runtime_pvc_headroom_percent(run.rc_spec);
+  if (!pvc && run.reuse) {
+    run.comps.push_back(
+        health("CachePvc", ComponentState::Failed, "ReferenceNotFound",
+               "PersistentVolumeClaim " + run.pvc_name + " (existingClaimName) not found",
+               Dependency::Upstream, engine::ErrorCategory::kMissingUpstream));
+    run.want_requeue(std::chrono::seconds(30));  // claims we do not own are not mapped back
+    return std::nullopt;
+  }
+  if (!pvc) return create_claim(run, headroom);
+  auto claim = typed<api::PersistentVolumeClaim>(pvc);
+  if (!claim.ok())
+    return aim::fail(kube::ReconcileError("PersistentVolumeClaim " + run.pvc_name + ": " +
+                                          claim.error().message));
+  observe_claim(run, claim->typed, headroom);
+  return std::nullopt;
+}
+
+Stop ArtifactReconciler::create_claim(ArtifactRun& run, int headroom) {
+  const std::string spec_sc = run.spec().storage_class_name.value_or(std::string());
+  auto sc = !spec_sc.empty() ? std::optional<std::string>(spec_sc)
+                             : engine::runtime_storage_class(run.rc_spec);
+  const int64_t request = artifact::pvc_request_bytes(run.size, headroom);
+  if (auto problem = storage_problem(request, run.size, sc)) {
+    // Known not to fit: no claim that would stay Pending. A change of the artifact, the
+    // StorageClass or its CSIStorageCapacity reconciles again.
+    run.comps.push_back(problem->policy
                             ? health("CachePvc", ComponentState::Failed, problem->reason,
                                      problem->message, Dependency::Upstream,
                                      engine::ErrorCategory::kInvalidSpec)
                             : health("CachePvc", ComponentState::NotAvailable, problem->reason,
                                      problem->message, Dependency::Upstream));
-      } else {
-        // A claim binds a volume at once, so it is made only for an artifact the API server
-        // still has. The artifact and claim caches are separate watches: a reconcile can see a
-        // deleted artifact after the garbage collector removed its claim, and re-creating that
-        // claim took the static volume meant for the artifact's successor.
-        auto current = ctx_.client->get(types::aim_artifacts(), ns, name);
-        if (!current.ok() && current.error().is(kube::ErrorCode::kNotFound))
-          return kube::Action::done();
-        if (!current.ok()) return cache_internal::create_failed(ctx_, ns, current.error());
-        if (uid_of(*current) != uid) return kube::Action::done();  // replaced: its own event
-        Json desired = artifact::cache_pvc(obj, pvc_name, request, sc);
-        label_child(desired, obj, "artifact", rc_spec);
-        set_controller_owner(desired, obj);
-        auto created = create_child(ctx_, kube::types::persistent_volume_claims(), desired);
-        if (!created.ok()) return cache_internal::create_failed(ctx_, ns, created.error());
-        pvc_exists = true;
-        comps.push_back(health("CachePvc", ComponentState::Progressing, "PvcCreated",
-                               "PersistentVolumeClaim " + pvc_name + " created"));
-      }
-    } else {
-      pvc_exists = true;
-      std::string phase = str(pvc->value("status", Json::object()), "phase");
-      if (phase == "Lost")
-        comps.push_back(health("CachePvc", ComponentState::Failed, "PvcLost",
-                               "PersistentVolumeClaim " + pvc_name + " lost its volume",
+    return std::nullopt;
+  }
+  // A claim binds a volume at once, so it is made only for an artifact the API server still
+  // has. The artifact and claim caches are separate watches: a reconcile can see a deleted
+  // artifact after the garbage collector removed its claim, and re-creating that claim took the
+  // static volume meant for the artifact's successor.
+  auto current = ctx_.client->get(types::aim_artifacts(), run.ns, run.name);
+  if (!current.ok() && current.error().is(kube::ErrorCode::kNotFound))
+    return kube::ReconcileResult(kube::Action::done());
+  if (!current.ok()) return cache_internal::create_failed(ctx_, run.ns, current.error());
+  if (uid_of(*current) != run.uid)
+    return kube::ReconcileResult(kube::Action::done());  // replaced: its own event
+  Json desired = artifact::cache_pvc(run.raw(), run.pvc_name, request, sc);
+  label_child(desired, run.raw(), "artifact", run.rc_spec);
+  set_controller_owner(desired, run.raw());
+  auto created = create_child(ctx_, kube::types::persistent_volume_claims(), desired);
+  if (!created.ok()) return cache_internal::create_failed(ctx_, run.ns, created.error());
+  run.pvc_exists = true;
+  run.comps.push_back(health("CachePvc", ComponentState::Progressing, "PvcCreated",
+                             "PersistentVolumeClaim " + run.pvc_name + " created"));
+  return std::nullopt;
+}
+
+void ArtifactReconciler::observe_claim(ArtifactRun& run, const api::PersistentVolumeClaim& pvc,
+                                       int headroom) {
+  run.pvc_exists = true;
+  const std::string phase = pvc.status.phase.value_or(std::string());
+  if (phase == "Lost")
+    run.comps.push_back(health("CachePvc", ComponentState::Failed, "PvcLost",
+                               "PersistentVolumeClaim " + run.pvc_name + " lost its volume",
                                Dependency::Downstream, engine::ErrorCategory::kInfrastructure));
-      else if (phase == "Bound")
-        comps.push_back(health("CachePvc", ComponentState::Ready, "PvcBound",
-                               "PersistentVolumeClaim " + pvc_name + " is bound"));
-      else
-        comps.push_back(health("CachePvc", ComponentState::Progressing, "PvcPending",
-                               "PersistentVolumeClaim " + pvc_name +
+  else if (phase == "Bound")
+    run.comps.push_back(health("CachePvc", ComponentState::Ready, "PvcBound",
+                               "PersistentVolumeClaim " + run.pvc_name + " is bound"));
+  else
+    run.comps.push_back(health("CachePvc", ComponentState::Progressing, "PvcPending",
+                               "PersistentVolumeClaim " + run.pvc_name +
                                    " is waiting for a volume (or for its first consumer)"));
-      if (reuse && phase != "Bound") want_requeue(std::chrono::seconds(30));
-      if (!status.contains("allocatedSize") || status["allocatedSize"].is_null()) {
-        Json req = pvc->value("spec", Json::object())
-                       .value("resources", Json::object())
-                       .value("requests", Json::object())
-                       .value("storage", Json());
-        if (!req.is_null()) {
-          status["allocatedSize"] = req;
-          if (!reuse) status["headroomPercent"] = headroom;
-        }
-      }
-      status["persistentVolumeClaim"] = pvc_name;
+  if (run.reuse && phase != "Bound") run.want_requeue(std::chrono::seconds(30));
+  if (!run.status.allocated_size || run.status.allocated_size->value.is_null()) {
+    if (auto req = api::storage_request(pvc)) {
+      run.status.allocated_size = *req;
+      if (!run.reuse) run.status.headroom_percent = headroom;
     }
   }
+  run.status.persistent_volume_claim = run.pvc_name;
+}
 
-  // ---- download Job ----
-  const std::string job_name = artifact::download_job_name(name, uid);
-  int attempt = old_status.value("download", Json::object()).value("attempt", 0);
-  const Json old_dc = condition_json(obj, api::kConditionDownloadComplete);
-  auto dc = [&](const char* st, std::string reason, std::string message) {
-    extra_conditions.push_back(engine::Condition{std::string(api::kConditionDownloadComplete),
-                                                 st,
-                                                 std::move(reason),
-                                                 std::move(message),
-                                                 "",
-                                                 {}});
-  };
-  auto job = ctx_.cache(kube::types::jobs()).get(ns, job_name);
-  const bool verified = ready_before && str(old_dc, "reason") == "Verified";
-  if (verified && !job) {
-    dc("True", "Verified", "Download and verification complete");
-  } else if (job) {
-    status["downloadJobName"] = job_name;
-    // The Job says which attempt it is. The status write that recorded it may have lost a
-    // conflict after the Job was created; the next reconcile puts it back from here.
-    const std::string job_attempt = job->value("metadata", Json::object())
-                                        .value("annotations", Json::object())
-                                        .value(std::string(artifact::kAnnotationAttempt), "");
-    if (int n = std::atoi(job_attempt.c_str()); n > 0 && n != attempt) {
-      attempt = n;
-      Json& d = status["download"];
-      if (!d.is_object()) d = Json::object();
-      d["attempt"] = n;
-    }
-    std::string failed_at;
-    if (job_condition(*job, "Complete")) {
-      dc("True", "Verified", "Download and verification complete");
-      comps.push_back(health("DownloadJob", ComponentState::Ready, "Verified",
-                             "Download and verification complete"));
-      std::string done = str(job->value("status", Json::object()), "completionTime");
-      if (!done.empty()) status["lastDownloadTime"] = done;
-      Json& p = status["progress"];
-      if (!p.is_object()) p = Json::object();
-      int64_t total = p.value("totalBytes", int64_t{0});
-      if (total <= 0) total = size;
-      p["totalBytes"] = total;
-      p["downloadedBytes"] = total;
-      p["percentage"] = 100;
-      p["displayPercentage"] = "100 %";
-      p["etaSeconds"] = 0;
-      if (status.contains("download") && status["download"].is_object())
-        status["download"]["message"] = "Complete";
-    } else if (job_condition(*job, "Failed", &failed_at)) {
-      auto f = job_failure(*job, pods_of_job(ctx_, ns, job_name), artifact::kDownloadContainer);
-      if (status["progress"].is_object()) status["progress"]["displayPercentage"] = "N/A";
-      auto retry_at = parse_time(failed_at) +
-                      artifact::retry_delay(std::max(attempt, 1), f.transient, options_).count();
-      const bool outdated = job_outdated(*job, obj);
-      if (ctx_.now() >= retry_at || outdated) {
-        // Retry now: the failed Job goes, the next reconcile creates the next attempt.
-        kube::DeleteOptions del;
-        del.propagation_policy = "Background";
-        auto r = ctx_.client->remove(kube::types::jobs(), ns, job_name, del);
-        if (!r.ok() && !r.error().is(kube::ErrorCode::kNotFound))
-          return aim::fail(kube::ReconcileError(r.error()));
-        std::string why = outdated ? "the spec changed" : f.reason;
-        dc("False", "Retrying", "Retrying the download (" + why + ")");
-        comps.push_back(health("DownloadJob", ComponentState::Progressing, "Retrying",
-                               "Retrying the download after: " + f.message));
-      } else {
-        dc("False", f.reason, f.message);
-        comps.push_back(health("DownloadJob", failed_state(f), f.reason, f.message,
-                               Dependency::Downstream, f.category));
-        want_requeue(std::chrono::seconds(retry_at - ctx_.now()));
-      }
-    } else if (auto issue = stuck_pod(ns, job_name, want_requeue)) {
-      dc("False", issue->reason, issue->message);
-      comps.push_back(issue_health("DownloadJob", *issue));
+// ---- the download Job ----
+Stop ArtifactReconciler::converge_download(ArtifactRun& run) {
+  const std::string job_name = artifact::download_job_name(run.name, run.uid);
+  auto job_ptr = ctx_.cache(kube::types::jobs()).get(run.ns, job_name);
+  const api::Condition* old_dc =
+      find_condition(run.old_status().conditions, api::kConditionDownloadComplete);
+  const bool verified = run.ready_before && old_dc && old_dc->reason == "Verified";
+  if (verified && !job_ptr) {
+    run.download_complete("True", "Verified", "Download and verification complete");
+    return std::nullopt;
+  }
+  if (job_ptr) {
+    auto job = typed<api::Job>(job_ptr);
+    if (!job.ok())
+      return aim::fail(kube::ReconcileError("Job " + job_name + ": " + job.error().message));
+    return follow_download_job(run, job->typed, job_name);
+  }
+  if (run.size > 0 && run.pvc_exists && run.upstream_ok) return start_download(run, job_name);
+  return std::nullopt;
+}
+
+Stop ArtifactReconciler::follow_download_job(ArtifactRun& run, const api::Job& job,
+                                             const std::string& job_name) {
+  run.status.download_job_name = job_name;
+  int attempt = run.status.download ? run.status.download->attempt.value_or(0) : 0;
+  // The Job says which attempt it is. The status write that recorded it may have lost a
+  // conflict after the Job was created; the next reconcile puts it back from here.
+  const std::string job_attempt = api::annotation(job.metadata, artifact::kAnnotationAttempt);
+  if (int n = std::atoi(job_attempt.c_str()); n > 0 && n != attempt) {
+    attempt = n;
+    run.download().attempt = n;
+  }
+  if (api::true_condition(job, "Complete")) {
+    run.download_complete("True", "Verified", "Download and verification complete");
+    run.comps.push_back(health("DownloadJob", ComponentState::Ready, "Verified",
+                               "Download and verification complete"));
+    if (!job.status.completion_time.value_or(std::string()).empty())
+      run.status.last_download_time = job.status.completion_time;
+    if (!run.status.progress) run.status.progress = api::DownloadProgress{};
+    auto& p = *run.status.progress;
+    int64_t total = p.total_bytes.value_or(0);
+    if (total <= 0) total = run.size;
+    p.total_bytes = total;
+    p.downloaded_bytes = total;
+    p.percentage = 100;
+    p.display_percentage = "100 %";
+    p.eta_seconds = 0;
+    if (run.status.download) run.status.download->message = "Complete";
+  } else if (const api::Condition* failed = api::true_condition(job, "Failed")) {
+    auto f = job_failure(job, pods_of_job(ctx_, run.ns, job_name), artifact::kDownloadContainer);
+    if (run.status.progress) run.status.progress->display_percentage = "N/A";
+    auto retry_at = parse_time(failed->last_transition_time) +
+                    artifact::retry_delay(std::max(attempt, 1), f.transient, options_).count();
+    const bool outdated = job_outdated(job, run.artifact.typed);
+    if (ctx_.now() >= retry_at || outdated) {
+      // Retry now: the failed Job goes, the next reconcile creates the next attempt.
+      kube::DeleteOptions del;
+      del.propagation_policy = "Background";
+      auto r = ctx_.client->remove(kube::types::jobs(), run.ns, job_name, del);
+      if (!r.ok() && !r.error().is(kube::ErrorCode::kNotFound))
+        return aim::fail(kube::ReconcileError(r.error()));
+      std::string why = outdated ? "the spec changed" : f.reason;
+      run.download_complete("False", "Retrying", "Retrying the download (" + why + ")");
+      run.comps.push_back(health("DownloadJob", ComponentState::Progressing, "Retrying",
+                                 "Retrying the download after: " + f.message));
     } else {
-      int pct = status.value("progress", Json::object()).value("percentage", 0);
-      if (pct >= 100)
-        dc("False", "Verifying", "Download complete, verifying integrity...");
-      else
-        dc("False", "Downloading", "Download in progress");
-      comps.push_back(health("DownloadJob", ComponentState::Progressing, "Downloading",
-                             "Download in progress"));
+      run.download_complete("False", f.reason, f.message);
+      run.comps.push_back(health("DownloadJob", failed_state(f), f.reason, f.message,
+                                 Dependency::Downstream, f.category));
+      run.want_requeue(std::chrono::seconds(retry_at - ctx_.now()));
     }
-  } else if (size > 0 && pvc_exists && upstream_ok) {
-    // No job: the first attempt, or a retry once the backoff after the last failure is over.
-    bool waiting = false;
-    if (!old_dc.is_null() && str(old_dc, "status") == "False" &&
-        artifact::is_failure_reason(str(old_dc, "reason")) && attempt > 0) {
-      auto f = artifact::classify_exit(0, "");
-      f.transient = !(
-          str(old_dc, "reason") == "AuthFailed" || str(old_dc, "reason") == "ModelNotFound" ||
-          str(old_dc, "reason") == "UnsafePath" || str(old_dc, "reason") == "InvalidDownloadSpec");
-      auto retry_at = parse_time(str(old_dc, "lastTransitionTime")) +
-                      artifact::retry_delay(attempt, f.transient, options_).count();
-      if (ctx_.now() < retry_at) {
-        waiting = true;
-        dc("False", str(old_dc, "reason"), str(old_dc, "message"));
-        comps.push_back(health(
-            "DownloadJob", ComponentState::Degraded, str(old_dc, "reason"),
-            str(old_dc, "message") + "; retrying in " + std::to_string(retry_at - ctx_.now()) + "s",
-            Dependency::Downstream, engine::ErrorCategory::kInfrastructure));
-        want_requeue(std::chrono::seconds(retry_at - ctx_.now()));
-      }
-    }
-    if (!waiting) {
-      // The download pod (service account `default`) patches this artifact's status: bind it
-      // to the ClusterRole the deployment installs (behavior.md §4.13; unowned, made once per
-      // Job creation, an existing one is left alone).
-      auto rb = ctx_.client->create(rolebindings(), status_updater_binding(ns));
-      if (!rb.ok() && !rb.error().is(kube::ErrorCode::kAlreadyExists) && !warned_rbac_) {
-        warned_rbac_ = true;
-        kube::log::Logger("controller.aimartifact")
-            .warn(
-                "cannot create the RoleBinding aim-engine-artifact-status-updater; download "
-                "progress will not reach the status",
-                {{"namespace", ns}, {"error", rb.error().describe()}});
-      }
-      artifact::JobInput in{obj,  rc_env,   choice.downloader, job_name,  pvc_name,
-                            size, revision, attempt + 1,       generation};
-      Json desired = artifact::download_job(in, options_);
-      label_child(desired, obj, "artifact", rc_spec);
-      set_controller_owner(desired, obj);
-      auto created = create_child(ctx_, kube::types::jobs(), desired);
-      if (!created.ok()) return cache_internal::create_failed(ctx_, ns, created.error());
-      if (created.value()) {
-        Json& d = status["download"];
-        if (!d.is_object()) d = Json::object();
-        d["attempt"] = attempt + 1;
-        d["message"] = "Download job created";
-        status["downloadJobName"] = job_name;
-      }
-      dc("False", "Downloading", "Download in progress");
-      comps.push_back(health("DownloadJob", ComponentState::Progressing, "JobCreated",
-                             "Download job " + job_name + " created"));
+  } else if (auto issue = stuck_pod(run, job_name)) {
+    run.download_complete("False", issue->reason, issue->message);
+    run.comps.push_back(issue_health("DownloadJob", *issue));
+  } else {
+    const int pct = run.status.progress ? run.status.progress->percentage.value_or(0) : 0;
+    if (pct >= 100)
+      run.download_complete("False", "Verifying", "Download complete, verifying integrity...");
+    else
+      run.download_complete("False", "Downloading", "Download in progress");
+    run.comps.push_back(
+        health("DownloadJob", ComponentState::Progressing, "Downloading", "Download in progress"));
+  }
+  return std::nullopt;
+}
+
+// No Job: the first attempt, or a retry once the backoff after the last failure is over.
+Stop ArtifactReconciler::start_download(ArtifactRun& run, const std::string& job_name) {
+  const int attempt = run.status.download ? run.status.download->attempt.value_or(0) : 0;
+  const api::Condition* old_dc =
+      find_condition(run.old_status().conditions, api::kConditionDownloadComplete);
+  if (old_dc && old_dc->status == "False" && artifact::is_failure_reason(old_dc->reason) &&
+      attempt > 0) {
+    const std::string& reason = old_dc->reason;
+    const bool transient = !(reason == "AuthFailed" || reason == "ModelNotFound" ||
+                             reason == "UnsafePath" || reason == "InvalidDownloadSpec");
+    auto retry_at = parse_time(old_dc->last_transition_time) +
+                    artifact::retry_delay(attempt, transient, options_).count();
+    if (ctx_.now() < retry_at) {
+      run.download_complete("False", reason, old_dc->message);
+      run.comps.push_back(
+          health("DownloadJob", ComponentState::Degraded, reason,
+                 old_dc->message + "; retrying in " + std::to_string(retry_at - ctx_.now()) + "s",
+                 Dependency::Downstream, engine::ErrorCategory::kInfrastructure));
+      run.want_requeue(std::chrono::seconds(retry_at - ctx_.now()));
+      return std::nullopt;
     }
   }
+  // The download pod (service account `default`) patches this artifact's status: bind it to
+  // the ClusterRole the deployment installs (behavior.md §4.13; unowned, made once per Job
+  // creation, an existing one is left alone).
+  auto rb = ctx_.client->create(rolebindings(), status_updater_binding(run.ns));
+  if (!rb.ok() && !rb.error().is(kube::ErrorCode::kAlreadyExists) && !warned_rbac_) {
+    warned_rbac_ = true;
+    kube::log::Logger("controller.aimartifact")
+        .warn(
+            "cannot create the RoleBinding aim-engine-artifact-status-updater; download "
+            "progress will not reach the status",
+            {{"namespace", run.ns}, {"error", rb.error().describe()}});
+  }
+  artifact::JobInput in{run.raw(), run.rc_env,   run.choice.downloader, job_name,      run.pvc_name,
+                        run.size,  run.revision, attempt + 1,           run.generation};
+  Json desired = artifact::download_job(in, options_);
+  label_child(desired, run.raw(), "artifact", run.rc_spec);
+  set_controller_owner(desired, run.raw());
+  auto created = create_child(ctx_, kube::types::jobs(), desired);
+  if (!created.ok()) return cache_internal::create_failed(ctx_, run.ns, created.error());
+  if (created.value()) {
+    run.download().attempt = attempt + 1;
+    run.download().message = "Download job created";
+    run.status.download_job_name = job_name;
+  }
+  run.download_complete("False", "Downloading", "Download in progress");
+  run.comps.push_back(health("DownloadJob", ComponentState::Progressing, "JobCreated",
+                             "Download job " + job_name + " created"));
+  return std::nullopt;
+}
 
-  // ---- status ----
-  status["mode"] = obj.value("metadata", Json::object()).contains("ownerReferences") &&
-                           !obj["metadata"]["ownerReferences"].empty()
-                       ? api::kCachingDedicated
-                       : api::kCachingShared;
+// ---- status: Ready only after verification ----
+kube::ReconcileResult ArtifactReconciler::write(ArtifactRun& run) {
+  if (run.size > 0) run.status.display_size = artifact::display_size(run.size);
+  run.status.mode =
+      has_owner(run.artifact->metadata) ? api::kCachingDedicated : api::kCachingShared;
+  const Json& obj = run.raw();
   auto old_conditions = conditions_of(obj);
-  auto state = engine::derive_state(comps, old_conditions);
+  auto state = engine::derive_state(run.comps, old_conditions);
   std::string root = engine::to_string(state.root);
-  // Ready only after verification.
   bool is_verified = false;
-  for (auto& c : extra_conditions)
+  for (auto& c : run.extra_conditions)
     if (c.type == api::kConditionDownloadComplete && c.status == "True") is_verified = true;
   if (root == api::kStatusReady && !is_verified) root = std::string(api::kStatusProgressing);
-  status["status"] = root;
+  run.status.status = root;
   auto conditions = state.conditions;
-  for (auto& c : extra_conditions) conditions.push_back(c);
+  for (auto& c : run.extra_conditions) conditions.push_back(c);
   if (!is_verified)
     for (auto& c : conditions)
       if (c.type == api::kConditionReady && c.status == "True") {
@@ -668,18 +722,45 @@ kube::ReconcileResult ArtifactReconciler::reconcile(const kube::Request& req) {
         c.reason = "Downloading";
         c.message = "Waiting for the download to be verified";
       }
+  if (run.artifact->metadata.generation)
+    run.status.observed_generation = run.artifact->metadata.generation;
+  Json status = api::encode(run.status);
   set_conditions(status, obj, conditions, ctx_.now_rfc3339());
-  if (obj.value("metadata", Json::object()).contains("generation"))
-    status["observedGeneration"] = obj["metadata"]["generation"];
   auto written = write_status(ctx_, types::aim_artifacts(), obj, status);
   if (!written.ok()) return aim::fail(kube::ReconcileError(written.error()));
   if (written.value())
     emit_condition_events(ctx_.events(kController), obj, old_conditions,
-                          conditions_of(Json{{"status", status}}), comps);
+                          conditions_of(Json{{"status", status}}), run.comps);
 
-  if (requeue) return kube::Action::requeue_after(*requeue);
+  if (run.requeue) return kube::Action::requeue_after(*run.requeue);
   if (root == api::kStatusProgressing) return kube::Action::requeue_after(std::chrono::seconds(10));
   return kube::Action::done();
+}
+
+kube::ReconcileResult ArtifactReconciler::reconcile(const kube::Request& req) {
+  auto got = typed<api::AIMArtifact>(ctx_.cache(types::aim_artifacts()).get(req.ns, req.name));
+  if (!got.ok()) {
+    if (got.error().absent) return kube::Action::done();
+    return aim::fail(kube::ReconcileError("AIMArtifact " + req.ns + "/" + req.name +
+                                          " does not read as its kind: " + got.error().message));
+  }
+  if (is_being_deleted(*got->raw)) return kube::Action::done();
+  if (is_paused(*got->raw))
+    return report_paused(ctx_, types::aim_artifacts(), *got->raw, kController);
+  ArtifactRun run{std::move(got).value()};
+  run.spec_json = api::encode(run.spec());
+  run.ns = namespace_of(run.artifact->metadata);
+  run.name = name_of(run.artifact->metadata);
+  run.uid = uid_of(run.artifact->metadata);
+  run.status = run.old_status();
+  run.ready_before = run.old_status().status.value_or(std::string()) == api::kStatusReady;
+
+  check_upstream(run);
+  resolve_size(run);
+  if (Stop stop = check_size(run)) return std::move(*stop);
+  if (Stop stop = converge_claim(run)) return std::move(*stop);
+  if (Stop stop = converge_download(run)) return std::move(*stop);
+  return write(run);
 }
 
 }  // namespace
@@ -714,27 +795,29 @@ void register_artifact_controller(kube::Manager& mgr, const Context& ctx,
   // Storage that changed: the artifacts whose claim did not fit the StorageClass.
   auto waiting_for_storage = [&ctx](const Json&) {
     std::vector<kube::Request> out;
-    for (auto& a : ctx.cache(types::aim_artifacts()).list()) {
-      const Json pvc = condition_json(*a, "CachePvcReady");
-      if (pvc.is_object() && str(pvc, "reason") == "InsufficientStorage")
-        out.push_back(kube::Request{namespace_of(*a), name_of(*a)});
+    for (const auto& a : typed_list<api::AIMArtifact>(ctx.cache(types::aim_artifacts()).list())) {
+      const api::Condition* pvc = find_condition(a->status.conditions, "CachePvcReady");
+      if (pvc && pvc->reason == "InsufficientStorage")
+        out.push_back(kube::Request{namespace_of(a->metadata), name_of(a->metadata)});
     }
     return out;
   };
   // The artifacts of the Secret's namespace that name it as their credentials or pull secret.
   auto by_secret = [&ctx](const Json& s) {
     std::vector<kube::Request> out;
-    for (auto& a : ctx.cache(types::aim_artifacts()).list(namespace_of(s))) {
-      const Json spec = a->value("spec", Json::object());
-      const Json& ref = spec.value("credentialsSecretRef", Json());
-      auto pulls = pull_secret_names(spec.value("imagePullSecrets", Json()));
-      bool named = (ref.is_object() && ref.value("name", std::string()) == name_of(s)) ||
-                   std::find(pulls.begin(), pulls.end(), name_of(s)) != pulls.end();
+    const std::string secret = name_of(s);
+    for (const auto& a :
+         typed_list<api::AIMArtifact>(ctx.cache(types::aim_artifacts()).list(namespace_of(s)))) {
+      const auto& spec = a->spec;
+      bool named = spec.credentials_secret_ref &&
+                   spec.credentials_secret_ref->name.value_or(std::string()) == secret;
+      if (spec.image_pull_secrets)
+        for (const auto& ref : *spec.image_pull_secrets)
+          if (ref.name.value_or(std::string()) == secret) named = true;
       // A downloader's pull secret: the artifacts that reported one missing or unusable.
-      bool pull_failed = false;
-      for (const auto& c : a->value("status", Json::object()).value("conditions", Json::array()))
-        if (c.is_object() && c.value("type", "") == "ImagePullSecretReady") pull_failed = true;
-      if (named || pull_failed) out.push_back(kube::Request{namespace_of(*a), name_of(*a)});
+      const bool pull_failed = find_condition(a->status.conditions, "ImagePullSecretReady");
+      if (named || pull_failed)
+        out.push_back(kube::Request{namespace_of(a->metadata), name_of(a->metadata)});
     }
     return out;
   };

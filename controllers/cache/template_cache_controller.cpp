@@ -381,9 +381,10 @@ void register_template_cache_controller(kube::Manager& mgr, const Context& ctx,
   auto by_template = [c](bool cluster) {
     return [c, cluster](const Json& t) {
       std::vector<kube::Request> out;
-      for (auto& tc : c->cache(types::aim_template_caches()).list(cluster ? "" : namespace_of(t)))
-        if (tc->value("spec", Json::object()).value("templateName", std::string()) == name_of(t))
-          out.push_back(kube::Request{namespace_of(*tc), name_of(*tc)});
+      for (const auto& tc : typed_list<api::AIMTemplateCache>(
+               c->cache(types::aim_template_caches()).list(cluster ? "" : namespace_of(t))))
+        if (tc->spec.template_name == name_of(t))
+          out.push_back(kube::Request{namespace_of(tc->metadata), name_of(tc->metadata)});
       return out;
     };
   };
