@@ -154,12 +154,22 @@ TEST(CatalogDiscoveryJob, HasTheReferenceShape) {
   EXPECT_EQ(cjob["spec"]["template"]["spec"]["containers"][0]["env"].size(), 6u);
 }
 
+api::AIMRuntimeConfigSpec rc_spec(const Json& j) {
+  auto d = api::decode<api::AIMRuntimeConfigSpec>(j);
+  EXPECT_TRUE(d) << d.error;
+  return d ? *d.value : api::AIMRuntimeConfigSpec{};
+}
+
 TEST(CatalogRuntimeConfig, InvalidGlobsAndNegativeHeadroom) {
-  EXPECT_TRUE(runtime_config_problems(Json::object()).empty());
+  EXPECT_TRUE(runtime_config_problems(rc_spec(Json::object())).empty());
   EXPECT_TRUE(
-      runtime_config_problems({{"labelPropagation", {{"match", {"team-*", "a[bc]"}}}}}).empty());
-  EXPECT_EQ(runtime_config_problems({{"labelPropagation", {{"match", {"team-[a"}}}}}).size(), 1u);
-  EXPECT_EQ(runtime_config_problems({{"storage", {{"pvcHeadroomPercent", -1}}}}).size(), 1u);
+      runtime_config_problems(rc_spec({{"labelPropagation", {{"match", {"team-*", "a[bc]"}}}}}))
+          .empty());
+  EXPECT_EQ(
+      runtime_config_problems(rc_spec({{"labelPropagation", {{"match", {"team-[a"}}}}})).size(),
+      1u);
+  EXPECT_EQ(runtime_config_problems(rc_spec({{"storage", {{"pvcHeadroomPercent", -1}}}})).size(),
+            1u);
 }
 
 TEST(CatalogHealth, JobStates) {

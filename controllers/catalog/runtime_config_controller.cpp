@@ -9,6 +9,8 @@
 //   else True/`NamespaceConfigOnly`. Cluster configs: True/`ClusterConfig`.
 #include "controllers/catalog/runtime_config_controller.h"
 
+#include "controllers/typed.h"
+
 namespace aim::controllers::catalog {
 
 namespace {
@@ -35,35 +37,28 @@ bool valid_glob(const std::string& p) {
 
 }  // namespace
 
-std::vector<std::string> runtime_config_problems(const Json& spec) {
+std::vector<std::string> runtime_config_problems(const api::AIMRuntimeConfigSpec& spec) {
   std::vector<std::string> problems;
-  const Json& match = field(field(spec, "labelPropagation"), "match");
-  if (match.is_array()) {
-    for (const auto& m : match) {
-      if (m.is_string() && !valid_glob(m.get<std::string>())) {
-        problems.push_back("labelPropagation.match pattern \"" + m.get<std::string>() +
-                           "\" is not a valid glob");
-      }
+  if (spec.label_propagation && spec.label_propagation->match) {
+    for (const auto& m : *spec.label_propagation->match) {
+      if (!valid_glob(m))
+        problems.push_back("labelPropagation.match pattern \"" + m + "\" is not a valid glob");
     }
   }
-  for (const Json* holder : {&field(spec, "storage"), &spec}) {
-    const Json& h = field(*holder, "pvcHeadroomPercent");
-    if (h.is_number_integer() && h.get<int64_t>() < 0) {
-      problems.push_back("pvcHeadroomPercent must not be negative");
-    }
+  for (auto h : {spec.storage ? spec.storage->pvc_headroom_percent : std::nullopt,
+                 spec.pvc_headroom_percent}) {
+    if (h && *h < 0) problems.push_back("pvcHeadroomPercent must not be negative");
   }
   return problems;
 }
 
-kube::ReconcileResult reconcile_runtime_config(const Context& ctx, bool cluster,
-                                               const kube::Request& req) {
-  auto type = cluster ? types::aim_cluster_runtime_configs() : types::aim_runtime_configs();
-  auto obj = ctx.cache(type).get(req.ns, req.name);
-  if (!obj || is_paused(*obj) || is_being_deleted(*obj)) return kube::Action::done();
-  const Json& cfg = *obj;
-  auto problems = runtime_config_problems(field(cfg, "spec"));
+namespace {
 
+std::vector<engine::Condition> runtime_config_conditions(const Context& ctx, bool cluster,
+                                                         const std::string& name,
+                                                         const api::AIMRuntimeConfigSpec& spec) {
   std::vector<engine::Condition> desired;
+  auto problems = runtime_config_problems(spec);
   if (problems.empty()) {
     desired.push_back(make_condition("Ready", true, "ConfigValid", "Runtime config is valid"));
   } else {
@@ -75,18 +70,37 @@ kube::ReconcileResult reconcile_runtime_config(const Context& ctx, bool cluster,
     desired.push_back(make_condition("Resolved", true, "ClusterConfig",
                                      "Cluster-wide defaults; namespace configs of the same name "
                                      "override them field by field"));
-  } else if (ctx.cache(types::aim_cluster_runtime_configs()).get("", name_of(cfg))) {
+  } else if (ctx.cache(types::aim_cluster_runtime_configs()).get("", name)) {
     desired.push_back(make_condition(
         "Resolved", true, "MergedOverClusterConfig",
-        "Merged over AIMClusterRuntimeConfig \"" + name_of(cfg) + "\" (fields set here win)"));
+        "Merged over AIMClusterRuntimeConfig \"" + name + "\" (fields set here win)"));
   } else {
-    desired.push_back(make_condition(
-        "Resolved", true, "NamespaceConfigOnly",
-        "No AIMClusterRuntimeConfig \"" + name_of(cfg) + "\"; this config is used as is"));
+    desired.push_back(
+        make_condition("Resolved", true, "NamespaceConfigOnly",
+                       "No AIMClusterRuntimeConfig \"" + name + "\"; this config is used as is"));
   }
-  Json status = field(cfg, "status").is_object() ? cfg["status"] : Json::object();
-  const Json& gen = field(field(cfg, "metadata"), "generation");
-  if (gen.is_number_integer()) status["observedGeneration"] = gen;
+  return desired;
+}
+
+}  // namespace
+
+kube::ReconcileResult reconcile_runtime_config(const Context& ctx, bool cluster,
+                                               const kube::Request& req) {
+  auto type = cluster ? types::aim_cluster_runtime_configs() : types::aim_runtime_configs();
+  // Both kinds share one spec and status, so the namespaced declaration reads either.
+  auto got = typed<api::AIMRuntimeConfig>(ctx.cache(type).get(req.ns, req.name));
+  if (!got.ok()) {
+    if (got.error().absent) return kube::Action::done();
+    return fail(kube::ReconcileError("runtime config " + req.name +
+                                     " does not read as its kind: " + got.error().message));
+  }
+  const Json& cfg = *got->raw;
+  if (is_paused(cfg) || is_being_deleted(cfg)) return kube::Action::done();
+  const auto& meta = got->typed.metadata;
+  auto desired = runtime_config_conditions(ctx, cluster, name_of(meta), got->typed.spec);
+  api::AIMRuntimeConfigStatus st = got->typed.status;
+  if (meta.generation) st.observed_generation = meta.generation;
+  Json status = api::encode(st);
   auto old_conditions = conditions_of(cfg);
   set_conditions(status, cfg, desired, ctx.now_rfc3339());
   auto written = write_status(ctx, type, cfg, status);
