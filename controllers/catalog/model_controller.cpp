@@ -5,7 +5,10 @@
 #include <map>
 
 #include "api/constants.h"
+#include "api/model.h"
+#include "api/service_template.h"
 #include "controllers/catalog/internal.h"
+#include "controllers/typed.h"
 #include "engine/template_naming.h"
 #include "registry/auth.h"
 #include "registry/client.h"
@@ -58,13 +61,15 @@ engine::RegistryFailure failure_of(const registry::Error& e) {
 
 }  // namespace
 
-Result<Json, ComponentHealth> inspect_image_metadata(const Context& ctx, const Json& model,
+Result<Json, ComponentHealth> inspect_image_metadata(const Context& ctx,
+                                                     const api::AIMModelSpec& spec,
+                                                     const std::string& model_namespace,
                                                      bool cluster) {
-  const Json& spec = field(model, "spec");
   auto dep = cluster ? engine::Dependency::Upstream : engine::Dependency::Unspecified;
-  std::string secret_ns = cluster ? ctx.operator_namespace : namespace_of(model);
+  std::string secret_ns = cluster ? ctx.operator_namespace : model_namespace;
   std::vector<registry::PullSecret> secrets;
-  for (const auto& name : pull_secret_names(field(spec, "imagePullSecrets"))) {
+  const Json refs = spec.image_pull_secrets ? api::encode(*spec.image_pull_secrets) : Json();
+  for (const auto& name : pull_secret_names(refs)) {
     auto got = ctx.client->get(kube::types::secrets(), secret_ns, name);
     if (!got) {
       if (got.error().is(kube::ErrorCode::kNotFound)) {
@@ -91,7 +96,7 @@ Result<Json, ComponentHealth> inspect_image_metadata(const Context& ctx, const J
   options.timeout = std::chrono::seconds(20);
   options.connect_timeout = std::chrono::seconds(5);
   registry::Client client(options, std::move(keychain));
-  auto info = client.inspect(str_field(spec, "image"));
+  auto info = client.inspect(spec.image);
   if (!info) {
     engine::RegistryErrorInfo e;
     e.failure = failure_of(info.error());
@@ -112,31 +117,30 @@ Result<Json, ComponentHealth> inspect_image_metadata(const Context& ctx, const J
 namespace {
 
 // spec.discovery switches.
-bool extract_metadata(const Json& spec) {
-  const Json& d = field(spec, "discovery");
-  const Json& v = field(d, "extractMetadata");
-  return !(v.is_boolean() && !v.get<bool>());
+bool extract_metadata(const api::AIMModelSpec& spec) {
+  return !spec.discovery || spec.discovery->extract_metadata.value_or(true);
 }
 
-bool create_templates(const Json& spec) {
-  const Json& d = field(spec, "discovery");
-  const Json& seed = field(d, "createTemplates");  // seed 000 spelling wins when set
-  if (seed.is_boolean()) return seed.get<bool>();
-  const Json& v = field(d, "createServiceTemplates");
-  return !(v.is_boolean() && !v.get<bool>());
+bool create_templates(const api::AIMModelSpec& spec) {
+  if (!spec.discovery) return true;
+  // The seed 000 spelling wins when set.
+  if (spec.discovery->create_templates) return *spec.discovery->create_templates;
+  return spec.discovery->create_service_templates.value_or(true);
 }
 
 // nullopt = unknown (no metadata yet).
-std::optional<bool> expects_templates(const Json& spec, const Json& metadata) {
+std::optional<bool> expects_templates(const api::AIMModelSpec& spec,
+                                      const std::optional<api::ImageMetadata>& metadata) {
   if (!create_templates(spec)) return false;
-  if (non_empty_array(field(spec, "modelSources"))) return true;
-  if (!metadata.is_object()) return std::nullopt;
-  return non_empty_array(field(field(metadata, "model"), "recommendedDeployments")) ||
-         non_empty_array(field(spec, "customTemplates"));
+  if (spec.model_sources && !spec.model_sources->empty()) return true;
+  if (!metadata) return std::nullopt;
+  const bool recommended = metadata->model && metadata->model->recommended_deployments &&
+                           !metadata->model->recommended_deployments->empty();
+  return recommended || (spec.custom_templates && !spec.custom_templates->empty());
 }
 
 ComponentHealth templates_health(const std::string& component, std::optional<bool> expected,
-                                 const std::vector<kube::ObjectPtr>& templates, bool cluster) {
+                                 const std::vector<std::string>& statuses, bool cluster) {
   ComponentHealth h;
   h.component = component;
   h.dependency = cluster ? engine::Dependency::Upstream : engine::Dependency::Unspecified;
@@ -146,7 +150,7 @@ ComponentHealth templates_health(const std::string& component, std::optional<boo
     h.message = std::move(message);
     return h;
   };
-  if (templates.empty()) {
+  if (statuses.empty()) {
     if (!expected) {
       return set(ComponentState::Progressing, "AwaitingMetadata",
                  "Waiting for the model to fetch metadata");
@@ -159,14 +163,13 @@ ComponentHealth templates_health(const std::string& component, std::optional<boo
                "The model does not have any recommended templates");
   }
   size_t ready = 0, failed = 0, na = 0, progressing = 0;
-  for (const auto& t : templates) {
-    std::string s = str_field(field(*t, "status"), "status");
+  for (const auto& s : statuses) {
     if (s == "Ready") ++ready;
     if (s == "Degraded" || s == "Failed") ++failed;
     if (s == "NotAvailable") ++na;
     if (s == "Progressing" || s == "Pending") ++progressing;
   }
-  size_t n = templates.size();
+  size_t n = statuses.size();
   std::string counts = std::to_string(ready) + " of " + std::to_string(n) + " templates ready";
   if (ready == n) return set(ComponentState::Ready, "AllTemplatesReady", "All templates are ready");
   if (failed == n) {
@@ -350,88 +353,86 @@ std::vector<Json> plan_templates(const ModelScope& scope, const Json& model, con
   return out;
 }
 
-kube::ReconcileResult reconcile_model(const Context& ctx, const ModelScope& scope,
-                                      const kube::Request& req) {
-  auto obj = ctx.cache(scope.model_type).get(req.ns, req.name);
-  if (!obj || is_being_deleted(*obj)) return kube::Action::done();
-  if (is_paused(*obj))
-    return report_paused(ctx, scope.model_type, *obj, "aim-" + scope.controller + "-controller");
-  const Json& model = *obj;
-  const Json& spec = field(model, "spec");
-  const Json& old_status = field(model, "status");
-  std::string ns = scope.cluster ? std::string() : namespace_of(model);
+namespace {
 
-  std::vector<ComponentHealth> components;
-  auto rc = resolve_runtime_config(ctx, ns, str_field(spec, "runtimeConfigName"));
-  components.push_back(runtime_config_health(rc, scope.cluster));
+// Image metadata: spec (air-gapped) > status (the only cache) > registry.
+struct MetadataRead {
+  std::optional<api::ImageMetadata> fetched;   // obtained by this reconcile (spec or registry)
+  std::optional<api::ImageMetadata> metadata;  // what the model has (fetched, else status)
+  ComponentHealth health;
+  bool error = false;
+};
 
-  // Image metadata: spec (air-gapped) > status (the only cache) > registry.
-  Json fetched;  // set when this reconcile obtained metadata (spec or registry)
-  ComponentHealth md_health;
-  md_health.component = "ImageMetadata";
-  md_health.dependency =
-      scope.cluster ? engine::Dependency::Upstream : engine::Dependency::Unspecified;
-  md_health.state = ComponentState::Ready;
-  bool md_error = false;
+MetadataRead read_metadata(const Context& ctx, const Cached<api::AIMModel>& model, bool cluster) {
+  MetadataRead r;
+  r.health.component = "ImageMetadata";
+  r.health.dependency = cluster ? engine::Dependency::Upstream : engine::Dependency::Unspecified;
+  r.health.state = ComponentState::Ready;
+  const auto& spec = model->spec;
   if (!extract_metadata(spec)) {
     // skipped
-  } else if (field(spec, "imageMetadata").is_object()) {
-    fetched = spec["imageMetadata"];
-  } else if (field(old_status, "imageMetadata").is_object()) {
+  } else if (spec.image_metadata) {
+    r.fetched = spec.image_metadata;
+  } else if (model->status.image_metadata) {
     // cached in status
   } else {
-    auto got = inspect_image_metadata(ctx, model, scope.cluster);
-    if (got) {
-      fetched = std::move(*got);
+    auto got = inspect_image_metadata(ctx, spec, namespace_of(model->metadata), cluster);
+    if (!got) {
+      r.health = got.error();
+      r.error = true;
+    } else if (auto md = api::decode<api::ImageMetadata>(*got); !md) {
+      r.health = error_health("ImageMetadata", ErrorCategory::kInvalidSpec, "InvalidImageMetadata",
+                              "the image labels do not make valid metadata: " + md.error,
+                              r.health.dependency);
+      r.error = true;
     } else {
-      md_health = got.error();
-      md_error = true;
+      r.fetched = std::move(*md.value);
     }
   }
-  Json metadata = fetched.is_object() ? fetched : field(old_status, "imageMetadata");
-  if (!md_error) {
-    bool canonical = !str_field(field(metadata, "model"), "canonicalName").empty();
-    md_health.reason = canonical ? "ImageMetadataFound" : "ImageFound";
-    md_health.message = canonical ? "Image metadata found" : "Image found";
+  r.metadata = r.fetched ? r.fetched : model->status.image_metadata;
+  if (!r.error) {
+    const bool canonical =
+        r.metadata && r.metadata->model && !r.metadata->model->canonical_name.value_or("").empty();
+    r.health.reason = canonical ? "ImageMetadataFound" : "ImageFound";
+    r.health.message = canonical ? "Image metadata found" : "Image found";
   }
-  components.push_back(md_health);
+  return r;
+}
 
-  // Templates naming this model (any origin).
-  std::vector<kube::ObjectPtr> templates;
-  for (const auto& t : ctx.cache(scope.template_type).list(ns)) {
-    if (str_field(field(*t, "spec"), "modelName") == name_of(model)) templates.push_back(t);
-  }
-  auto expected = expects_templates(spec, metadata);
-  components.push_back(
-      templates_health(scope.templates_component, expected, templates, scope.cluster));
+// The status of each template naming this model (any origin).
+std::vector<std::string> template_statuses(const Context& ctx, const ModelScope& scope,
+                                           const std::string& ns, const std::string& model) {
+  std::vector<std::string> out;
+  for (const auto& t : typed_list<api::AIMServiceTemplate>(ctx.cache(scope.template_type).list(ns)))
+    if (t->spec.model_name == model) out.push_back(t->status.status.value_or(std::string()));
+  return out;
+}
 
-  auto old_conditions = conditions_of(model);
-  auto state = engine::derive_state(components, old_conditions);
-
-  if (state.should_apply && expected.value_or(false)) {
-    for (auto& t : plan_templates(scope, model, metadata)) {
-      set_controller_owner(t, model);
-      label_child(t, model, scope.controller, rc.spec);
-      auto live = ctx.cache(scope.template_type).get(ns, name_of(t));
-      auto applied = apply_child(ctx, scope.template_type, t, live.get(),
-                                 "aim-" + scope.controller + "-controller");
-      if (!applied) {
-        state.conditions.push_back(
-            make_condition("DependenciesReachable", false, "InfrastructureError",
-                           "Failed to apply resources: " + applied.error().message));
-        state.infrastructure_error = true;
-        break;
-      }
+// apply: the planned templates, created or converged; false (and the condition) on a failure.
+void apply_templates(const Context& ctx, const ModelScope& scope,
+                     const Cached<api::AIMModel>& model, const Json& metadata, const Json& rc_spec,
+                     engine::DerivedState& state) {
+  const std::string ns = scope.cluster ? std::string() : namespace_of(model->metadata);
+  for (auto& t : plan_templates(scope, *model.raw, metadata)) {
+    set_controller_owner(t, *model.raw);
+    label_child(t, *model.raw, scope.controller, rc_spec);
+    auto live = ctx.cache(scope.template_type).get(ns, name_of(t));
+    auto applied = apply_child(ctx, scope.template_type, t, live.get(),
+                               "aim-" + scope.controller + "-controller");
+    if (!applied) {
+      state.conditions.push_back(
+          make_condition("DependenciesReachable", false, "InfrastructureError",
+                         "Failed to apply resources: " + applied.error().message));
+      state.infrastructure_error = true;
+      return;
     }
   }
+}
 
-  Json status = old_status.is_object() ? old_status : Json::object();
-  status["sourceType"] = non_empty_array(field(spec, "modelSources")) ? "Custom" : "Image";
-  if (fetched.is_object()) status["imageMetadata"] = fetched;
-  status["status"] = status_string(state.root);
-  // A condition may appear twice when an apply failed after the state engine ran; keep the last.
+// A condition may appear twice when an apply failed after the state engine ran; keep the last.
+std::vector<engine::Condition> last_of_each_type(const std::vector<engine::Condition>& conditions) {
   std::vector<engine::Condition> desired;
-  for (const auto& c : state.conditions) {
+  for (const auto& c : conditions) {
     auto it = std::find_if(desired.begin(), desired.end(),
                            [&](const engine::Condition& d) { return d.type == c.type; });
     if (it != desired.end()) {
@@ -440,15 +441,58 @@ kube::ReconcileResult reconcile_model(const Context& ctx, const ModelScope& scop
       desired.push_back(c);
     }
   }
-  set_conditions(status, model, desired, ctx.now_rfc3339());
-  auto written = write_status(ctx, scope.model_type, model, status);
-  emit_condition_events(ctx.events("aim-" + scope.controller + "-controller"), model,
-                        old_conditions, conditions_of(Json{{"status", status}}), components);
+  return desired;
+}
+
+}  // namespace
+
+kube::ReconcileResult reconcile_model(const Context& ctx, const ModelScope& scope,
+                                      const kube::Request& req) {
+  // AIMModel and AIMClusterModel share one spec and status: the namespaced declaration reads both.
+  auto got = typed<api::AIMModel>(ctx.cache(scope.model_type).get(req.ns, req.name));
+  if (!got.ok()) {
+    if (got.error().absent) return kube::Action::done();
+    return fail(kube::ReconcileError("model " + req.name +
+                                     " does not read as its kind: " + got.error().message));
+  }
+  const Cached<api::AIMModel>& model = got.value();
+  const Json& raw = *model.raw;
+  if (is_being_deleted(raw)) return kube::Action::done();
+  if (is_paused(raw))
+    return report_paused(ctx, scope.model_type, raw, "aim-" + scope.controller + "-controller");
+  const auto& spec = model->spec;
+  const std::string ns = scope.cluster ? std::string() : namespace_of(model->metadata);
+
+  std::vector<ComponentHealth> components;
+  auto rc = resolve_runtime_config(ctx, ns, spec.runtime_config_name.value_or(std::string()));
+  components.push_back(runtime_config_health(rc, scope.cluster));
+  MetadataRead md = read_metadata(ctx, model, scope.cluster);
+  components.push_back(md.health);
+  auto expected = expects_templates(spec, md.metadata);
+  components.push_back(templates_health(scope.templates_component, expected,
+                                        template_statuses(ctx, scope, ns, name_of(model->metadata)),
+                                        scope.cluster));
+
+  auto old_conditions = conditions_of(raw);
+  auto state = engine::derive_state(components, old_conditions);
+  if (state.should_apply && expected.value_or(false))
+    apply_templates(ctx, scope, model, md.metadata ? api::encode(*md.metadata) : Json(), rc.spec,
+                    state);
+
+  api::AIMModelStatus st = model->status;
+  st.source_type = spec.model_sources && !spec.model_sources->empty() ? "Custom" : "Image";
+  if (md.fetched) st.image_metadata = md.fetched;
+  st.status = status_string(state.root);
+  Json status = api::encode(st);
+  set_conditions(status, raw, last_of_each_type(state.conditions), ctx.now_rfc3339());
+  auto written = write_status(ctx, scope.model_type, raw, status);
+  emit_condition_events(ctx.events("aim-" + scope.controller + "-controller"), raw, old_conditions,
+                        conditions_of(Json{{"status", status}}), components);
   if (!written) return fail(kube::ReconcileError(written.error()));
   // A metadata failure that is not infrastructure (auth, missing image or secret, bad labels) is
   // retried once a minute: Secrets and registries are not watched, and fixing them must heal.
   std::optional<std::chrono::seconds> requeue;
-  if (md_error && !(md_health.error && engine::is_infrastructure(*md_health.error))) {
+  if (md.error && !(md.health.error && engine::is_infrastructure(*md.health.error))) {
     requeue = std::chrono::seconds(60);
   }
   return finish(state, components, requeue);

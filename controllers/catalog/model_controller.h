@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "api/model.h"
 #include "controllers/catalog/internal.h"
 
 namespace aim::controllers::catalog {
@@ -20,7 +21,9 @@ struct ModelScope {
 
 // Reads the image's labels from its registry with the model's pull secrets (operator namespace
 // for cluster models). Failures come back as the `ImageMetadata` component.
-Result<Json, engine::ComponentHealth> inspect_image_metadata(const Context& ctx, const Json& model,
+Result<Json, engine::ComponentHealth> inspect_image_metadata(const Context& ctx,
+                                                             const api::AIMModelSpec& spec,
+                                                             const std::string& model_namespace,
                                                              bool cluster);
 
 // The templates a model generates from `metadata` (behavior.md §4.6, §4.7), without owner
