@@ -37,9 +37,10 @@ void AIMArtifactSpec::describe(Fields<AIMArtifactSpec>& f) {
               "Requested model size; zero or absent lets a check-size job discover it."),
       "size", kMaxModelSize);
   describe_env(f, "Download environment (e.g. `HF_TOKEN`).");
-  f.field("modelDownloadImage", &AIMArtifactSpec::model_download_image,
-          "Image of the download and check-size jobs.")
-      .default_value("ghcr.io/silogen/aim-artifact-downloader:0.2.0");
+  image_reference(f.field("modelDownloadImage", &AIMArtifactSpec::model_download_image,
+                          "Image of the download and check-size jobs.")
+                      .default_value("ghcr.io/silogen/aim-artifact-downloader:0.2.0"),
+                  "modelDownloadImage");
   describe_image_pull_secrets(f, "Secrets for the downloader image.");
   describe_runtime_config_ref(f);
   f.field("revision", &AIMArtifactSpec::revision,

@@ -9,9 +9,11 @@ void AIMClusterArtifactDownloaderSpec::describe(Fields<AIMClusterArtifactDownloa
       "`AIM_TARGET_DIR` (also as its last two arguments), the artifact's include / exclude "
       "patterns in `AIM_INCLUDE` / `AIM_EXCLUDE` (one glob per line, absent when none), and "
       "must exit 0 once the files are in place.");
-  f.field("image", &AIMClusterArtifactDownloaderSpec::image, "Downloader container image.")
-      .required()
-      .min_length(1);
+  image_reference(
+      f.field("image", &AIMClusterArtifactDownloaderSpec::image, "Downloader container image.")
+          .required()
+          .min_length(1),
+      "image");
   f.field("command", &AIMClusterArtifactDownloaderSpec::command,
           "Entrypoint; absent uses the image's.");
   f.field("args", &AIMClusterArtifactDownloaderSpec::args, "Arguments to the entrypoint.");

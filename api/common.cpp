@@ -24,8 +24,10 @@ void GpuRequirements::describe(Fields<GpuRequirements>& f) {
   f.field("model", &GpuRequirements::model,
           "Pin to a GPU model, e.g. `MI300X` (normalised: `Instinct-MI325X` is `MI325X`).")
       .max_length(64);
-  f.field("minVram", &GpuRequirements::min_vram,
-          "Accept any GPU whose per-device VRAM is at least this value (binary units).");
+  quantity_bounds(f.field("minVram", &GpuRequirements::min_vram,
+                          "Accept any GPU whose per-device VRAM is at least this value (binary "
+                          "units)."),
+                  "minVram");
   f.field("resourceName", &GpuRequirements::resource_name, "Extended resource name to request.")
       .default_value("amd.com/gpu");
 }

@@ -265,6 +265,29 @@ inline FieldBuilder& uri_segment_rules(FieldBuilder&& b) {
       .cel(std::string(kNgcUriRule), std::string(kNgcUriMessage));
 }
 
+// An image reference as the registry client reads it (registry::parse_reference, the
+// go-containerregistry rules): [registry/]repository[:tag][@sha256:<64 hex>], where the first
+// segment is a registry only when it has a '.' or a ':' (a host name or IP with an optional
+// port, or a bracketed IPv6 literal), the repository is 2 to 255 of a-z 0-9 _ . / -, and the tag
+// 1 to 128 of A-Z a-z 0-9 _ . -. RE2 and ECMAScript read it alike (registry/reference_test.cpp
+// checks it against the parser).
+inline constexpr std::string_view kImageReferencePattern =
+    R"(^(([A-Za-z0-9_-]+([.][A-Za-z0-9_-]+)+(:[0-9]+)?|[A-Za-z0-9_-]+:[0-9]+|\[[0-9A-Fa-f:.]+\](:[0-9]+)?)/)?[a-z0-9_./-]{2,255}(:[A-Za-z0-9_.-]{1,128})?(@sha256:[0-9a-f]{64})?$)";
+
+// An image field: at most 512 characters, refused at admission unless it is an image reference
+// (issue 26: an unparsable reference got an AIMModel named after the mangled text).
+inline FieldBuilder& image_reference(FieldBuilder& b, const std::string& what) {
+  return b.max_length(512).cel("self.matches(r'" + std::string(kImageReferencePattern) + "')",
+                               what +
+                                   " must be an image reference, [registry/]repository[:tag] or "
+                                   "[registry/]repository@sha256:<64 hex digits>, e.g. "
+                                   "ghcr.io/amd/llama:1 (repository: lower-case letters, digits, "
+                                   "'_', '.', '/', '-')");
+}
+inline FieldBuilder& image_reference(FieldBuilder&& b, const std::string& what) {
+  return image_reference(b, what);
+}
+
 // The largest model size the API accepts: far above any checkpoint published today (the largest
 // are a few TiB) and far below what a typo asks a storage backend for (`1Ei`).
 inline constexpr std::string_view kMaxModelSize = "1Pi";

@@ -63,11 +63,12 @@ void AIMModelSpec::describe(Fields<AIMModelSpec>& f) {
       "has(self.custom.hardware)))",
       "when using modelSources, hardware must be specified: set custom.hardware (inherited by "
       "all templates) or set hardware on each template individually");
-  f.field("image", &AIMModelSpec::image,
-          "AIM container image; the operator reads its labels to learn the model metadata and "
-          "recommended deployments. Also the inference image.")
-      .required()
-      .min_length(1);
+  image_reference(f.field("image", &AIMModelSpec::image,
+                          "AIM container image; the operator reads its labels to learn the model "
+                          "metadata and recommended deployments. Also the inference image.")
+                      .required()
+                      .min_length(1),
+                  "image");
   f.field("discovery", &AIMModelSpec::discovery, "");
   f.field("defaultServiceTemplate", &AIMModelSpec::default_service_template,
           "Template used by services of this model that name no template.");

@@ -5,9 +5,10 @@ namespace aim::api {
 void ServiceModelCustom::describe(Fields<ServiceModelCustom>& f) {
   f.doc("An ad-hoc custom model: a matching AIMModel is reused or a namespaced one created.");
   f.cel("size(self.modelSources) >= 1", "at least one model source must be specified");
-  f.field("baseImage", &ServiceModelCustom::base_image,
-          "AIM base image; becomes the created model's spec.image.")
-      .required();
+  image_reference(f.field("baseImage", &ServiceModelCustom::base_image,
+                          "AIM base image; becomes the created model's spec.image.")
+                      .required(),
+                  "baseImage");
   f.field("modelSources", &ServiceModelCustom::model_sources, "Model artifacts.")
       .required()
       .min_items(1)
@@ -24,10 +25,12 @@ void ServiceModel::describe(Fields<ServiceModel>& f) {
   f.field("name", &ServiceModel::name,
           "An existing AIMModel (same namespace, preferred) or AIMClusterModel by name.")
       .min_length(1);
-  f.field("image", &ServiceModel::image,
-          "Image URI: the unique AIMModel or AIMClusterModel with this spec.image is used, "
-          "otherwise a namespaced AIMModel is created (more than one match is an error).")
-      .min_length(1);
+  image_reference(
+      f.field("image", &ServiceModel::image,
+              "Image URI: the unique AIMModel or AIMClusterModel with this spec.image is used, "
+              "otherwise a namespaced AIMModel is created (more than one match is an error).")
+          .min_length(1),
+      "image");
   f.field("custom", &ServiceModel::custom, "");
 }
 

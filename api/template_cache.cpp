@@ -17,7 +17,9 @@ void AIMTemplateCacheSpec::describe(Fields<AIMTemplateCacheSpec>& f) {
   describe_image_pull_secrets(f, "Secrets for the downloader images.");
   f.field("storageClassName", &AIMTemplateCacheSpec::storage_class_name,
           "Storage class of artifact PVCs; empty uses the runtime-config or cluster default.");
-  f.field("downloadImage", &AIMTemplateCacheSpec::download_image, "Downloader image override.");
+  image_reference(
+      f.field("downloadImage", &AIMTemplateCacheSpec::download_image, "Downloader image override."),
+      "downloadImage");
   f.field("modelSources", &AIMTemplateCacheSpec::model_sources,
           "Sources to cache (normally copied from the template).")
       .max_items(kMaxModelSources);

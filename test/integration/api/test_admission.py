@@ -46,6 +46,7 @@ BASE = {
                     "exclude": ["original/"]},
     "AIMTemplateCache": {"templateName": "t", "templateScope": "Namespace",
                          "modelSources": [SOURCE]},
+    "AIMClusterArtifactDownloader": {"image": "ghcr.io/amd/downloader:1", "schemes": ["custom"]},
     "DynamoModel": {"name": "org/model", "sourceURL": "hf://org/model",
                     "pvc": {"create": True, "storageClass": "fast", "size": "1Gi"}},
 }
@@ -63,6 +64,10 @@ def base_for(kind, path):
         return copy.deepcopy(CUSTOM_SERVICE)
     return copy.deepcopy(base)
 
+
+IMAGE_BAD = [lambda n: "ghcr.io/AMD/llama:1", lambda n: "https://ghcr.io/amd/llama:1",
+             lambda n: "ghcr.io/amd/llama:", lambda n: "ghcr.io/amd/llama@sha256:123",
+             lambda n: "x"]
 
 # What makes the node at the rule's path break the rule, by the rule's message.
 BAD_NODE = {
@@ -85,6 +90,13 @@ BAD_NODE = {
     "size must not be negative": [lambda n: "-1Gi", lambda n: -5],
     "size must be at most 1Pi": [lambda n: "1Ei", lambda n: "1025Ti"],
     "cpu limits must not be negative": [lambda n: "-1", lambda n: "-500m"],
+    "minVram must not be negative": [lambda n: "-64Gi", lambda n: -1],
+    # Image fields hold what the registry client parses (issue 26: an unparsable reference got an
+    # AIMModel named after the mangled text).
+    "image must be an image reference": IMAGE_BAD,
+    "baseImage must be an image reference": IMAGE_BAD,
+    "modelDownloadImage must be an image reference": IMAGE_BAD,
+    "downloadImage must be an image reference": IMAGE_BAD,
     "exactly one of name, image, or custom must be specified": [
         lambda n: {"name": "m", "image": "ghcr.io/amd/x:1"}],
     "at least one model source must be specified": [lambda n: dict(n, modelSources=[])],
@@ -181,6 +193,14 @@ def get_at(spec, keys):
     for k in keys:
         n = n[k]
     return n
+
+
+def get_or_none(spec, keys):
+    """The node at keys, or None where the base leaves it out (the bad value is then added)."""
+    try:
+        return get_at(spec, keys)
+    except (KeyError, IndexError):
+        return None
 
 
 def set_at(spec, keys, value):
@@ -294,7 +314,7 @@ def test_rule_rejects(ns, kind, namespaced, path, rule, message):
     assert makers, f"no bad value known for the rule {rule!r} ({message!r}); add it to BAD_NODE"
     for make in makers:
         spec = base_for(kind, path)
-        bad = set_at(spec, keys, make(copy.deepcopy(get_at(spec, keys))))
+        bad = set_at(spec, keys, make(copy.deepcopy(get_or_none(spec, keys))))
         t = Target(kind, namespaced, ns)
         t.rejected_create(bad, message)
     # The base itself passes, so the rejection came from the broken node.
