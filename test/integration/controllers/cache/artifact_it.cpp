@@ -2,13 +2,16 @@
 // are simulated by KWOK (held Running by the aim-external-runner-hold Stage) and played by
 // DownloadRunner, which runs the real aim-fetch against the test servers on 127.0.0.1 with the
 // pod's args, env and Secrets, then writes the pod's exit code and termination message.
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
 #include <random>
 
 #include "controllers/cache/cache.h"
+#include "kube/log.h"
 #include "test/integration/controllers/cache/download_runner.h"
 #include "test/support/operator_fixture.h"
 
@@ -79,7 +82,7 @@ class CacheIT : public OperatorTest {
 
   // The Hub test server over a repo root with org/tiny (small files + one "LFS" file) and the
   // gated org/gated (token hf_test_token).
-  int start_hf() {
+  int start_hf(const std::string& token = "hf_test_token") {
     fs::path root = work_ / "hf";
     write_file(root / "org/tiny/config.json", kTinyConfig);
     write_file(root / "org/tiny/model.safetensors", random_bytes(300000, 1));
@@ -88,8 +91,8 @@ class CacheIT : public OperatorTest {
     write_file(root / "org/gated/weights.bin", random_bytes(100000, 3));
     auto srv = std::make_unique<TestServer>(
         std::vector<std::string>{"python3", (kRepo / "test/servers/model_server.py").string(), "hf",
-                                 "--root", root.string(), "--gated", "org/gated", "--token",
-                                 "hf_test_token", "--lfs-threshold", "200000", "--port", "0"},
+                                 "--root", root.string(), "--gated", "org/gated", "--token", token,
+                                 "--lfs-threshold", "200000", "--port", "0"},
         work_.string());
     if (!srv->ok()) return 0;
     int port = srv->port();
@@ -485,6 +488,118 @@ TEST_F(CacheIT, AuthFailureIsAFailedArtifactWithReasonAuthFailedAndOnePod) {
   std::this_thread::sleep_for(2s);
   EXPECT_EQ(runner_->runs().size(), 1u);
   EXPECT_EQ(runner_->runs()[0].exit_code, 3);
+}
+
+// Issue 26, item 2: secret values pass through the operator (it reads the credentials and pull
+// Secrets to check their keys and types) and through aim-fetch (which uses them), on success and
+// failure paths. None may reach the operator's log (captured at debug level), an event, a status,
+// a Job or Pod spec (only references: envFrom / secretKeyRef), or aim-fetch's output.
+TEST_F(CacheIT, NoSecretValueReachesLogsEventsStatusesSpecsOrTheDownloaderOutput) {
+  const std::string tag = random_suffix();
+  const std::string hf_token = "hf_leakcheck_good_" + tag;
+  const std::string hf_wrong = "hf_leakcheck_wrong_" + tag;
+  const std::string ngc_key = "nvapi-leakcheck-" + tag;
+  const std::string pull_password = "pull-leakcheck-" + tag;
+  const std::vector<std::string> secrets = {hf_token, hf_wrong, ngc_key, pull_password};
+
+  // Everything the operator logs from here on goes to a file (one process per test case).
+  const fs::path log_path = work_ / "operator.log";
+  std::fflush(stderr);
+  const int saved_stderr = ::dup(2);
+  const int log_fd = ::open(log_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  ASSERT_GE(log_fd, 0);
+  ::dup2(log_fd, 2);
+  ::close(log_fd);
+  kube::log::init(kube::log::Format::kJson, kube::log::Level::kDebug);
+  struct RestoreStderr {
+    int fd;
+    ~RestoreStderr() {
+      std::fflush(stderr);
+      ::dup2(fd, 2);
+      ::close(fd);
+    }
+  } restore{saved_stderr};
+
+  start("art-secrets");
+  int hf = start_hf(hf_token);
+  ASSERT_GT(hf, 0);
+  add_volume(0);
+  add_volume(1);
+  const Json hf_env = {
+      {{"name", "HF_ENDPOINT"}, {"value", "http://127.0.0.1:" + std::to_string(hf)}}};
+  apply_secret(ns_, "hf-good", "Opaque", {{"HF_TOKEN", hf_token}});
+  apply_secret(ns_, "hf-wrong", "Opaque", {{"HF_TOKEN", hf_wrong}});
+  apply_secret(ns_, "ngc-key", "Opaque", {{"NGC_API_KEY", ngc_key}});
+  apply_secret(
+      ns_, "pull", "kubernetes.io/dockerconfigjson",
+      {{".dockerconfigjson",
+        Json{{"auths",
+              {{"registry.example.com", {{"username", "user"}, {"password", pull_password}}}}}}
+            .dump()}});
+
+  // Success: the gated repository with the right token, and a pull secret on the Jobs.
+  apply(artifact("good", "hf://org/gated",
+                 {{"size", "100Ki"},
+                  {"credentialsSecretRef", {{"name", "hf-good"}}},
+                  {"imagePullSecrets", {{{"name", "pull"}}}},
+                  {"env", hf_env}}));
+  // Failure: the wrong token (AuthFailed from aim-fetch).
+  apply(artifact(
+      "wrong", "hf://org/gated",
+      {{"size", "100Ki"}, {"credentialsSecretRef", {{"name", "hf-wrong"}}}, {"env", hf_env}}));
+  // Failure before any Job: an NGC key Secret for an hf:// source lacks HF_TOKEN (the operator
+  // reads the Secret's keys to say so).
+  apply(artifact(
+      "keys", "hf://org/gated",
+      {{"size", "100Ki"}, {"credentialsSecretRef", {{"name", "ngc-key"}}}, {"env", hf_env}}));
+
+  auto good = wait_for(
+      types::aim_artifacts(), ns_, "good",
+      [](const Json& o) { return status_is(o, "Ready") || status_is(o, "Failed"); }, 120s,
+      "the artifact with the right token");
+  EXPECT_TRUE(status_is(good, "Ready")) << good["status"].dump(2);
+  wait_for(
+      types::aim_artifacts(), ns_, "wrong",
+      [](const Json& o) { return condition_is(o, "DownloadComplete", "False", "AuthFailed"); },
+      120s, "the artifact with the wrong token fails with AuthFailed");
+  wait_for(
+      types::aim_artifacts(), ns_, "keys",
+      [](const Json& o) { return condition_is(o, "CredentialsSecretReady", "False"); }, 60s,
+      "the Secret without HF_TOKEN is reported");
+  std::this_thread::sleep_for(2s);  // the events of the last transitions
+
+  // Everything the operator and aim-fetch wrote that a user can read.
+  std::vector<std::pair<std::string, std::string>> places;
+  for (const auto& a : list(types::aim_artifacts(), ns_))
+    places.emplace_back("AIMArtifact " + a["metadata"].value("name", ""), a.dump());
+  for (const auto& e : list(kube::types::events(), ns_)) places.emplace_back("event", e.dump());
+  for (const auto& e : list(types::core_events(), ns_)) places.emplace_back("core event", e.dump());
+  for (const auto& j : list(kube::types::jobs(), ns_))
+    places.emplace_back("Job " + j["metadata"].value("name", ""), j.dump());
+  for (const auto& p : list(kube::types::pods(), ns_))
+    places.emplace_back("Pod " + p["metadata"].value("name", ""), p.dump());
+  for (const auto& c : list(kube::types::persistent_volume_claims(), ns_))
+    places.emplace_back("PVC " + c["metadata"].value("name", ""), c.dump());
+  const auto runs = runner_->runs();
+  EXPECT_GE(runs.size(), 2u) << "aim-fetch ran for the good and the wrong token";
+  for (const auto& r : runs) {
+    places.emplace_back("aim-fetch stderr of " + r.pod, r.stderr_text);
+    places.emplace_back("aim-fetch termination message of " + r.pod, r.termination_message);
+  }
+  std::fflush(stderr);
+  const std::string log = read_text(log_path.string());
+  EXPECT_NE(log.find("aimartifact"), std::string::npos) << "the operator's log was captured";
+  places.emplace_back("operator log", log);
+
+  // The Jobs name the Secrets; they never carry a value.
+  bool referenced = false;
+  for (const auto& j : list(kube::types::jobs(), ns_))
+    if (j.dump().find("\"hf-good\"") != std::string::npos) referenced = true;
+  EXPECT_TRUE(referenced) << "a Job references the credentials Secret by name";
+
+  for (const auto& secret : secrets)
+    for (const auto& [where, text] : places)
+      EXPECT_EQ(text.find(secret), std::string::npos) << "a secret value reached the " << where;
 }
 
 TEST_F(CacheIT, MissingModelFailsTheSizeCheckWithModelNotFound) {
