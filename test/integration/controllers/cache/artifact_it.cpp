@@ -100,6 +100,37 @@ class CacheIT : public OperatorTest {
     return port;
   }
 
+  // The S3 test server (Go; built once into .local/bin) over models/llama (config.json and a
+  // 2 MiB weights.bin), accepting one key pair; its port, or 0.
+  int start_s3(const std::string& access_key, const std::string& secret_key) {
+    fs::path bin = kRepo / ".local" / "bin" / "aim-test-s3server";
+    if (!fs::exists(bin)) {
+      fs::create_directories(bin.parent_path());
+      std::map<std::string, std::string> env;
+      for (const char* k :
+           {"PATH", "HOME", "GOPATH", "GOCACHE", "GOMODCACHE", "GOFLAGS", "GOPROXY"})
+        if (const char* v = std::getenv(k)) env[k] = v;
+      env["PATH"] = env["PATH"] + ":/usr/local/go/bin";
+      std::string cmd =
+          "cd " + (kRepo / "test/servers/s3").string() + " && go build -o " + bin.string() + " .";
+      if (run_process({"/bin/sh", "-c", cmd}, env, (work_ / "go.out").string(),
+                      (work_ / "go.err").string()) != 0)
+        return 0;
+    }
+    fs::path seed = work_ / "s3seed";
+    write_file(seed / "models/llama/config.json", "{\"a\":1}");
+    write_file(seed / "models/llama/weights.bin", random_bytes(2 << 20, 7));
+    auto srv = std::make_unique<TestServer>(
+        std::vector<std::string>{bin.string(), "-data", (work_ / "s3data").string(), "-seed",
+                                 seed.string(), "-access-key", access_key, "-secret-key",
+                                 secret_key},
+        work_.string());
+    if (!srv->ok()) return 0;
+    int port = srv->port();
+    servers_.push_back(std::move(srv));
+    return port;
+  }
+
   // No claim in the test's namespace, a second after the reason was reported (a controller
   // that created one anyway would have done so by then).
   void expect_no_claim() {
@@ -207,32 +238,8 @@ TEST_F(CacheIT, HuggingFaceLifecycleSizeCheckPvcJobProgressReady) {
 
 TEST_F(CacheIT, S3LifecycleWithCredentialsSecretAndGivenSize) {
   start("art-s3");
-  // The S3 test server (Go); built once into .local/bin.
-  fs::path bin = kRepo / ".local" / "bin" / "aim-test-s3server";
-  if (!fs::exists(bin)) {
-    fs::create_directories(bin.parent_path());
-    std::map<std::string, std::string> env;
-    for (const char* k : {"PATH", "HOME", "GOPATH", "GOCACHE", "GOMODCACHE", "GOFLAGS", "GOPROXY"})
-      if (const char* v = std::getenv(k)) env[k] = v;
-    env["PATH"] = env["PATH"] + ":/usr/local/go/bin";
-    std::string cmd =
-        "cd " + (kRepo / "test/servers/s3").string() + " && go build -o " + bin.string() + " .";
-    int rc = run_process({"/bin/sh", "-c", cmd}, env, (work_ / "go.out").string(),
-                         (work_ / "go.err").string());
-    if (rc != 0)
-      GTEST_SKIP() << "cannot build the S3 test server: " << read_text((work_ / "go.err").string());
-  }
-  fs::path seed = work_ / "s3seed";
-  write_file(seed / "models/llama/config.json", "{\"a\":1}");
-  write_file(seed / "models/llama/weights.bin", random_bytes(2 << 20, 7));
-  auto srv = std::make_unique<TestServer>(
-      std::vector<std::string>{bin.string(), "-data", (work_ / "s3data").string(), "-seed",
-                               seed.string(), "-access-key", "AKIDTEST", "-secret-key",
-                               "secret-test-key"},
-      work_.string());
-  ASSERT_TRUE(srv->ok()) << "S3 test server did not start";
-  int port = srv->port();
-  servers_.push_back(std::move(srv));
+  int port = start_s3("AKIDTEST", "secret-test-key");
+  ASSERT_GT(port, 0) << "cannot build or start the S3 test server (see " << work_ << ")";
   add_volume(0);
   apply(artifact(
       "llama", "s3://models/llama",
@@ -500,7 +507,10 @@ TEST_F(CacheIT, NoSecretValueReachesLogsEventsStatusesSpecsOrTheDownloaderOutput
   const std::string hf_wrong = "hf_leakcheck_wrong_" + tag;
   const std::string ngc_key = "nvapi-leakcheck-" + tag;
   const std::string pull_password = "pull-leakcheck-" + tag;
-  const std::vector<std::string> secrets = {hf_token, hf_wrong, ngc_key, pull_password};
+  const std::string s3_access = "AKIDLEAKCHECK" + tag;
+  const std::string s3_secret = "s3-leakcheck-secret-" + tag;
+  const std::vector<std::string> secrets = {hf_token,      hf_wrong,  ngc_key,
+                                            pull_password, s3_access, s3_secret};
 
   // Everything the operator logs from here on goes to a file (one process per test case).
   const fs::path log_path = work_ / "operator.log";
@@ -523,8 +533,11 @@ TEST_F(CacheIT, NoSecretValueReachesLogsEventsStatusesSpecsOrTheDownloaderOutput
   start("art-secrets");
   int hf = start_hf(hf_token);
   ASSERT_GT(hf, 0);
+  int s3 = start_s3(s3_access, s3_secret);
+  ASSERT_GT(s3, 0) << "the S3 test server";
   add_volume(0);
   add_volume(1);
+  add_volume(2);
   const Json hf_env = {
       {{"name", "HF_ENDPOINT"}, {"value", "http://127.0.0.1:" + std::to_string(hf)}}};
   apply_secret(ns_, "hf-good", "Opaque", {{"HF_TOKEN", hf_token}});
@@ -543,6 +556,16 @@ TEST_F(CacheIT, NoSecretValueReachesLogsEventsStatusesSpecsOrTheDownloaderOutput
                   {"credentialsSecretRef", {{"name", "hf-good"}}},
                   {"imagePullSecrets", {{{"name", "pull"}}}},
                   {"env", hf_env}}));
+  // Success: S3 with its key pair.
+  apply_secret(ns_, "s3-keys", "Opaque",
+               {{"AWS_ACCESS_KEY_ID", s3_access}, {"AWS_SECRET_ACCESS_KEY", s3_secret}});
+  apply(artifact(
+      "bucket", "s3://models/llama",
+      {{"size", "3Mi"},
+       {"credentialsSecretRef", {{"name", "s3-keys"}}},
+       {"env",
+        {{{"name", "AWS_ENDPOINT_URL"}, {"value", "http://127.0.0.1:" + std::to_string(s3)}},
+         {{"name", "AWS_REGION"}, {"value", "us-east-1"}}}}}));
   // Failure: the wrong token (AuthFailed from aim-fetch).
   apply(artifact(
       "wrong", "hf://org/gated",
@@ -558,6 +581,11 @@ TEST_F(CacheIT, NoSecretValueReachesLogsEventsStatusesSpecsOrTheDownloaderOutput
       [](const Json& o) { return status_is(o, "Ready") || status_is(o, "Failed"); }, 120s,
       "the artifact with the right token");
   EXPECT_TRUE(status_is(good, "Ready")) << good["status"].dump(2);
+  auto bucket = wait_for(
+      types::aim_artifacts(), ns_, "bucket",
+      [](const Json& o) { return status_is(o, "Ready") || status_is(o, "Failed"); }, 120s,
+      "the S3 artifact");
+  EXPECT_TRUE(status_is(bucket, "Ready")) << bucket["status"].dump(2);
   wait_for(
       types::aim_artifacts(), ns_, "wrong",
       [](const Json& o) { return condition_is(o, "DownloadComplete", "False", "AuthFailed"); },
@@ -581,7 +609,7 @@ TEST_F(CacheIT, NoSecretValueReachesLogsEventsStatusesSpecsOrTheDownloaderOutput
   for (const auto& c : list(kube::types::persistent_volume_claims(), ns_))
     places.emplace_back("PVC " + c["metadata"].value("name", ""), c.dump());
   const auto runs = runner_->runs();
-  EXPECT_GE(runs.size(), 2u) << "aim-fetch ran for the good and the wrong token";
+  EXPECT_GE(runs.size(), 3u) << "aim-fetch ran for the good and the wrong token and for S3";
   for (const auto& r : runs) {
     places.emplace_back("aim-fetch stderr of " + r.pod, r.stderr_text);
     places.emplace_back("aim-fetch termination message of " + r.pod, r.termination_message);
