@@ -249,6 +249,16 @@ check "an artifact whose download pod cannot be scheduled says Unschedulable wit
   eventually 120 'test "$(ready_reason bad-class)" == Unschedulable'
 show_ready bad-class
 
+# The chart's RBAC is least-privilege: a verb a controller uses that the chart does not grant
+# shows as a refused request (403 Forbidden) in the operator's log (issue 24's follow-up: a
+# missing `get` once made a reused claim fail in a loop). Everything above ran under that RBAC.
+forbidden_lines() {
+  kc -n "$STACK_NS" logs deploy/"$STACK_RELEASE" 2>&1 | grep -iE 'forbidden|\b403\b' || true
+}
+check "the operator was never refused by the API server under the chart's RBAC" \
+  test -z "$(forbidden_lines)"
+forbidden_lines | head -5
+
 # ---------------------------------------------------------------------------------------- helm
 step "helm upgrade with changed values rolls the operator"
 before="$(operator_pod)"
