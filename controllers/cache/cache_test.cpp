@@ -390,15 +390,17 @@ TEST(ArtifactDownloaders, ChosenByRefSchemeOrPrefix) {
 }
 
 // The typed forms the template cache's stages read (decoded as the informer's objects are).
-api::AIMTemplateCache typed_cache(const Json& j) {
-  auto d = api::decode<api::AIMTemplateCache>(j);
+template <class T>
+T decoded(const Json& j) {
+  auto d = api::decode<T>(j);
   EXPECT_TRUE(d) << d.error;
-  return d ? *d.value : api::AIMTemplateCache{};
+  return d ? *d.value : T{};
+}
+api::AIMTemplateCache typed_cache(const Json& j) {
+  return decoded<api::AIMTemplateCache>(j);
 }
 api::ModelSource source(const Json& j) {
-  auto d = api::decode<api::ModelSource>(j);
-  EXPECT_TRUE(d) << d.error;
-  return d ? *d.value : api::ModelSource{};
+  return decoded<api::ModelSource>(j);
 }
 
 TEST(TemplateCachePlan, ArtifactNamesAndSpecs) {
@@ -619,14 +621,10 @@ TEST(ApplyFailureCondition, A422IsAnInternalErrorNamingTheField) {
 }
 
 api::DynamoModel dynamo_model(const Json& j) {
-  auto d = api::decode<api::DynamoModel>(j);
-  EXPECT_TRUE(d) << d.error;
-  return d ? *d.value : api::DynamoModel{};
+  return decoded<api::DynamoModel>(j);
 }
 api::AIMArtifact artifact(const Json& j) {
-  auto d = api::decode<api::AIMArtifact>(j);
-  EXPECT_TRUE(d) << d.error;
-  return d ? *d.value : api::AIMArtifact{};
+  return decoded<api::AIMArtifact>(j);
 }
 
 TEST(DynamoModelMapping, SeedExampleMapsOntoAnArtifact) {
