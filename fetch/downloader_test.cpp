@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <sstream>
 
@@ -127,17 +128,28 @@ class TestSource final : public Source {
   std::vector<RemoteFile> files_;
 };
 
+// Worker threads report finished files and retries at the same time (ProgressSink's contract):
+// the recording is locked. Read it once the download returned.
 class RecordingSink final : public ProgressSink {
  public:
   void started(const StartInfo& i) override { start = i; }
   void progress(const ProgressSnapshot&) override {}
-  void file_done(const FileDone& f) override { done.push_back(f.path); }
-  void retrying(const RetryInfo& r) override { retries.push_back(r); }
+  void file_done(const FileDone& f) override {
+    std::lock_guard lock(mu_);
+    done.push_back(f.path);
+  }
+  void retrying(const RetryInfo& r) override {
+    std::lock_guard lock(mu_);
+    retries.push_back(r);
+  }
   void finished(const Summary&) override {}
   void failed(const Failure&) override {}
   StartInfo start;
   std::vector<std::string> done;
   std::vector<RetryInfo> retries;
+
+ private:
+  std::mutex mu_;
 };
 
 RemoteFile file_of(const std::string& path, const std::string& data) {

@@ -69,6 +69,9 @@ struct Summary {
   double seconds = 0;
 };
 
+// Where a download reports. The downloader's worker threads call file_done and retrying
+// concurrently (and progress comes from its reporter thread): an implementation locks what they
+// share (JsonLinesSink and KubeStatusSink hold a mutex).
 class ProgressSink {
  public:
   virtual ~ProgressSink() = default;
