@@ -8,6 +8,7 @@
 //   is_being_deleted(*cache->raw) ...      // the JSON the cache holds
 #pragma once
 
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -79,6 +80,22 @@ inline bool is_controlled_by(const api::ObjectMeta& m, const std::string& owner_
     if (r.controller.value_or(false) && r.uid == owner_uid) return true;
   return false;
 }
+// The value when set and not empty, else nullopt (optional strings copied into a child's spec,
+// where an empty value must not appear).
+inline std::optional<std::string> non_empty(const std::optional<std::string>& v) {
+  return v && !v->empty() ? v : std::nullopt;
+}
+// The names of a LocalObjectReference list such as imagePullSecrets, blanks skipped (the typed
+// form of framework.h's pull_secret_names).
+inline std::vector<std::string> pull_secret_names(
+    const std::optional<std::vector<api::LocalObjectReference>>& refs) {
+  std::vector<std::string> out;
+  if (refs)
+    for (const auto& r : *refs)
+      if (auto n = non_empty(r.name)) out.push_back(*n);
+  return out;
+}
+
 // The controller owner reference a child of `owner` carries (as set_controller_owner sets it).
 template <class R>
 api::OwnerReference controller_reference(const R& owner) {

@@ -118,6 +118,7 @@ if wants helm e2e; then bg_stages+=(helm); fi
 if wants e2e; then bg_stages+=(release kserve); fi
 if ((${#bg_stages[@]})); then
   step "background builds: ${bg_stages[*]} (nice 19)"
+  # Removed before the script starts, so that wait_stage never reads a previous run's result.
   for s in "${bg_stages[@]}"; do rm -f "$LOG_DIR/bg-$s.rc"; done
   # setsid: its own process group, so that an early exit stops the compilers too.
   AIM_JOBS="$JOBS" setsid scripts/lib/background-builds.sh "$LOG_DIR" "${bg_stages[@]}" \

@@ -795,10 +795,12 @@ void register_artifact_controller(kube::Manager& mgr, const Context& ctx,
   // Storage that changed: the artifacts whose claim did not fit the StorageClass.
   auto waiting_for_storage = [&ctx](const Json&) {
     std::vector<kube::Request> out;
-    for (const auto& a : typed_list<api::AIMArtifact>(ctx.cache(types::aim_artifacts()).list())) {
-      const api::Condition* pvc = find_condition(a->status.conditions, "CachePvcReady");
-      if (pvc && pvc->reason == "InsufficientStorage")
-        out.push_back(kube::Request{namespace_of(a->metadata), name_of(a->metadata)});
+    // Only the conditions are read (conditions_of), not the whole artifact: every artifact of
+    // the cluster is looked at on each StorageClass or capacity event.
+    for (const auto& a : ctx.cache(types::aim_artifacts()).list()) {
+      for (const auto& c : conditions_of(*a))
+        if (c.type == "CachePvcReady" && c.reason == "InsufficientStorage")
+          out.push_back(kube::Request{namespace_of(*a), name_of(*a)});
     }
     return out;
   };

@@ -14,12 +14,6 @@ namespace aim::controllers {
 
 namespace dynamo {
 
-namespace {
-std::optional<std::string> non_empty(const std::optional<std::string>& v) {
-  return v && !v->empty() ? v : std::nullopt;
-}
-}  // namespace
-
 api::AIMArtifact artifact_for(const api::DynamoModel& model) {
   const auto& spec = model.spec;
   const auto& pvc = spec.pvc;

@@ -77,9 +77,6 @@ Json artifact_for_source(const api::AIMTemplateCache& cache, const api::ModelSou
     auto merged = api::decode<api::EnvList>(env);
     if (merged) a.spec.env = std::move(*merged.value);
   }
-  auto non_empty = [](const std::optional<std::string>& v) {
-    return v && !v->empty() ? v : std::nullopt;
-  };
   a.spec.storage_class_name = non_empty(spec.storage_class_name);
   a.spec.runtime_config_name = non_empty(spec.runtime_config_name);
   a.spec.model_download_image = non_empty(spec.download_image);

@@ -68,8 +68,7 @@ Result<Json, ComponentHealth> inspect_image_metadata(const Context& ctx,
   auto dep = cluster ? engine::Dependency::Upstream : engine::Dependency::Unspecified;
   std::string secret_ns = cluster ? ctx.operator_namespace : model_namespace;
   std::vector<registry::PullSecret> secrets;
-  const Json refs = spec.image_pull_secrets ? api::encode(*spec.image_pull_secrets) : Json();
-  for (const auto& name : pull_secret_names(refs)) {
+  for (const auto& name : pull_secret_names(spec.image_pull_secrets)) {
     auto got = ctx.client->get(kube::types::secrets(), secret_ns, name);
     if (!got) {
       if (got.error().is(kube::ErrorCode::kNotFound)) {
@@ -408,7 +407,8 @@ std::vector<std::string> template_statuses(const Context& ctx, const ModelScope&
   return out;
 }
 
-// apply: the planned templates, created or converged; false (and the condition) on a failure.
+// apply: the planned templates, created or converged; the first failure stops it and becomes
+// DependenciesReachable=False on `state`.
 void apply_templates(const Context& ctx, const ModelScope& scope,
                      const Cached<api::AIMModel>& model, const Json& metadata, const Json& rc_spec,
                      engine::DerivedState& state) {

@@ -28,8 +28,7 @@ struct FilterResult {
 Result<registry::Keychain, std::string> source_keychain(
     const Context& ctx, const api::AIMClusterModelSourceSpec& spec) {
   std::vector<registry::PullSecret> secrets;
-  const Json refs = spec.image_pull_secrets ? api::encode(*spec.image_pull_secrets) : Json();
-  for (const auto& name : pull_secret_names(refs)) {
+  for (const auto& name : pull_secret_names(spec.image_pull_secrets)) {
     auto got = ctx.client->get(kube::types::secrets(), ctx.operator_namespace, name);
     if (!got) {
       return fail("imagePullSecret \"" + name + "\" could not be read in namespace \"" +

@@ -34,7 +34,6 @@ run_stage() {
   return "$rc"
 }
 
-for stage in "$@"; do rm -f "$LOG_DIR/bg-$stage.rc"; done
 for stage in "$@"; do
   run_stage "$stage" >"$LOG_DIR/bg-$stage.log" 2>&1 </dev/null
   echo $? >"$LOG_DIR/bg-$stage.rc.tmp" && mv "$LOG_DIR/bg-$stage.rc.tmp" "$LOG_DIR/bg-$stage.rc"
