@@ -180,7 +180,18 @@ void DiscoveryState::describe(Fields<DiscoveryState>& f) {
           "Creation time of the latest attempt; backoff is 60 s * 2^(attempts-1), at most 1 h.")
       .format("date-time");
   f.field("lastFailureReason", &DiscoveryState::last_failure_reason,
-          "Reason of the latest failure.");
+          "Reason of the latest failure, in words: the failed pod's message (with a log "
+          "excerpt) when a pod failed, else the Job's.");
+  f.field("lastFailureCode", &DiscoveryState::last_failure_code,
+          "The condition reason of the latest failure (PodFailed, DiscoveryTimeout, "
+          "DiscoveryOutputInvalid, ...): DiscoveryJobReady, Discovered and Ready keep it until an "
+          "attempt succeeds, also after the failed Job is gone.")
+      .extension("A failing discovery says one thing until a retry succeeds (issue 27).");
+  f.field("nextAttemptTime", &DiscoveryState::next_attempt_time,
+          "When the next attempt is due after the latest failure (lastAttemptTime plus the "
+          "backoff).")
+      .format("date-time")
+      .extension("A failing discovery says when it is retried (issue 27).");
   f.field("specHash", &DiscoveryState::spec_hash,
           "Hash of the discovery-relevant spec; a change resets the backoff.");
 }

@@ -129,6 +129,8 @@ struct DiscoveryState {
   std::optional<int32_t> attempts;
   std::optional<std::string> last_attempt_time;
   std::optional<std::string> last_failure_reason;
+  std::optional<std::string> last_failure_code;
+  std::optional<std::string> next_attempt_time;
   std::optional<std::string> spec_hash;
   Json extra;
   static void describe(Fields<DiscoveryState>& f);

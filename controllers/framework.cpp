@@ -206,7 +206,7 @@ std::vector<std::string> pull_secret_names(const Json& refs) {
 }
 
 std::optional<engine::ComponentHealth> check_pull_secrets(const Context& ctx, const std::string& ns,
-                                                          const Json& refs,
+                                                          const std::vector<std::string>& names,
                                                           engine::Dependency dependency,
                                                           std::string_view field) {
   auto problem = [&](engine::ComponentState state, std::string reason, std::string message,
@@ -214,7 +214,7 @@ std::optional<engine::ComponentHealth> check_pull_secrets(const Context& ctx, co
     return engine::component_health("ImagePullSecret", state, std::move(reason), std::move(message),
                                     dependency, category);
   };
-  for (const auto& name : pull_secret_names(refs)) {
+  for (const auto& name : names) {
     const std::string quoted = "imagePullSecret \"" + name + "\"";
     auto not_found = [&] {
       return problem(engine::ComponentState::Failed, "SecretNotFound",

@@ -124,14 +124,14 @@ kube::ListOptions secret_names_selector();
 kube::Store& secret_names(const Context& ctx);
 // The names of a LocalObjectReference list such as imagePullSecrets ([{name}]), blanks skipped.
 std::vector<std::string> pull_secret_names(const Json& refs);
-// Checks the imagePullSecrets `refs` of an object in `ns` before a pod uses them: each must exist
+// Checks the imagePullSecrets `names` of an object in `ns` before a pod uses them: each must exist
 // (the metadata cache; its appearance reconciles whoever watches secret_names) and be of a type
 // the kubelet reads (one GET of that Secret; engine::check_pull_secret). The first problem as
 // the component `ImagePullSecret`: SecretNotFound (MissingUpstream), InvalidPullSecret
 // (InvalidSpec) or SecretAccessFailed (Infrastructure). The message says which field to fix.
 std::optional<engine::ComponentHealth> check_pull_secrets(
-    const Context& ctx, const std::string& ns, const Json& refs, engine::Dependency dependency,
-    std::string_view field = "spec.imagePullSecrets");
+    const Context& ctx, const std::string& ns, const std::vector<std::string>& names,
+    engine::Dependency dependency, std::string_view field = "spec.imagePullSecrets");
 
 // ---- primary object helpers --------------------------------------------------------------------
 

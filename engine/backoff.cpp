@@ -28,23 +28,34 @@ std::chrono::seconds discovery_wait(const DiscoveryState& state, std::string_vie
   return std::chrono::ceil<std::chrono::seconds>(*until - now);
 }
 
-std::string discovery_wait_message(std::chrono::seconds remaining, int attempts) {
-  return "Waiting " + format_go_duration(remaining) + " before retry (attempt " +
-         std::to_string(attempts) + " failed)";
-}
-
 DiscoveryState record_discovery_failure(DiscoveryState state, Clock::time_point job_created,
-                                        Clock::time_point now, std::string failure_reason,
-                                        std::string_view current_spec_hash) {
+                                        Clock::time_point now, std::string code,
+                                        std::string message, std::string_view current_spec_hash) {
   if (!state.spec_hash.empty() && state.spec_hash != current_spec_hash) state.attempts = 0;
   if (!state.last_attempt_time || job_created > *state.last_attempt_time) {
     state.attempts += 1;
     state.last_attempt_time = now;
-    state.last_failure_reason =
-        failure_reason.empty() ? "Unknown failure" : std::move(failure_reason);
+    state.last_failure_reason = message.empty() ? "Unknown failure" : std::move(message);
+    state.last_failure_code = code.empty() ? "DiscoveryFailed" : std::move(code);
     state.spec_hash = std::string(current_spec_hash);
   }
   return state;
+}
+
+std::string discovery_failed_message(const DiscoveryState& state,
+                                     std::optional<Clock::time_point> retry_at,
+                                     Clock::time_point now) {
+  std::string out = "Discovery attempt " + std::to_string(state.attempts) +
+                    " failed: " + state.last_failure_reason + ". Next attempt ";
+  if (!retry_at || now >= *retry_at) return out + "now";
+  return out + "at " +
+         format_rfc3339(
+             std::chrono::ceil<std::chrono::seconds>(retry_at->time_since_epoch()).count());
+}
+
+std::string discovery_retrying_message(const DiscoveryState& state) {
+  return "Discovery attempt " + std::to_string(state.attempts + 1) + " is running; attempt " +
+         std::to_string(state.attempts) + " failed: " + state.last_failure_reason;
 }
 
 }  // namespace aim::engine

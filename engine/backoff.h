@@ -22,8 +22,9 @@ std::chrono::seconds discovery_backoff(int attempts);
 struct DiscoveryState {
   int attempts = 0;
   std::optional<Clock::time_point> last_attempt_time;
-  std::string last_failure_reason;
+  std::string last_failure_reason;  // what failed, in words (the reference's field)
   std::string spec_hash;
+  std::string last_failure_code;  // the condition reason of that failure (PodFailed, ...)
 };
 
 // When the gate opens again: nullopt when there is no gate (no failed attempts, no attempt
@@ -35,14 +36,21 @@ std::optional<Clock::time_point> discovery_retry_at(const DiscoveryState& state,
 std::chrono::seconds discovery_wait(const DiscoveryState& state, std::string_view current_spec_hash,
                                     Clock::time_point now);
 
-// The condition message while waiting: "Waiting 1m30s before retry (attempt 2 failed)".
-std::string discovery_wait_message(std::chrono::seconds remaining, int attempts);
-
-// The state after observing a failed discovery Job created at `job_created`: a changed spec hash
-// resets the count first; the attempt counts once (only when the job is newer than the last
-// recorded attempt).
+// The state after observing a failed discovery Job created at `job_created`, which failed with
+// the condition reason `code` and `message`: a changed spec hash resets the count first; the
+// attempt counts once (only when the job is newer than the last recorded attempt).
 DiscoveryState record_discovery_failure(DiscoveryState state, Clock::time_point job_created,
-                                        Clock::time_point now, std::string failure_reason,
-                                        std::string_view current_spec_hash);
+                                        Clock::time_point now, std::string code,
+                                        std::string message, std::string_view current_spec_hash);
+
+// What a template says while its latest attempt has failed and the next one is not running:
+// "Discovery attempt 2 failed: <message>. Next attempt at 2026-12-07T01:02:03Z" (an absolute
+// time, so that the status does not change while it waits), or "... Next attempt now" once due.
+std::string discovery_failed_message(const DiscoveryState& state,
+                                     std::optional<Clock::time_point> retry_at,
+                                     Clock::time_point now);
+
+// While a retry runs: "Discovery attempt 3 is running; attempt 2 failed: <message>".
+std::string discovery_retrying_message(const DiscoveryState& state);
 
 }  // namespace aim::engine

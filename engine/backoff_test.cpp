@@ -33,9 +33,7 @@ TEST(Backoff, GateAndTimer) {
   EXPECT_FALSE(discovery_retry_at(DiscoveryState{}, ""));
 }
 
-TEST(Backoff, Messages) {
-  EXPECT_EQ(discovery_wait_message(seconds(90), 2),
-            "Waiting 1m30s before retry (attempt 2 failed)");
+TEST(Backoff, GoDurations) {
   EXPECT_EQ(format_go_duration(seconds(0)), "0s");
   EXPECT_EQ(format_go_duration(seconds(45)), "45s");
   EXPECT_EQ(format_go_duration(seconds(60)), "1m0s");
@@ -45,28 +43,50 @@ TEST(Backoff, Messages) {
 
 TEST(Backoff, RecordFailure) {
   Clock::time_point t0{seconds(1'000'000)};
-  DiscoveryState s =
-      record_discovery_failure({}, t0, t0 + seconds(5), "BackoffLimitExceeded", "h1");
+  DiscoveryState s = record_discovery_failure({}, t0, t0 + seconds(5), "PodFailed",
+                                              "Container discovery failed with exit code 3", "h1");
   EXPECT_EQ(s.attempts, 1);
   EXPECT_EQ(s.last_attempt_time, t0 + seconds(5));
   EXPECT_EQ(s.spec_hash, "h1");
-  EXPECT_EQ(s.last_failure_reason, "BackoffLimitExceeded");
+  EXPECT_EQ(s.last_failure_code, "PodFailed");
+  EXPECT_EQ(s.last_failure_reason, "Container discovery failed with exit code 3");
 
-  // The same failed job seen again does not count twice.
+  // The same failed job seen again does not count twice, nor replaces what failed.
   DiscoveryState again =
-      record_discovery_failure(s, t0, t0 + seconds(50), "BackoffLimitExceeded", "h1");
+      record_discovery_failure(s, t0, t0 + seconds(50), "JobBackoffLimitExceeded", "x", "h1");
   EXPECT_EQ(again.attempts, 1);
+  EXPECT_EQ(again.last_failure_code, "PodFailed");
 
   // A newer job counts.
-  DiscoveryState next = record_discovery_failure(s, t0 + seconds(100), t0 + seconds(110), "", "h1");
+  DiscoveryState next =
+      record_discovery_failure(s, t0 + seconds(100), t0 + seconds(110), "", "", "h1");
   EXPECT_EQ(next.attempts, 2);
   EXPECT_EQ(next.last_failure_reason, "Unknown failure");
+  EXPECT_EQ(next.last_failure_code, "DiscoveryFailed");
 
   // A spec change resets the count before counting.
   DiscoveryState changed =
-      record_discovery_failure(next, t0 + seconds(200), t0 + seconds(210), "x", "h2");
+      record_discovery_failure(next, t0 + seconds(200), t0 + seconds(210), "x", "y", "h2");
   EXPECT_EQ(changed.attempts, 1);
   EXPECT_EQ(changed.spec_hash, "h2");
+}
+
+TEST(Backoff, FailedAndRetryingMessagesNameTheFailureAndTheNextAttempt) {
+  Clock::time_point t0{seconds(1'767'225'600)};  // 2026-01-01T00:00:00Z
+  DiscoveryState s = record_discovery_failure({}, t0, t0, "PodFailed", "exit code 3", "h");
+  s = record_discovery_failure(s, t0 + seconds(1), t0 + seconds(60), "PodFailed", "exit code 3",
+                               "h");
+  auto at = discovery_retry_at(s, "h");  // 60 s after the second failure, plus 120 s
+  ASSERT_TRUE(at);
+  // An absolute time: the message, and so the status, stays the same while it waits.
+  EXPECT_EQ(discovery_failed_message(s, at, t0 + seconds(61)),
+            "Discovery attempt 2 failed: exit code 3. Next attempt at 2026-01-01T00:03:00Z");
+  EXPECT_EQ(discovery_failed_message(s, at, t0 + seconds(170)),
+            discovery_failed_message(s, at, t0 + seconds(61)));
+  EXPECT_EQ(discovery_failed_message(s, at, t0 + seconds(180)),
+            "Discovery attempt 2 failed: exit code 3. Next attempt now");
+  EXPECT_EQ(discovery_retrying_message(s),
+            "Discovery attempt 3 is running; attempt 2 failed: exit code 3");
 }
 
 }  // namespace

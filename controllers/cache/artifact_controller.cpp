@@ -154,10 +154,6 @@ ComponentHealth issue_health(std::string component, const engine::PodIssue& issu
   return health(std::move(component), issue.state, issue.reason, prefix + issue.message);
 }
 
-Json refs_json(const std::optional<std::vector<api::LocalObjectReference>>& refs) {
-  return refs ? api::encode(*refs) : Json::array();
-}
-
 // One reconcile of one artifact: what the stages read and what they decide. The stages run in
 // order (upstream checks, size, claim, download, status); each adds component health, may ask
 // for a requeue, and builds `status` from the old status.
@@ -309,15 +305,16 @@ void ArtifactReconciler::check_upstream(ArtifactRun& run) {
   // Secrets are read only while not Ready.
   if (!run.ready_before) {
     check_credentials(run);
-    auto pull = check_pull_secrets(ctx_, run.ns, refs_json(run.spec().image_pull_secrets),
+    auto pull = check_pull_secrets(ctx_, run.ns, pull_secret_names(run.spec().image_pull_secrets),
                                    Dependency::Upstream);
     if (!pull && run.custom_downloader()) {
       auto dl = api::decode<api::AIMClusterArtifactDownloader>(run.choice.downloader);
       if (dl)
-        pull = check_pull_secrets(ctx_, run.ns, refs_json(dl.value->spec.image_pull_secrets),
-                                  Dependency::Upstream,
-                                  "the imagePullSecrets of AIMClusterArtifactDownloader \"" +
-                                      name_of(dl.value->metadata) + "\"");
+        pull =
+            check_pull_secrets(ctx_, run.ns, pull_secret_names(dl.value->spec.image_pull_secrets),
+                               Dependency::Upstream,
+                               "the imagePullSecrets of AIMClusterArtifactDownloader \"" +
+                                   name_of(dl.value->metadata) + "\"");
     }
     if (pull) run.comps.push_back(std::move(*pull));
   }

@@ -111,11 +111,24 @@ Json template_obj(const std::string& name, const Json& spec_extra = Json::object
   return t;
 }
 
+api::AIMServiceTemplate typed_template(const Json& j) {
+  auto d = api::decode<api::AIMServiceTemplate>(j);
+  EXPECT_TRUE(d) << d.error;
+  return d ? *d.value : api::AIMServiceTemplate{};
+}
+
+api::AIMModelSpec model_spec(const Json& j) {
+  auto d = api::decode<api::AIMModel>(j);
+  EXPECT_TRUE(d) << d.error;
+  return d ? d.value->spec : api::AIMModelSpec{};
+}
+
 TEST(CatalogDiscoveryJob, HasTheReferenceShape) {
-  auto m = model("qwen-qwen3-32b", Json::array());
-  auto t = template_obj("tpl", {{"precision", "fp8"},
-                                {"hardware", {{"gpu", {{"requests", 2}, {"model", "MI300X"}}}}},
-                                {"env", Json::array({{{"name", "X"}, {"value", "y"}}})}});
+  auto m = model_spec(model("qwen-qwen3-32b", Json::array()));
+  auto t = typed_template(
+      template_obj("tpl", {{"precision", "fp8"},
+                           {"hardware", {{"gpu", {{"requests", 2}, {"model", "MI300X"}}}}},
+                           {"env", Json::array({{{"name", "X"}, {"value", "y"}}})}}));
   Json job = discovery_job(TemplateScope::namespaced(), t, m, "ns1");
   EXPECT_EQ(job["metadata"]["name"].get<std::string>().rfind("discover-tpl-", 0), 0u);
   EXPECT_EQ(job["metadata"]["namespace"], "ns1");
@@ -518,8 +531,8 @@ TEST_F(CatalogReconcile, FailedDiscoveryArmsATimerForTheEndOfTheBackoff) {
                model("qwen-qwen3-32b", Json::array()));
   Json t = template_obj("t");
   settle(types::aim_models());
-  auto naming =
-      discovery_naming(TemplateScope::namespaced(), t, model("qwen-qwen3-32b", Json::array()));
+  auto m = model_spec(model("qwen-qwen3-32b", Json::array()));
+  auto naming = discovery_naming(TemplateScope::namespaced(), typed_template(t), &m);
   t["status"] = {{"discovery",
                   {{"attempts", 2},
                    {"lastAttemptTime", format_rfc3339(now - 30)},
@@ -639,6 +652,84 @@ TEST_F(TemplateDiscovery, ADeadlineExceededJobIsADiscoveryTimeout) {
   EXPECT_EQ(cond("Discovered")["reason"], "DiscoveryTimeout");
   EXPECT_NE(cond("Discovered")["message"].get<std::string>().find("900 s"), std::string::npos);
   EXPECT_EQ(tmpl()["status"]["discovery"]["attempts"], 1);  // a failed attempt, backoff applies
+}
+
+// A discovery whose container cannot start (issue 27): the template says Failed with the pod's
+// reason and message on DiscoveryJobReady, Discovered and Ready, with the attempt count and the
+// time of the next attempt; the same once the Job's TTL has removed the Job; no new Job before
+// the backoff ends; then a retry, which names the failure it retries.
+TEST_F(TemplateDiscovery, AFailedDiscoverySaysOneThingBeforeAndAfterItsJobIsGone) {
+  Json j = job();
+  j["metadata"]["creationTimestamp"] = format_rfc3339(now);
+  j["status"] = {{"conditions",
+                  {{{"type", "Failed"},
+                    {"status", "True"},
+                    {"reason", "BackoffLimitExceeded"},
+                    {"message", "Job has reached the specified backoff limit"}}}}};
+  fake->inject(kube::types::jobs(), WatchEvent::Type::kModified, j);
+  Json p = pod({{"phase", "Failed"},
+                {"containerStatuses",
+                 {{{"name", "discovery"},
+                   {"image", "img:1"},
+                   {"state",
+                    {{"terminated",
+                      {{"exitCode", 128},
+                       {"reason", "StartError"},
+                       {"message", "exec: \"/entrypoint\": no such file or directory"}}}}}}}}});
+  fake->inject(kube::types::pods(), WatchEvent::Type::kAdded, p);
+  now += 5;
+  ASSERT_TRUE(reconcile().ok());
+  auto says = [&] {
+    std::vector<std::string> out{tmpl()["status"]["status"]};
+    for (const char* type : {"DiscoveryJobReady", "Discovered", "Ready"})
+      out.push_back(std::string(type) + " " + cond(type)["status"].get<std::string>() + " " +
+                    cond(type)["reason"].get<std::string>() + ": " +
+                    cond(type)["message"].get<std::string>());
+    return out;
+  };
+  const auto with_job = says();
+  EXPECT_EQ(with_job[0], "Failed");
+  const std::string next = format_rfc3339(now + 60);  // backoff(1) after the failure was seen
+  for (size_t i = 1; i < with_job.size(); ++i) {
+    EXPECT_EQ(with_job[i].find(" False PodFailed: "), with_job[i].find(' ')) << with_job[i];
+    EXPECT_NE(with_job[i].find("Discovery attempt 1 failed: Container discovery failed with exit "
+                               "code 128: exec: \"/entrypoint\": no such file"),
+              std::string::npos)
+        << with_job[i];
+    EXPECT_NE(with_job[i].find("Next attempt at " + next), std::string::npos) << with_job[i];
+  }
+  Json d = tmpl()["status"]["discovery"];
+  EXPECT_EQ(d["attempts"], 1);
+  EXPECT_EQ(d["lastFailureCode"], "PodFailed");
+  EXPECT_EQ(d["nextAttemptTime"], next);
+  EXPECT_TRUE(cond("DiscoveryPodsReady").is_null()) << "one component speaks for the attempt";
+
+  // The Job's TTL removes it and its pod: nothing changes, and no new Job before the backoff ends.
+  fake->inject(kube::types::pods(), WatchEvent::Type::kDeleted, p);
+  fake->inject(kube::types::jobs(), WatchEvent::Type::kDeleted, job());
+  for (int i = 0; i < 200 && !ctx.cache(kube::types::jobs()).list("ns1").empty(); ++i)
+    std::this_thread::sleep_for(10ms);
+  now += 30;
+  const size_t writes_before = writes();
+  auto r = reconcile();
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(says(), with_job);
+  EXPECT_EQ(writes(), writes_before) << "an unchanged status is not written again";
+  EXPECT_EQ(r->kind(), kube::Action::Kind::kRequeueAfter);
+  EXPECT_EQ(r->after(), std::chrono::seconds(30));
+  EXPECT_TRUE(fake->objects(kube::types::jobs(), "ns1").empty());
+
+  // The backoff ends: a retry, and while it runs Discovered names the failure it retries.
+  now += 30;
+  ASSERT_TRUE(reconcile().ok());
+  ASSERT_EQ(fake->objects(kube::types::jobs(), "ns1").size(), 1u);
+  ASSERT_TRUE(reconcile().ok());
+  EXPECT_NE(tmpl()["status"]["status"], "Failed");
+  EXPECT_EQ(cond("Discovered")["reason"], "PodFailed");
+  EXPECT_EQ(cond("Discovered")["message"].get<std::string>().rfind(
+                "Discovery attempt 2 is running; attempt 1 failed: Container discovery failed", 0),
+            0u)
+      << cond("Discovered").dump();
 }
 
 }  // namespace

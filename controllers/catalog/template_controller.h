@@ -8,6 +8,8 @@
 #include <mutex>
 #include <string>
 
+#include "api/model.h"
+#include "api/service_template.h"
 #include "controllers/catalog/internal.h"
 #include "engine/template_naming.h"
 
@@ -49,14 +51,16 @@ class DiscoverySlots {
   std::map<std::string, int64_t> recent_;
 };
 
-// The discovery Job's inputs (name and spec hash) from a template and its model.
-engine::DiscoveryJobNaming discovery_naming(const TemplateScope& scope, const Json& tmpl,
-                                            const Json& model);
+// The discovery Job's inputs (name and spec hash) from a template (either kind: the cluster
+// kind reads through the namespaced declaration) and its model's spec (nullptr when absent).
+engine::DiscoveryJobNaming discovery_naming(const TemplateScope& scope,
+                                            const api::AIMServiceTemplate& tmpl,
+                                            const api::AIMModelSpec* model);
 
 // The discovery Job (behavior.md §4.2) before owner reference and propagated labels; it runs for
 // at most `deadline` (activeDeadlineSeconds).
-Json discovery_job(const TemplateScope& scope, const Json& tmpl, const Json& model,
-                   const std::string& job_namespace,
+Json discovery_job(const TemplateScope& scope, const api::AIMServiceTemplate& tmpl,
+                   const api::AIMModelSpec& model, const std::string& job_namespace,
                    std::chrono::seconds deadline = DiscoveryOptions{}.deadline);
 
 kube::ReconcileResult reconcile_template(const Context& ctx, const TemplateScope& scope,

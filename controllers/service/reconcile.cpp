@@ -361,8 +361,9 @@ World observe(const Context& ctx, const Json& svc) {
   // Pull secrets are checked before the first pod: once the InferenceService exists, a pull
   // that fails shows on its pods (ImagePullBackOff) and a running service is left alone.
   if (!w.isvc)
-    w.o.pull_secrets = check_pull_secrets(ctx, w.ns, at(w.spec(), {"imagePullSecrets"}),
-                                          engine::Dependency::Upstream);
+    w.o.pull_secrets =
+        check_pull_secrets(ctx, w.ns, pull_secret_names(at(w.spec(), {"imagePullSecrets"})),
+                           engine::Dependency::Upstream);
   w.mode = engine::parse_caching_mode(str_at(w.spec(), {"caching", "mode"}));
   w.model = resolve_model(ctx, svc);
   w.o.model = w.model.obs;

@@ -196,9 +196,13 @@ TEST_F(CatalogIT, DiscoveryWithoutModelSourcesIsAFailureNotReady) {
         return condition_is(o, "DiscoveryJobReady", "False", "DiscoveryOutputInvalid");
       },
       60s, "discovery output rejected");
-  EXPECT_FALSE(status_is(t, "Ready"));
-  EXPECT_TRUE(condition_is(t, "Discovered", "False", "AwaitingDiscovery"));
+  EXPECT_TRUE(status_is(t, "Failed")) << t["status"].dump(2);
+  // The failed attempt's reason on every condition that speaks of it (not AwaitingDiscovery).
+  EXPECT_TRUE(condition_is(t, "Discovered", "False", "DiscoveryOutputInvalid"))
+      << t["status"].dump(2);
+  EXPECT_TRUE(condition_is(t, "Ready", "False", "DiscoveryOutputInvalid")) << t["status"].dump(2);
   EXPECT_EQ(t["status"]["discovery"]["attempts"], 1);
+  EXPECT_EQ(t["status"]["discovery"]["lastFailureCode"], "DiscoveryOutputInvalid");
 }
 
 TEST_F(CatalogIT, FailedDiscoveryIsRetriedAfterBackoff) {
@@ -232,11 +236,25 @@ TEST_F(CatalogIT, FailedDiscoveryIsRetriedAfterBackoff) {
   Json failed = wait_for(
       types::aim_service_templates(), ns, "flaky",
       [](const Json& o) {
-        return status_is(o, "Failed") &&
-               condition_is(o, "DiscoveryJobReady", "False", "JobBackoffLimitExceeded");
+        return status_is(o, "Failed") && condition_is(o, "DiscoveryJobReady", "False", "PodFailed");
       },
       60s, "first discovery failed");
   EXPECT_EQ(failed["status"]["discovery"]["attempts"], 1);
+  // The pod's own failure, not the Job's BackoffLimitExceeded, on every condition that speaks of
+  // the attempt, with the time of the next one.
+  EXPECT_EQ(failed["status"]["discovery"]["lastFailureCode"], "PodFailed");
+  for (const auto& c : failed["status"]["conditions"]) {
+    if (c["type"] != "Discovered" && c["type"] != "Ready") continue;
+    EXPECT_EQ(c["reason"], "PodFailed") << c.dump();
+    EXPECT_NE(c["message"].get<std::string>().find("exit code 3: simulated failure"),
+              std::string::npos)
+        << c.dump();
+    EXPECT_NE(c["message"].get<std::string>().find(
+                  "Next attempt at " +
+                  failed["status"]["discovery"]["nextAttemptTime"].get<std::string>()),
+              std::string::npos)
+        << c.dump();
+  }
   EXPECT_FALSE(failed["status"]["discovery"].value("specHash", "").empty());
 
   // The next attempt succeeds: no failing Stage, and a dry-run result to read.
