@@ -5,10 +5,14 @@
 #include <algorithm>
 #include <chrono>
 #include <fstream>
+#include <map>
+#include <mutex>
 
 #include "api/conditions.h"
 #include "api/constants.h"
 #include "api/kinds.h"
+#include "api/template_cache.h"
+#include "controllers/typed.h"
 #include "core/chrono.h"
 #include "core/strings.h"
 #include "engine/secret_check.h"
@@ -721,6 +725,64 @@ engine::ComponentHealth health_from_error(std::string component, const kube::Err
       break;
   }
   return h;
+}
+
+// ---- one Shared template cache per template -----------------------------------------------------
+
+namespace {
+
+struct CreatedSharedCaches {
+  std::mutex mu;
+  // "<ns>/<template>" -> creation time (Unix seconds); dropped once the informer cache shows a
+  // Shared cache of that template, or after kUnseenSeconds (a cache deleted before the informer
+  // saw it must not block a new one for long).
+  std::map<std::string, int64_t> recent;
+  static constexpr int64_t kUnseenSeconds = 30;
+};
+
+CreatedSharedCaches& created_shared_caches() {
+  static CreatedSharedCaches c;
+  return c;
+}
+
+bool shared_cache_in_informer(const Context& ctx, const std::string& ns,
+                              const std::string& template_name) {
+  for (const auto& c :
+       typed_list<api::AIMTemplateCache>(ctx.cache(types::aim_template_caches()).list(ns))) {
+    const std::string mode = c->spec.mode.value_or(std::string());
+    if (c->spec.template_name == template_name && (mode.empty() || mode == "Shared") &&
+        !c->metadata.deletion_timestamp)
+      return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool create_shared_template_cache_once(const Context& ctx, const std::string& ns,
+                                       const std::string& template_name,
+                                       const std::function<bool()>& create) {
+  auto& created = created_shared_caches();
+  std::lock_guard lock(created.mu);
+  const std::string key = kube::object_key(ns, template_name);
+  if (shared_cache_in_informer(ctx, ns, template_name)) {
+    created.recent.erase(key);
+    return true;
+  }
+  const int64_t now = ctx.now();
+  if (auto it = created.recent.find(key); it != created.recent.end()) {
+    if (now >= it->second && now - it->second <= CreatedSharedCaches::kUnseenSeconds) return true;
+    created.recent.erase(it);
+  }
+  if (!create()) return false;
+  created.recent[key] = now;
+  return true;
+}
+
+void forget_created_shared_template_caches() {
+  auto& created = created_shared_caches();
+  std::lock_guard lock(created.mu);
+  created.recent.clear();
 }
 
 }  // namespace aim::controllers

@@ -133,6 +133,23 @@ std::optional<engine::ComponentHealth> check_pull_secrets(
     const Context& ctx, const std::string& ns, const std::vector<std::string>& names,
     engine::Dependency dependency, std::string_view field = "spec.imagePullSecrets");
 
+// ---- one Shared template cache per template -----------------------------------------------------
+
+// Two controllers create Shared AIMTemplateCaches, under the reference's two names: the template
+// controller (a namespaced template with spec.caching.enabled; named after the template) and the
+// service controller (a service that needs a Shared cache; a name derived from the template and
+// the namespace). There must be one per template and namespace, whichever runs first (issue 27).
+// Both create through this gate: under one process-wide lock it looks for a Shared cache of the
+// template in the namespace (spec.templateName, mode Shared or unset, not being deleted) in the
+// informer cache, and for one this process created that the cache has not shown yet; only when
+// there is none does it run `create`, which returns whether it created one. True when a cache
+// exists or was created. (One operator process writes at a time: leader election.)
+bool create_shared_template_cache_once(const Context& ctx, const std::string& ns,
+                                       const std::string& template_name,
+                                       const std::function<bool()>& create);
+// Forgets the caches created but not yet seen in the informer cache (tests).
+void forget_created_shared_template_caches();
+
 // ---- primary object helpers --------------------------------------------------------------------
 
 // metadata.annotations["aim.eai.amd.com/reconciliation-paused"] == "true" exactly.

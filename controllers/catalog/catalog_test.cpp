@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
 #include <thread>
 
 #include "controllers/catalog/internal.h"
@@ -544,6 +545,64 @@ TEST_F(CatalogReconcile, FailedDiscoveryArmsATimerForTheEndOfTheBackoff) {
   ASSERT_EQ(r->kind(), kube::Action::Kind::kRequeueAfter);
   EXPECT_EQ(r->after(), std::chrono::seconds(120 - 30));  // backoff(2) = 120 s
   EXPECT_TRUE(fake->objects(kube::types::jobs(), "ns1").empty());
+}
+
+// One Shared template cache per template (issue 27): a namespaced template with caching enabled
+// leaves a service's Shared cache of it alone, and makes its own only when there is none.
+TEST_F(CatalogReconcile, ACachingTemplateMakesNoSecondSharedCache) {
+  forget_created_shared_template_caches();
+  fake->inject(types::aim_models(), WatchEvent::Type::kAdded,
+               model("qwen-qwen3-32b", Json::array()));
+  fake->inject(
+      types::aim_service_templates(), WatchEvent::Type::kAdded,
+      template_obj("t", {{"caching", {{"enabled", true}}},
+                         {"modelSources", {{{"modelId", "org/m"}, {"sourceUri", "hf://org/m"}}}}}));
+  Json service_cache = {{"apiVersion", "aim.eai.amd.com/v1alpha1"},
+                        {"kind", "AIMTemplateCache"},
+                        {"metadata", {{"name", "t-from-a-service"}, {"namespace", "ns1"}}},
+                        {"spec", {{"templateName", "t"}, {"mode", "Shared"}}}};
+  fake->inject(types::aim_template_caches(), WatchEvent::Type::kAdded, service_cache);
+  settle(types::aim_models());
+  settle(types::aim_service_templates());
+  settle(types::aim_template_caches());
+  ASSERT_TRUE(reconcile_template(ctx, TemplateScope::namespaced(), {"ns1", "t"}).ok());
+  ASSERT_EQ(fake->objects(types::aim_template_caches(), "ns1").size(), 1u);
+
+  // A Dedicated cache of the template is a service's own: it does not count.
+  service_cache["spec"]["mode"] = "Dedicated";
+  fake->inject(types::aim_template_caches(), WatchEvent::Type::kModified, service_cache);
+  settle(types::aim_template_caches());
+  ASSERT_TRUE(reconcile_template(ctx, TemplateScope::namespaced(), {"ns1", "t"}).ok());
+  auto caches = fake->objects(types::aim_template_caches(), "ns1");
+  ASSERT_EQ(caches.size(), 2u);
+  std::set<std::string> names;
+  for (const auto& c : caches) names.insert(name_of(c));
+  EXPECT_TRUE(names.contains("t"));
+}
+
+// The race the informer cannot close: two controllers of the process create before either
+// creation shows in the cache. The second finds the first's in the process's own record.
+TEST_F(CatalogReconcile, ASharedCacheJustCreatedIsNotCreatedTwice) {
+  forget_created_shared_template_caches();
+  int created = 0;
+  auto create = [&] {
+    ++created;
+    return true;  // created, but the informer has not shown it yet
+  };
+  EXPECT_TRUE(create_shared_template_cache_once(ctx, "ns1", "t", create));
+  EXPECT_TRUE(create_shared_template_cache_once(ctx, "ns1", "t", create));
+  EXPECT_EQ(created, 1);
+  EXPECT_TRUE(create_shared_template_cache_once(ctx, "ns1", "other", create));
+  EXPECT_EQ(created, 2) << "another template has a cache of its own";
+  // One that never shows (deleted at once) does not block a new one for long.
+  now += 31;
+  EXPECT_TRUE(create_shared_template_cache_once(ctx, "ns1", "t", create));
+  EXPECT_EQ(created, 3);
+  // A failed create records nothing.
+  forget_created_shared_template_caches();
+  EXPECT_FALSE(create_shared_template_cache_once(ctx, "ns1", "t", [] { return false; }));
+  EXPECT_TRUE(create_shared_template_cache_once(ctx, "ns1", "t", create));
+  EXPECT_EQ(created, 4);
 }
 
 // A template whose discovery Job exists (created by a first reconcile).

@@ -718,7 +718,7 @@ void apply_discovery_job(const Context& ctx, const TemplateScope& scope,
 }
 
 // The template cache of a namespaced template with caching enabled (behavior.md §3.2), unless
-// one it controls exists.
+// one it controls exists, or another Shared cache of the template (a service's).
 void apply_template_cache(const Context& ctx, const TemplateScope& scope,
                           const Cached<Template>& tmpl, const engine::ResolvedRuntimeConfig& rc,
                           Applied& out) {
@@ -740,10 +740,14 @@ void apply_template_cache(const Context& ctx, const TemplateScope& scope,
   cache.spec.runtime_config_name = non_empty(tmpl->spec.runtime_config_name);
   Json desired = api::encode(cache);
   label_child(desired, *tmpl.raw, scope.controller, rc.spec);
-  auto live = ctx.cache(types::aim_template_caches()).get(ns, name);
-  auto applied = apply_child(ctx, types::aim_template_caches(), desired, live.get(),
-                             "aim-" + scope.controller + "-controller");
-  if (!applied) out.error = applied.error().message;
+  // Not when a service already made the template's Shared cache (one per template).
+  create_shared_template_cache_once(ctx, ns, name, [&] {
+    auto live = ctx.cache(types::aim_template_caches()).get(ns, name);
+    auto applied = apply_child(ctx, types::aim_template_caches(), desired, live.get(),
+                               "aim-" + scope.controller + "-controller");
+    if (!applied) out.error = applied.error().message;
+    return applied.ok();
+  });
 }
 
 // status: the conditions of `state`, DependenciesReachable=False when an apply failed, and

@@ -5,6 +5,7 @@
 #include "api/common.h"
 #include "api/constants.h"
 #include "controllers/service/internal.h"
+#include "core/chrono.h"
 #include "engine/derived_template.h"
 #include "engine/error_class.h"
 #include "engine/gpu.h"
@@ -261,13 +262,13 @@ kube::ListOptions inference_pods_selector() {
   return o;
 }
 
-engine::ComponentHealth pods_health(const std::vector<Json>& pods) {
+namespace {
+
+std::optional<engine::ComponentHealth> image_pull_problem(const std::vector<const Json*>& pods) {
   using S = engine::ComponentState;
-  if (pods.empty()) return make(S::Progressing, "NoPods", "No pods found");
-  // Image pull problems first.
-  for (const auto& pod : pods) {
+  for (const Json* pod : pods) {
     for (const char* key : {"initContainerStatuses", "containerStatuses"}) {
-      const Json& list = at(pod, {"status", key});
+      const Json& list = at(*pod, {"status", key});
       if (!list.is_array()) continue;
       for (const auto& cs : list) {
         std::string reason = str_at(cs, {"state", "waiting", "reason"});
@@ -290,10 +291,76 @@ engine::ComponentHealth pods_health(const std::vector<Json>& pods) {
       }
     }
   }
-  for (const auto& pod : pods) {
-    if (str_at(pod, {"status", "phase"}) != "Failed") continue;
+  return std::nullopt;
+}
+
+// Any pod that has not failed (a replacement of an evicted one, say).
+bool has_live_pod(const std::vector<const Json*>& pods) {
+  return std::any_of(pods.begin(), pods.end(), [](const Json* p) {
+    return str_at(*p, {"status", "phase"}) != "Failed";
+  });
+}
+
+bool evicted(const Json& pod) {
+  return str_at(pod, {"status", "phase"}) == "Failed" &&
+         str_at(pod, {"status", "reason"}) == "Evicted";
+}
+
+// What the scheduler and the kubelet say of a stuck pod (engine/pod_issue.h), with the grace
+// period of Unschedulable.
+std::optional<engine::ComponentHealth> stuck_pod(const std::vector<const Json*>& pods, int64_t now,
+                                                 const engine::PodIssueOptions& opts,
+                                                 std::optional<std::chrono::seconds>& recheck) {
+  const bool replaced = has_live_pod(pods);
+  for (const Json* pod : pods) {
+    auto issue = engine::classify_pod(*pod, opts);
+    if (!issue || issue->reason == engine::kReasonImagePullFailed) continue;  // reported above
+    if (issue->reason == engine::kReasonEvicted && replaced) continue;
+    if (issue->reason == engine::kReasonUnschedulable) {
+      if (now <= 0) continue;
+      const int64_t due =
+          parse_rfc3339(issue->since).value_or(now) + opts.unschedulable_grace.count();
+      if (now < due) {
+        const auto wait = std::chrono::seconds(due - now);
+        if (!recheck || wait < *recheck) recheck = wait;
+        continue;
+      }
+    }
+    // Named, as a service has several pods (some messages of pod_issue.h name it already).
+    std::string message = issue->message;
+    if (message.find(issue->pod) == std::string::npos)
+      message = "Pod " + issue->pod + ": " + message;
+    return make(issue->state, issue->reason, std::move(message));
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+PodsHealth predictor_pods_health(const std::vector<Json>& all, int64_t now,
+                                 const engine::PodIssueOptions& options) {
+  using S = engine::ComponentState;
+  std::vector<const Json*> pods;
+  for (const auto& p : all)
+    if (at(p, {"metadata", "deletionTimestamp"}).is_null()) pods.push_back(&p);
+  PodsHealth out;
+  if (pods.empty()) {
+    out.health = make(S::Progressing, "NoPods", "No pods found");
+    return out;
+  }
+  if (auto pull = image_pull_problem(pods)) {
+    out.health = std::move(*pull);
+    return out;
+  }
+  if (auto stuck = stuck_pod(pods, now, options, out.recheck_after)) {
+    out.health = std::move(*stuck);
+    return out;
+  }
+  const bool replaced = has_live_pod(pods);
+  for (const Json* pod : pods) {
+    if (str_at(*pod, {"status", "phase"}) != "Failed" || (evicted(*pod) && replaced)) continue;
     std::string msg = "Pod failed";
-    const Json& list = at(pod, {"status", "containerStatuses"});
+    const Json& list = at(*pod, {"status", "containerStatuses"});
     if (list.is_array()) {
       for (const auto& cs : list) {
         const Json& term = at(cs, {"state", "terminated"});
@@ -301,30 +368,39 @@ engine::ComponentHealth pods_health(const std::vector<Json>& pods) {
         msg = "Container " + cs.value("name", "") +
               " terminated with reason: " + term.value("reason", std::string("Error"));
         if (term.value("reason", "") == "OOMKilled") {
-          auto h = make(S::Failed, "PodOOMKilled", msg);
-          h.error = engine::ErrorCategory::kInvalidSpec;
-          return h;
+          out.health = make(S::Failed, "PodOOMKilled", msg);
+          out.health.error = engine::ErrorCategory::kInvalidSpec;
+          return out;
         }
         break;
       }
     }
-    auto h = make(S::Failed, "PodFailed", msg);
-    h.error = engine::ErrorCategory::kInvalidSpec;
-    return h;
+    out.health = make(S::Failed, "PodFailed", msg);
+    out.health.error = engine::ErrorCategory::kInvalidSpec;
+    return out;
   }
   bool running = false, pending = false;
-  for (const auto& pod : pods) {
-    std::string phase = str_at(pod, {"status", "phase"});
-    if (phase == "Succeeded") return make(S::Ready, "PodsReady", "Pods are ready");
-    if (phase == "Running") {
-      if (condition_true(pod, "Ready")) return make(S::Ready, "PodsReady", "Pods are ready");
-      running = true;
+  for (const Json* pod : pods) {
+    std::string phase = str_at(*pod, {"status", "phase"});
+    if (phase == "Succeeded" || (phase == "Running" && condition_true(*pod, "Ready"))) {
+      out.health = make(S::Ready, "PodsReady", "Pods are ready");
+      return out;
     }
+    if (phase == "Running") running = true;
     if (phase == "Pending") pending = true;
   }
-  if (running) return make(S::Starting, "PodsStarting", "Pods are running but not ready");
-  if (pending) return make(S::Pending, "PodsPending", "Pods are pending");
-  return make(S::Progressing, "PodsProgressing", "Pods are progressing");
+  if (running) {
+    out.health = make(S::Starting, "PodsStarting", "Pods are running but not ready");
+  } else if (pending) {
+    out.health = make(S::Pending, "PodsPending", "Pods are pending");
+  } else {
+    out.health = make(S::Progressing, "PodsProgressing", "Pods are progressing");
+  }
+  return out;
+}
+
+engine::ComponentHealth pods_health(const std::vector<Json>& pods) {
+  return predictor_pods_health(pods, 0).health;
 }
 
 engine::ComponentHealth http_route_health(const Json& route) {

@@ -3,6 +3,7 @@
 // apart from the reconcile so unit tests reach them directly.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -13,6 +14,7 @@
 
 #include "core/result.h"
 #include "engine/health.h"
+#include "engine/pod_issue.h"
 #include "engine/quantity.h"
 #include "engine/selection.h"
 #include "kube/client.h"
@@ -92,7 +94,21 @@ engine::TemplateCandidate template_candidate(const Json& tmpl, engine::TemplateS
 kube::ListOptions inference_pods_selector();
 
 // The pods of an InferenceService as one health entry (behavior.md §2.8 "Pods", without log or
-// event inspection): image pull errors, failed pods, Running+Ready, Running, Pending.
+// event inspection), first match wins: image pull errors (the reference's reasons); then what
+// engine/pod_issue.h reads from a pod (issue 27: no silent stuck service): CrashLoopBackOff,
+// PodConfigError, Evicted (only when no other pod replaced it) and Unschedulable once a pod has
+// been unschedulable for `options.unschedulable_grace`; then failed pods, Running+Ready,
+// Running, Pending. Pods being deleted (a rollout's old ones) are left out. A stuck pod's issue
+// carries no error category, so Ready names the pod's own reason and nothing is blocked (the
+// kubelet or scheduler may still heal it).
+struct PodsHealth {
+  engine::ComponentHealth health;
+  // A pod unschedulable for less than the grace period: look again after this long.
+  std::optional<std::chrono::seconds> recheck_after;
+};
+PodsHealth predictor_pods_health(const std::vector<Json>& pods, int64_t now_unix,
+                                 const engine::PodIssueOptions& options = {});
+// predictor_pods_health without a clock (no Unschedulable report).
 engine::ComponentHealth pods_health(const std::vector<Json>& pods);
 
 // The HTTPRoute inspector (behavior.md §2.8 "HTTPRoute").

@@ -1,6 +1,7 @@
 // The AIMService reconcile: fetch (caches only) -> resolve model and template -> decide caching
 // and routing -> derive status (engine) -> apply children -> write status -> events.
 #include <algorithm>
+#include <cstdlib>
 #include <optional>
 
 #include "api/constants.h"
@@ -218,6 +219,7 @@ struct World {
   std::optional<int64_t> pvc_bytes;
   engine::CachingDecision caching;
   std::optional<engine::HpaReplicas> hpa_replicas;
+  std::optional<std::chrono::seconds> pods_recheck;  // a pod inside its Unschedulable grace
   std::optional<engine::RenderedRoute> route;
   engine::ServiceObservation o;
 
@@ -294,6 +296,21 @@ void observe_caching(const Context& ctx, World& w) {
   w.o.cache = w.caching.cache_health;
 }
 
+// How long a predictor pod may be unschedulable before the service says so
+// ($AIM_UNSCHEDULABLE_GRACE_SECONDS, as for the discovery and download pods; default 30 s).
+engine::PodIssueOptions pod_issue_options() {
+  static const engine::PodIssueOptions options = [] {
+    engine::PodIssueOptions o;
+    if (const char* v = std::getenv("AIM_UNSCHEDULABLE_GRACE_SECONDS"); v && *v) {
+      char* end = nullptr;
+      const long n = std::strtol(v, &end, 10);
+      if (*end == '\0' && n >= 0) o.unschedulable_grace = std::chrono::seconds(n);
+    }
+    return o;
+  }();
+  return options;
+}
+
 void observe_pods_and_hpa(const Context& ctx, World& w) {
   if (w.isvc) {
     std::vector<Json> pods;
@@ -304,7 +321,11 @@ void observe_pods_and_hpa(const Context& ctx, World& w) {
     }
     // Without pods the InferenceService's own Ready condition is the judge (a serving runtime
     // that reports Ready has pods; there is nothing to inspect otherwise).
-    if (!pods.empty() || !w.o.isvc.ready) w.o.pods = pods_health(pods);
+    if (!pods.empty() || !w.o.isvc.ready) {
+      auto ph = predictor_pods_health(pods, ctx.now(), pod_issue_options());
+      w.o.pods = std::move(ph.health);
+      w.pods_recheck = ph.recheck_after;
+    }
   }
   w.o.hpa.configured = !at(w.spec(), {"autoScaling"}).is_null() ||
                        !at(w.spec(), {"minReplicas"}).is_null() ||
@@ -540,11 +561,22 @@ std::vector<std::string> apply_children(const Context& ctx, const World& w) {
       !ctx.cache(types::aim_service_templates()).get(w.ns, name_of(w.tmpl.create_derived))) {
     apply(types::aim_service_templates(), w.tmpl.create_derived, nullptr);
   }
-  // 4. The template cache, created once (a shared one is not ours to rewrite).
+  // 4. The template cache, created once (a shared one is not ours to rewrite); a Shared one only
+  // when no other Shared cache of the template exists (the template's own, when it enables
+  // caching, or one another controller has just created).
   if (w.caching.create_template_cache && w.template_ready) {
     Json c = template_cache_object(w);
-    if (!ctx.cache(types::aim_template_caches()).get(w.ns, name_of(c)))
+    auto create = [&] {
+      if (ctx.cache(types::aim_template_caches()).get(w.ns, name_of(c))) return true;
+      const size_t failed_before = errors.size();
       apply(types::aim_template_caches(), c, nullptr);
+      return errors.size() == failed_before;
+    };
+    if (w.dedicated()) {
+      create();
+    } else {
+      create_shared_template_cache_once(ctx, w.ns, w.template_name, create);
+    }
   }
   // 5. The service PVC (Never, or Auto until the cache is Ready).
   if (w.caching.create_service_pvc && w.pvc_bytes &&
@@ -695,6 +727,7 @@ kube::ReconcileResult reconcile(const Context& ctx, const kube::Request& req) {
   if (derived.infrastructure_error) {
     return fail(kube::ReconcileError("infrastructure error while reconciling the service"));
   }
+  if (w.pods_recheck) return kube::Action::requeue_after(*w.pods_recheck);
   return kube::Action::done();
 }
 

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include "controllers/service/internal.h"
+#include "core/chrono.h"
 #include "kube/testing/fake_client.h"
 
 namespace aim::controllers::service {
@@ -149,6 +150,78 @@ TEST(ServiceHelpers, QuantityBytes) {
   EXPECT_EQ(quantity_bytes(Json(1000)), 1000);
   EXPECT_EQ(quantity_bytes("12X"), std::nullopt);
   EXPECT_EQ(quantity_bytes(Json()), std::nullopt);
+}
+
+// No silent stuck service (issue 27): what the scheduler and the kubelet say of a predictor pod
+// becomes the Pods component's reason and message.
+TEST(ServiceHelpers, StuckPredictorPodsSayWhy) {
+  const int64_t now = 1767225600;  // 2026-01-01T00:00:00Z
+  auto pod = [](const std::string& name, Json status) {
+    return Json{{"metadata", {{"name", name}}}, {"status", std::move(status)}};
+  };
+  using S = engine::ComponentState;
+
+  // Unschedulable: nothing during the grace period (a node may be scaling up), but a recheck at
+  // its end; then the scheduler's message.
+  Json pending =
+      pod("p-1", {{"phase", "Pending"},
+                  {"conditions",
+                   {{{"type", "PodScheduled"},
+                     {"status", "False"},
+                     {"reason", "Unschedulable"},
+                     {"lastTransitionTime", format_rfc3339(now - 10)},
+                     {"message", "0/3 nodes are available: 3 Insufficient amd.com/gpu."}}}}});
+  auto early = predictor_pods_health({pending}, now);
+  EXPECT_EQ(early.health.reason, "PodsPending");
+  EXPECT_EQ(early.recheck_after, std::chrono::seconds(20));
+  auto late = predictor_pods_health({pending}, now + 20);
+  EXPECT_EQ(late.health.reason, "Unschedulable");
+  EXPECT_EQ(late.health.state, S::Degraded);
+  EXPECT_NE(late.health.message.find("Pod p-1 cannot be scheduled: 0/3 nodes are available"),
+            std::string::npos)
+      << late.health.message;
+  EXPECT_FALSE(late.health.error) << "the scheduler may still place it: nothing is blocked";
+  EXPECT_EQ(pods_health({pending}).reason, "PodsPending") << "no clock, no Unschedulable";
+
+  // A crash-looping container, and one whose Secret is missing.
+  Json crashing =
+      pod("p-2", {{"phase", "Running"},
+                  {"containerStatuses",
+                   {{{"name", "kserve-container"},
+                     {"restartCount", 5},
+                     {"state",
+                      {{"waiting",
+                        {{"reason", "CrashLoopBackOff"},
+                         {"message", "back-off 5m0s restarting failed container"}}}}}}}}});
+  auto crash = predictor_pods_health({crashing}, now).health;
+  EXPECT_EQ(crash.reason, "CrashLoopBackOff");
+  EXPECT_EQ(crash.state, S::Failed);
+  EXPECT_NE(crash.message.find("Pod p-2"), std::string::npos) << crash.message;
+  Json config = pod("p-3", {{"phase", "Pending"},
+                            {"containerStatuses",
+                             {{{"name", "kserve-container"},
+                               {"state",
+                                {{"waiting",
+                                  {{"reason", "CreateContainerConfigError"},
+                                   {"message", "secret \"hf-token\" not found"}}}}}}}}});
+  auto cfg = predictor_pods_health({config}, now).health;
+  EXPECT_EQ(cfg.reason, "PodConfigError");
+  EXPECT_NE(cfg.message.find("secret \"hf-token\" not found"), std::string::npos);
+
+  // An evicted pod is news only while nothing replaced it.
+  Json gone = pod("p-4", {{"phase", "Failed"},
+                          {"reason", "Evicted"},
+                          {"message", "The node was low on resource: memory."}});
+  Json ready =
+      pod("p-5", {{"phase", "Running"}, {"conditions", {{{"type", "Ready"}, {"status", "True"}}}}});
+  EXPECT_EQ(predictor_pods_health({gone}, now).health.reason, "Evicted");
+  EXPECT_EQ(predictor_pods_health({gone, ready}, now).health.reason, "PodsReady");
+
+  // A pod being deleted (a rollout's old one) is history.
+  Json old = gone;
+  old["metadata"]["deletionTimestamp"] = format_rfc3339(now);
+  old["status"] = {{"phase", "Failed"}};
+  EXPECT_EQ(predictor_pods_health({old, ready}, now).health.reason, "PodsReady");
 }
 
 TEST(ServiceHelpers, PodAndRouteInspectors) {

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "controllers/cache/cache.h"
+#include "controllers/catalog/catalog.h"
 #include "controllers/service/service.h"
 #include "engine/service_names.h"
 #include "test/integration/controllers/cache/download_runner.h"
@@ -196,6 +197,66 @@ TEST_F(ServiceCachingIT, NeverUsesAServicePvcAndNoCache) {
   EXPECT_TRUE(list(aim_template_caches(), ns_).empty());
   EXPECT_TRUE(list(aim_artifacts(), ns_).empty());
   EXPECT_TRUE(runner_->runs().empty());
+}
+
+// One Shared cache per template (issue 27). A Shared service over a template has its cache; then
+// the template enables caching itself: the template controller, which used to add a second cache
+// named after the template, finds the service's and leaves it the only one. The template
+// controller runs for real here (inline model sources: no discovery), beside the service's.
+TEST_F(ServiceCachingIT, ACachingTemplateAndASharedServiceShareOneTemplateCache) {
+  stop_operator();
+  start_operator([](kube::Manager& m, const controllers::Context& c) {
+    controllers::catalog::Options only_templates;
+    only_templates.models = only_templates.runtime_configs = only_templates.model_sources = false;
+    controllers::catalog::register_catalog_controllers(m, c, only_templates);
+    controllers::register_service_controllers(m, c);
+  });
+  auto tmpl = [&](bool caching) {
+    Json spec = {
+        {"modelName", "llama"},
+        {"metric", "latency"},
+        {"precision", "fp8"},
+        {"caching", {{"enabled", caching}}},
+        {"modelSources",
+         {{{"modelId", "org/model-fp8"}, {"sourceUri", "hf://org/model-fp8"}, {"size", "1Mi"}}}}};
+    return apply(Json{{"apiVersion", kApi},
+                      {"kind", "AIMServiceTemplate"},
+                      {"metadata", {{"name", "tc"}, {"namespace", ns_}}},
+                      {"spec", spec}});
+  };
+  tmpl(false);
+  wait_for(
+      aim_service_templates(), ns_, "tc", [](const Json& o) { return status_is(o, "Ready"); }, 60s,
+      "the template Ready from its inline sources");
+  apply(Json{{"apiVersion", kApi},
+             {"kind", "AIMService"},
+             {"metadata", {{"name", "shared"}, {"namespace", ns_}}},
+             {"spec",
+              {{"model", {{"name", "llama"}}},
+               {"template", {{"name", "tc"}}},
+               {"caching", {{"mode", "Shared"}}}}}});
+  const std::string cache = engine::service_names::shared_template_cache_name("tc", ns_);
+  wait_for(
+      aim_template_caches(), ns_, cache, [](const Json&) { return true; }, 60s,
+      "the service's Shared cache of the template");
+
+  Json enabled = tmpl(true);
+  const int64_t generation = enabled["metadata"].value("generation", int64_t{0});
+  wait_for(
+      aim_service_templates(), ns_, "tc",
+      [&](const Json& o) {
+        for (const auto& c : o["status"].value("conditions", Json::array()))
+          if (c.value("type", "") == "Ready")
+            return c.value("observedGeneration", int64_t{0}) >= generation &&
+                   c.value("status", "") == "True";
+        return false;
+      },
+      60s, "the template reconciled with caching enabled");
+  std::this_thread::sleep_for(2s);  // a second cache, if one were made, would be there by now
+  std::vector<std::string> caches;
+  for (const auto& c : list(aim_template_caches(), ns_))
+    if (c["spec"].value("templateName", "") == "tc") caches.push_back(c["metadata"]["name"]);
+  EXPECT_EQ(caches, std::vector<std::string>{cache});
 }
 
 }  // namespace

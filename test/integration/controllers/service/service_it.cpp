@@ -302,6 +302,53 @@ TEST_F(ServiceIT, ByNameSelectsRendersTheInferenceServiceAndRunsWhenReady) {
   EXPECT_TRUE(condition_is(svc, "InferenceServiceReady", "False", "RuntimeDegraded"));
 }
 
+// No silent stuck service (issue 27): the predictor pod cannot be scheduled (a node selector no
+// node matches, so the real kube-scheduler marks it Unschedulable; the test plays the KServe
+// Deployment that would create it). Inside the 30 s grace the service only waits; then it says
+// Unschedulable with the scheduler's message, and once the pod is gone it says so no more.
+TEST_F(ServiceIT, APredictorPodThatCannotBeScheduledIsReportedAfterTheGracePeriod) {
+  const std::string n = ns("svc-stuck");
+  model(n, "llama", "docker.io/amd/llama:1.0");
+  template_(n, "llama-mi300x-fp8", "llama", "MI300X", "fp8");
+  start();
+  service(n, "stuck", {{"model", {{"name", "llama"}}}, {"caching", {{"mode", "Never"}}}});
+  wait_isvc(n, "stuck");
+  const std::string pod = "stuck-predictor-" + testing::random_suffix();
+  apply(
+      {{"apiVersion", "v1"},
+       {"kind", "Pod"},
+       {"metadata",
+        {{"name", pod},
+         {"namespace", n},
+         {"labels", {{"serving.kserve.io/inferenceservice", isvc_name("stuck", n)}}}}},
+       {"spec",
+        {{"nodeSelector", {{"it.aim.eai.amd.com/no-such-node", "true"}}},
+         {"containers", {{{"name", "kserve-container"}, {"image", "docker.io/amd/llama:1.0"}}}}}}});
+  const auto created = std::chrono::steady_clock::now();
+  Json svc = wait_for(
+      aim_services(), n, "stuck",
+      [](const Json& s) { return condition_is(s, "Ready", "False", "Unschedulable"); }, 90s,
+      "Ready=False/Unschedulable");
+  ASSERT_FALSE(svc.is_null());
+  EXPECT_GE(std::chrono::steady_clock::now() - created, 25s) << "reported inside the grace period";
+  EXPECT_TRUE(status_is(svc, "Degraded")) << svc["status"].dump(2);
+  std::string message;
+  for (const auto& c : svc["status"]["conditions"])
+    if (c.value("type", "") == "Ready") message = c.value("message", "");
+  EXPECT_NE(message.find("Pod " + pod + " cannot be scheduled"), std::string::npos) << message;
+  EXPECT_NE(message.find("node(s) didn't match"), std::string::npos) << message;
+
+  remove(kube::types::pods(), n, pod);
+  wait_for(
+      aim_services(), n, "stuck",
+      [](const Json& s) {
+        for (const auto& c : s["status"].value("conditions", Json::array()))
+          if (c.value("reason", "") == "Unschedulable") return false;
+        return true;
+      },
+      60s, "no Unschedulable once the pod is gone");
+}
+
 TEST_F(ServiceIT, SelectionExplanationIsRecordedInStatus) {
   const std::string n = ns("svc-explain");
   model(n, "llama", "docker.io/amd/llama:1.0");
