@@ -249,6 +249,35 @@ check "an artifact whose download pod cannot be scheduled says Unschedulable wit
   eventually 120 'test "$(ready_reason bad-class)" == Unschedulable'
 show_ready bad-class
 
+step "bad input on a real node: inference pods that crash-loop or cannot be scheduled"
+# No silent stuck service (issue 27): the pod's own reason and message reach the service.
+bad_service() { # bad_service NAME SPEC_LINES
+  kc apply -f - >/dev/null <<EOF
+apiVersion: $API
+kind: AIMService
+metadata: {name: $1, namespace: $NS}
+spec:
+  model: {name: tiny-chat}
+  template: {name: $tpl}
+  caching: {mode: Never}
+$2
+EOF
+}
+svc_reason() { field aimservice "$1" '.status.conditions[] | select(.type == "Ready") | .reason' "$NS"; }
+show_svc_ready() { echo "  Ready: $(field aimservice "$1" '.status.conditions[] | select(.type == "Ready") | "\(.reason): \(.message)"' "$NS")"; }
+# The stand-in refuses a setting a real image would refuse, and exits: the kubelet restarts it.
+bad_service crashing "  env: [{name: AIM_STANDIN_READY_DELAY_SECONDS, value: not-a-number}]
+  resources: $STACK_SERVICE_RESOURCES"
+# More CPU than the real node has: the scheduler cannot place the pod.
+bad_service unplaceable '  resources: {requests: {cpu: "500", memory: 128Mi}, limits: {cpu: "500", memory: 512Mi}}'
+check "a service whose inference container keeps exiting says CrashLoopBackOff within 3 minutes" \
+  eventually 180 'test "$(svc_reason crashing)" == CrashLoopBackOff'
+show_svc_ready crashing
+check "a service whose inference pod cannot be scheduled says Unschedulable within 2 minutes" \
+  eventually 120 'test "$(svc_reason unplaceable)" == Unschedulable'
+show_svc_ready unplaceable
+kc -n "$NS" delete aimservice crashing unplaceable --wait=false >/dev/null 2>&1 || true
+
 # The chart's RBAC is least-privilege: a verb a controller uses that the chart does not grant
 # shows as a refused request (403 Forbidden) in the operator's log (issue 24's follow-up: a
 # missing `get` once made a reused claim fail in a loop). Everything above ran under that RBAC.
