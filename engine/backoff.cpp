@@ -45,8 +45,9 @@ DiscoveryState record_discovery_failure(DiscoveryState state, Clock::time_point 
 std::string discovery_failed_message(const DiscoveryState& state,
                                      std::optional<Clock::time_point> retry_at,
                                      Clock::time_point now) {
-  std::string out = "Discovery attempt " + std::to_string(state.attempts) +
-                    " failed: " + state.last_failure_reason + ". Next attempt ";
+  const std::string& what = state.last_failure_reason;
+  std::string out = "Discovery attempt " + std::to_string(state.attempts) + " failed: " + what +
+                    (what.ends_with('.') ? " " : ". ") + "Next attempt ";
   if (!retry_at || now >= *retry_at) return out + "now";
   return out + "at " +
          format_rfc3339(

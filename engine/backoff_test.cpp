@@ -85,6 +85,11 @@ TEST(Backoff, FailedAndRetryingMessagesNameTheFailureAndTheNextAttempt) {
             discovery_failed_message(s, at, t0 + seconds(61)));
   EXPECT_EQ(discovery_failed_message(s, at, t0 + seconds(180)),
             "Discovery attempt 2 failed: exit code 3. Next attempt now");
+  // A message that ends a sentence gets no second period.
+  DiscoveryState log = s;
+  log.last_failure_reason = "Run with --help for more information.";
+  EXPECT_EQ(discovery_failed_message(log, at, t0 + seconds(180)),
+            "Discovery attempt 2 failed: Run with --help for more information. Next attempt now");
   EXPECT_EQ(discovery_retrying_message(s),
             "Discovery attempt 3 is running; attempt 2 failed: exit code 3");
 }

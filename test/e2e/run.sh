@@ -241,6 +241,33 @@ missing_tpl_reason() { kc get aimclusterservicetemplates -l aim.eai.amd.com/mode
   jq -r '[.items[].status.conditions[]? | select(.type == "Ready") | .reason] | .[0] // empty'; }
 check "a template whose discovery image cannot be pulled says ImagePullFailed within 2 minutes" \
   eventually 150 'test "$(missing_tpl_reason)" == ImagePullFailed'
+# A model image whose dry-run cannot run (the operator's image: its CLI refuses the arguments):
+# the template says one thing on every condition that speaks of the attempt (issue 27), the
+# pod's failure with its log, and when the next attempt is.
+kc apply -f - >/dev/null <<EOF
+apiVersion: aim.eai.amd.com/v1alpha1
+kind: AIMClusterModel
+metadata: {name: broken-dry-run}
+spec:
+  image: $STACK_OPERATOR_IMAGE:$STACK_VERSION
+  imageMetadata:
+    model:
+      canonicalName: aim-test/broken
+      recommendedDeployments: [{gpuModel: MI300X, gpuCount: 1, precision: fp8, metric: latency}]
+EOF
+broken_status() { kc get aimclusterservicetemplates -l aim.eai.amd.com/model=broken-dry-run -o json | jq '.items[0].status'; }
+# Failed, and DiscoveryJobReady, Discovered and Ready all PodFailed with the attempt, the exit
+# code, the log excerpt and the next attempt's time.
+broken_says_one_thing() {
+  broken_status | jq -e '.status == "Failed" and
+    ([.conditions[]? | select(.type | IN("DiscoveryJobReady", "Discovered", "Ready"))] |
+     length == 3 and all(.reason == "PodFailed" and
+       (.message | test("Discovery attempt 1 failed: .*exit code")) and
+       (.message | test("Log excerpt")) and (.message | test("Next attempt at"))))' >/dev/null
+}
+check "a template whose dry-run exits says Failed/PodFailed, with its log and next attempt, on every condition" \
+  eventually 150 broken_says_one_thing
+broken_status | jq -r '.conditions[]? | select(.type == "Discovered") | "  Discovered: \(.reason): \(.message)"' | head -6
 step "bad input on a real node: a download pod that cannot be scheduled"
 # A storage class that does not exist: the claim never binds, so the scheduler cannot place the
 # download pod ("unbound immediate PersistentVolumeClaims").
