@@ -84,6 +84,7 @@ void Manager::stop_controllers() {
 
 aim::Result<void, std::string> Manager::run() {
   // --- endpoints ---
+  metrics::add_process_collector(registry_);
   const bool same_address = options_.metrics_bind_address == options_.health_probe_bind_address;
   auto metrics_handler = [this] {
     return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", registry_.render()};

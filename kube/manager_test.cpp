@@ -72,6 +72,12 @@ TEST_F(ManagerTest, LeaderRunsControllersServesEndpointsAndReleasesOnStop) {
                   "controller_runtime_reconcile_total{controller=\"widget\",result=\"success\"}"));
   EXPECT_THAT(metrics.body,
               ::testing::HasSubstr("leader_election_master_status{name=\"aim-engine-leader\"} 1"));
+  // The process and work-in-progress figures dashboards expect (issue 27).
+  for (const char* name :
+       {"process_cpu_seconds_total ", "process_resident_memory_bytes ", "process_open_fds ",
+        "process_start_time_seconds ", "workqueue_unfinished_work_seconds{name=\"widget\"} ",
+        "workqueue_longest_running_processor_seconds{name=\"widget\"} "})
+    EXPECT_THAT(metrics.body, ::testing::HasSubstr(name));
   EXPECT_NE(mgr.metrics_port(), mgr.health_port());
   auto lease = client_->get(types::leases(), "aim-system", "aim-engine-leader");
   ASSERT_TRUE(lease.ok());

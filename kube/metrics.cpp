@@ -12,6 +12,7 @@
 #include <mutex>
 #include <stdexcept>
 #include <string_view>
+#include <vector>
 
 namespace aim::kube::metrics {
 namespace {
@@ -283,10 +284,20 @@ class RegistryImpl final : public Registry {
   }
 
   std::string render() const override {
+    {
+      // Under collectors_mu_, not mu_: they set metrics.
+      std::lock_guard lock(collectors_mu_);
+      for (const auto& collect : collectors_) collect();
+    }
     std::lock_guard lock(mu_);
     std::string out;
     for (const auto& [name, family] : families_) family->render(out);
     return out;
+  }
+
+  void add_collector(std::function<void()> collect) override {
+    std::lock_guard lock(collectors_mu_);
+    collectors_.push_back(std::move(collect));
   }
 
  private:
@@ -309,6 +320,8 @@ class RegistryImpl final : public Registry {
 
   mutable std::mutex mu_;
   std::map<std::string, std::unique_ptr<FamilyBase>> families_;  // sorted: stable output
+  mutable std::mutex collectors_mu_;  // held while collectors run: one at a time
+  std::vector<std::function<void()>> collectors_;
 };
 
 }  // namespace

@@ -3,6 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <ctime>
+
 namespace aim::kube::metrics {
 namespace {
 
@@ -91,6 +93,35 @@ TEST(MetricsTest, FamiliesRenderSortedByName) {
   auto text = reg->render();
   EXPECT_LT(text.find("a_total"), text.find("b_total"));
   EXPECT_THAT(text, Not(HasSubstr("{}")));
+}
+
+// The process figures dashboards expect, read from /proc/self at scrape time.
+TEST(MetricsTest, ProcessCollectorReportsWhatProcSelfSays) {
+  auto reg = make_registry();
+  add_process_collector(*reg);
+  add_process_collector(*reg);  // once per registry
+  auto value = [&](const std::string& name) {
+    const std::string text = reg->render();
+    const auto at = text.find("\n" + name + " ");
+    return at == std::string::npos ? -1.0 : std::stod(text.substr(at + name.size() + 2));
+  };
+  // Burn a little CPU so the counter has something to show.
+  volatile double x = 0;
+  for (int i = 0; i < 20'000'000; ++i) x = x + i * 0.5;
+  const double cpu = value("process_cpu_seconds_total");
+  EXPECT_GT(cpu, 0.0);
+  EXPECT_GE(value("process_cpu_seconds_total"), cpu) << "a counter never goes down";
+  EXPECT_GT(value("process_resident_memory_bytes"), 1 << 20);
+  EXPECT_GE(value("process_virtual_memory_bytes"), value("process_resident_memory_bytes"));
+  EXPECT_GE(value("process_open_fds"), 3);  // at least stdin, stdout, stderr
+  EXPECT_GE(value("process_max_fds"), value("process_open_fds"));
+  const double start = value("process_start_time_seconds");
+  const double now = static_cast<double>(std::time(nullptr));
+  EXPECT_LE(start, now + 1);
+  EXPECT_GT(start, now - 3600) << "this test process started within the hour";
+  const std::string text = reg->render();
+  EXPECT_THAT(text, HasSubstr("# TYPE process_cpu_seconds_total counter\n"));
+  EXPECT_THAT(text, HasSubstr("# TYPE process_resident_memory_bytes gauge\n"));
 }
 
 }  // namespace

@@ -103,10 +103,52 @@ WorkQueue::WorkQueue(std::string name, Options options)
   retries_ = &reg.counter("workqueue_retries_total", "Total number of retries handled by workqueue",
                           labels)
                   .with({name_});
+  unfinished_work_ = &reg.gauge("workqueue_unfinished_work_seconds",
+                                "How many seconds of work has been done that is in progress and "
+                                "hasn't been observed by work_duration. Large values indicate "
+                                "stuck threads.",
+                                labels)
+                          .with({name_});
+  longest_running_ = &reg.gauge("workqueue_longest_running_processor_seconds",
+                                "How many seconds has the longest running processor for "
+                                "workqueue been running.",
+                                labels)
+                          .with({name_});
+  link_ = std::make_shared<CollectorLink>();
+  link_->queue = this;
+  reg.add_collector([link = link_, unfinished = unfinished_work_, longest = longest_running_] {
+    std::lock_guard lock(link->mu);
+    if (link->queue != nullptr) {
+      link->queue->collect();
+    } else {
+      unfinished->set(0);
+      longest->set(0);
+    }
+  });
   delay_thread_ = std::thread([this] { delay_loop(); });
 }
 
+void WorkQueue::collect() {
+  const auto now = std::chrono::steady_clock::now();
+  double total = 0, longest = 0;
+  {
+    std::lock_guard lock(mu_);
+    for (const auto& [key, started] : started_at_) {
+      const double s = std::chrono::duration<double>(now - started).count();
+      total += s;
+      longest = std::max(longest, s);
+    }
+  }
+  unfinished_work_->set(total);
+  longest_running_->set(longest);
+}
+
 WorkQueue::~WorkQueue() {
+  {
+    std::lock_guard lock(link_->mu);  // waits for a scrape that is reading this queue; after
+                                      // this, the collector reports 0
+    link_->queue = nullptr;
+  }
   shut_down();
   if (delay_thread_.joinable()) delay_thread_.join();
 }

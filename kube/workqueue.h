@@ -12,6 +12,7 @@
 
 #include <chrono>
 #include <condition_variable>
+#include <cstdint>
 #include <deque>
 #include <map>
 #include <memory>
@@ -142,6 +143,17 @@ class WorkQueue {
   metrics::Histogram* queue_duration_;
   metrics::Histogram* work_duration_;
   metrics::Counter* retries_;
+  // Read at scrape time from started_at_ by a collector of the registry. The registry may go
+  // before the queue (tests) or after it (the global one): the collector reaches the queue only
+  // through this link, which the destructor cuts; a collector whose queue is gone reports 0.
+  metrics::Gauge* unfinished_work_;
+  metrics::Gauge* longest_running_;
+  struct CollectorLink {
+    std::mutex mu;
+    WorkQueue* queue = nullptr;
+  };
+  std::shared_ptr<CollectorLink> link_;
+  void collect();
 };
 
 }  // namespace aim::kube

@@ -136,6 +136,34 @@ TEST(WorkQueueTest, MetricsCountAddsDepthAndRetries) {
   EXPECT_EQ(q.num_requeues("c"), 0);
 }
 
+// The gauges of work in progress, read at scrape time (client-go's names): a stuck worker shows.
+TEST(WorkQueueTest, UnfinishedWorkAndTheLongestRunningProcessorAreReadWhenScraped) {
+  auto reg = metrics::make_registry();
+  WorkQueue q("slow", opts(*reg));
+  auto value = [&](const std::string& name) {
+    const std::string text = reg->render();
+    const std::string series = name + "{name=\"slow\"} ";
+    const auto at = text.find(series);
+    return at == std::string::npos ? -1.0 : std::stod(text.substr(at + series.size()));
+  };
+  EXPECT_EQ(value("workqueue_unfinished_work_seconds"), 0);
+  q.add("a");
+  q.add("b");
+  auto a = q.get();
+  std::this_thread::sleep_for(milliseconds(200));
+  auto b = q.get();
+  std::this_thread::sleep_for(milliseconds(100));
+  const double longest = value("workqueue_longest_running_processor_seconds");
+  const double unfinished = value("workqueue_unfinished_work_seconds");
+  EXPECT_GE(longest, 0.3);
+  EXPECT_LT(longest, 30.0);
+  EXPECT_GE(unfinished, longest + 0.1) << "the sum over both keys in progress";
+  q.done(*a);
+  q.done(*b);
+  EXPECT_EQ(value("workqueue_unfinished_work_seconds"), 0);
+  EXPECT_EQ(value("workqueue_longest_running_processor_seconds"), 0);
+}
+
 TEST(RateLimiterTest, PerKeyExponentialBackoffDoublesFrom5msAndCapsAt1000s) {
   ItemExponentialRateLimiter l(milliseconds(5), seconds(1000));
   for (int n = 0; n < 18; ++n) {
