@@ -126,6 +126,13 @@ kube::Store& job_pods(const Context& ctx) {
   return ctx.cache(kube::types::pods(), job_pods_selector());
 }
 
+std::vector<Json> as_values(const std::vector<kube::ObjectPtr>& objects) {
+  std::vector<Json> out;
+  out.reserve(objects.size());
+  for (const auto& o : objects) out.push_back(*o);
+  return out;
+}
+
 // ---- what the operator caches ------------------------------------------------------------------
 
 kube::ListOptions managed_children_selector() {

@@ -97,6 +97,9 @@ struct Context {
 kube::ListOptions job_pods_selector();
 // ctx.cache(pods, job_pods_selector()): the shared cache of those pods.
 kube::Store& job_pods(const Context& ctx);
+// The objects of a cache listing as values, for the engine's functions that take JSON objects
+// (engine/pod_issue.h, the pod inspectors).
+std::vector<Json> as_values(const std::vector<kube::ObjectPtr>& objects);
 
 // ---- what the operator caches ------------------------------------------------------------------
 

@@ -10,12 +10,14 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include "api/k8s.h"
 #include "api/schema.h"
 #include "core/result.h"
+#include "kube/controller.h"
 #include "kube/store.h"
 
 namespace aim::controllers {
@@ -43,6 +45,16 @@ Result<Cached<R>, TypedError> typed(kube::ObjectPtr raw) {
   auto decoded = api::decode<R>(*raw);
   if (!decoded) return aim::fail(TypedError{false, std::move(decoded.error)});
   return Cached<R>{std::move(raw), std::move(*decoded.value)};
+}
+
+// The outcome of a reconcile whose primary object `req` (of `kind`) could not be read: done when
+// it is gone (its deletion was the event), else an error with the decoder's path and reason,
+// retried with backoff.
+inline kube::ReconcileResult unreadable_primary(std::string_view kind, const kube::Request& req,
+                                                const TypedError& error) {
+  if (error.absent) return kube::Action::done();
+  return aim::fail(kube::ReconcileError(std::string(kind) + " " + req.key() +
+                                        " does not read as its kind: " + error.message));
 }
 
 // The objects of a listing that read as R; the others are left out (their own reconcile reports

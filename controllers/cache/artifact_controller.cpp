@@ -79,13 +79,6 @@ std::vector<kube::ObjectPtr> pods_of_job(const Context& ctx, const std::string& 
   return job_pods(ctx).by_labels({{"job-name", job}}, ns);
 }
 
-std::vector<Json> as_values(const std::vector<kube::ObjectPtr>& objects) {
-  std::vector<Json> out;
-  out.reserve(objects.size());
-  for (auto& o : objects) out.push_back(*o);
-  return out;
-}
-
 // Why a failed Job failed: its deadline, an eviction of its last pod, else the exit code of the
 // newest failed container (aim-fetch's classes).
 DownloadFailure job_failure(const api::Job& job, const std::vector<kube::ObjectPtr>& pods,
@@ -736,11 +729,7 @@ kube::ReconcileResult ArtifactReconciler::write(ArtifactRun& run) {
 
 kube::ReconcileResult ArtifactReconciler::reconcile(const kube::Request& req) {
   auto got = typed<api::AIMArtifact>(ctx_.cache(types::aim_artifacts()).get(req.ns, req.name));
-  if (!got.ok()) {
-    if (got.error().absent) return kube::Action::done();
-    return aim::fail(kube::ReconcileError("AIMArtifact " + req.ns + "/" + req.name +
-                                          " does not read as its kind: " + got.error().message));
-  }
+  if (!got.ok()) return unreadable_primary(types::aim_artifacts().kind, req, got.error());
   if (is_being_deleted(*got->raw)) return kube::Action::done();
   if (is_paused(*got->raw))
     return report_paused(ctx_, types::aim_artifacts(), *got->raw, kController);

@@ -102,11 +102,7 @@ Json name_conflict_status(const Context& ctx, const Cached<api::DynamoModel>& mo
 
 kube::ReconcileResult reconcile(const Context& ctx, const kube::Request& req) {
   auto got = typed<api::DynamoModel>(ctx.cache(types::dynamo_models()).get(req.ns, req.name));
-  if (!got.ok()) {
-    if (got.error().absent) return kube::Action::done();
-    return aim::fail(kube::ReconcileError("DynamoModel " + req.ns + "/" + req.name +
-                                          " does not read as its kind: " + got.error().message));
-  }
+  if (!got.ok()) return unreadable_primary(types::dynamo_models().kind, req, got.error());
   const Cached<api::DynamoModel>& model = got.value();
   if (is_being_deleted(*model.raw)) return kube::Action::done();
   if (is_paused(*model.raw))

@@ -303,11 +303,7 @@ Result<std::optional<ApplyFailure>, kube::ReconcileResult> apply(
 kube::ReconcileResult reconcile(const Context& ctx, const kube::Request& req) {
   auto got =
       typed<api::AIMTemplateCache>(ctx.cache(types::aim_template_caches()).get(req.ns, req.name));
-  if (!got.ok()) {
-    if (got.error().absent) return kube::Action::done();
-    return aim::fail(kube::ReconcileError("AIMTemplateCache " + req.ns + "/" + req.name +
-                                          " does not read as its kind: " + got.error().message));
-  }
+  if (!got.ok()) return unreadable_primary(types::aim_template_caches().kind, req, got.error());
   const Cached<api::AIMTemplateCache>& cache = got.value();
   const Json& obj = *cache.raw;
   if (is_paused(obj)) return report_paused(ctx, types::aim_template_caches(), obj, kController);

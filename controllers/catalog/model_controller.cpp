@@ -450,11 +450,7 @@ kube::ReconcileResult reconcile_model(const Context& ctx, const ModelScope& scop
                                       const kube::Request& req) {
   // AIMModel and AIMClusterModel share one spec and status: the namespaced declaration reads both.
   auto got = typed<api::AIMModel>(ctx.cache(scope.model_type).get(req.ns, req.name));
-  if (!got.ok()) {
-    if (got.error().absent) return kube::Action::done();
-    return fail(kube::ReconcileError("model " + req.name +
-                                     " does not read as its kind: " + got.error().message));
-  }
+  if (!got.ok()) return unreadable_primary(scope.model_type.kind, req, got.error());
   const Cached<api::AIMModel>& model = got.value();
   const Json& raw = *model.raw;
   if (is_being_deleted(raw)) return kube::Action::done();

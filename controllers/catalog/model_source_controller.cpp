@@ -177,11 +177,7 @@ int64_t sync_interval_seconds(const api::AIMClusterModelSourceSpec& spec) {
 kube::ReconcileResult reconcile_model_source(const Context& ctx, const kube::Request& req) {
   auto type = types::aim_cluster_model_sources();
   auto got = typed<api::AIMClusterModelSource>(ctx.cache(type).get("", req.name));
-  if (!got.ok()) {
-    if (got.error().absent) return kube::Action::done();
-    return fail(kube::ReconcileError("AIMClusterModelSource " + req.name +
-                                     " does not read as its kind: " + got.error().message));
-  }
+  if (!got.ok()) return unreadable_primary(type.kind, req, got.error());
   const Cached<api::AIMClusterModelSource>& source = got.value();
   const Json& raw = *source.raw;
   if (is_being_deleted(raw)) return kube::Action::done();

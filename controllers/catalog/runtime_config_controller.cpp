@@ -89,11 +89,7 @@ kube::ReconcileResult reconcile_runtime_config(const Context& ctx, bool cluster,
   auto type = cluster ? types::aim_cluster_runtime_configs() : types::aim_runtime_configs();
   // Both kinds share one spec and status, so the namespaced declaration reads either.
   auto got = typed<api::AIMRuntimeConfig>(ctx.cache(type).get(req.ns, req.name));
-  if (!got.ok()) {
-    if (got.error().absent) return kube::Action::done();
-    return fail(kube::ReconcileError("runtime config " + req.name +
-                                     " does not read as its kind: " + got.error().message));
-  }
+  if (!got.ok()) return unreadable_primary(type.kind, req, got.error());
   const Json& cfg = *got->raw;
   if (is_paused(cfg) || is_being_deleted(cfg)) return kube::Action::done();
   const auto& meta = got->typed.metadata;

@@ -86,6 +86,13 @@ bool DiscoverySlots::run_if_free(const Context& ctx, const std::string& job_key,
 
 // ---- discovery job -----------------------------------------------------------------------------
 
+namespace {
+// The label that names a discovery Job's template ("aim.eai.amd.com/service-template.name").
+std::string owner_label(const TemplateScope& scope) {
+  return std::string(api::kAimLabelDomain) + "/" + scope.controller + ".name";
+}
+}  // namespace
+
 engine::DiscoveryJobNaming discovery_naming(const TemplateScope& scope,
                                             const api::AIMServiceTemplate& tmpl,
                                             const api::AIMModelSpec* model) {
@@ -117,8 +124,7 @@ Json discovery_job(const TemplateScope& scope, const api::AIMServiceTemplate& tm
                    std::chrono::seconds deadline) {
   const auto naming = discovery_naming(scope, tmpl, &model);
   const std::string name = engine::discovery_job_name(naming);
-  const std::string owner_label =
-      std::string(api::kAimLabelDomain) + "/" + scope.controller + ".name";
+  const std::string owner = owner_label(scope);
 
   Json env = Json::array({{{"name", "AIM_LOG_LEVEL_ROOT"}, {"value", "CRITICAL"}},
                           {{"name", "AIM_LOG_LEVEL"}, {"value", "CRITICAL"}}});
@@ -167,7 +173,7 @@ Json discovery_job(const TemplateScope& scope, const api::AIMServiceTemplate& tm
           {std::string(api::kLabelK8sComponent), std::string(api::kComponentDiscovery)},
           {std::string(api::kLabelK8sManagedBy), std::string(api::kManagedByController)},
           {std::string(api::kLabelTemplate), tname},
-          {owner_label, tname}}}}},
+          {owner, tname}}}}},
       {"spec",
        {{"backoffLimit", 0},
         {"ttlSecondsAfterFinished", 60},
@@ -176,7 +182,7 @@ Json discovery_job(const TemplateScope& scope, const api::AIMServiceTemplate& tm
          {{"metadata",
            {{"labels",
              {{std::string(api::kLabelTemplate), tname},
-              {owner_label, tname},
+              {owner, tname},
               // What the operator's Job-pod watch selects (job_pods_selector()).
               {std::string(api::kLabelComponent), std::string(api::kComponentValueDiscovery)}}}}},
           {"spec", pod_spec}}}}}};
@@ -197,10 +203,6 @@ using TemplateStatus = api::AIMServiceTemplateStatus;
 
 engine::Clock::time_point tp(int64_t unix_seconds) {
   return engine::Clock::time_point(std::chrono::seconds(unix_seconds));
-}
-
-std::string owner_label(const TemplateScope& scope) {
-  return std::string(api::kAimLabelDomain) + "/" + scope.controller + ".name";
 }
 
 // A typed sub-object as the JSON the engine's functions read (null when absent).
@@ -480,7 +482,6 @@ struct DiscoveryObservation {
   std::optional<std::chrono::seconds> requeue;  // re-check a pod that may become stuck
   std::string hash;                             // of the discovery inputs
   engine::DiscoveryState state;                 // attempts, with this Job's failure recorded
-  bool failed_attempt = false;                  // this Job failed, or its output is unusable
   bool failed = false;          // the latest attempt of this spec failed; no retry runs
   bool retrying = false;        // a retry runs after a failed attempt of this spec
   std::string failure_message;  // while `failed`: what failed and when the next attempt is
@@ -513,7 +514,6 @@ ComponentHealth job_component(const Context& ctx, const std::string& job_ns,
   if (api::true_condition(job, "Complete")) {
     auto parsed = read_output(ctx, job_ns, pods);
     if (!parsed) {
-      o.failed_attempt = true;
       return error_health("DiscoveryJob", ErrorCategory::kInvalidSpec, "DiscoveryOutputInvalid",
                           "Discovery produced no usable result: " + parsed.error(),
                           engine::Dependency::Downstream);
@@ -591,14 +591,11 @@ DiscoveryObservation observe_discovery(const Context& ctx, const TemplateScope& 
   const api::Job& job = o.job->typed;
   auto pods =
       job_pods(ctx).by_labels({{std::string(api::kLabelJobName), name_of(job.metadata)}}, job_ns);
-  std::vector<Json> pod_values;
-  for (const auto& p : pods) pod_values.push_back(*p);
-
   ComponentHealth jh = job_component(ctx, job_ns, pods, options, o);
-  const bool running = !api::true_condition(job, "Complete") && !api::true_condition(job, "Failed");
-  auto ph = pods_component(ctx, job_ns, pod_values, running, options, now, o);
-  if (api::true_condition(job, "Failed")) o.failed_attempt = true;
-  if (o.failed_attempt) {
+  const bool failed = api::true_condition(job, "Failed") != nullptr;
+  const bool running = !failed && !api::true_condition(job, "Complete");
+  auto ph = pods_component(ctx, job_ns, as_values(pods), running, options, now, o);
+  if (failed || jh.reason == "DiscoveryOutputInvalid") {  // a failed attempt
     auto [code, message] = failure_of(jh, ph);
     o.state = engine::record_discovery_failure(
         o.state, tp(parse_rfc3339(job.metadata.creation_timestamp.value_or("")).value_or(0)),
@@ -783,11 +780,7 @@ kube::ReconcileResult reconcile_template(const Context& ctx, const TemplateScope
                                          const kube::Request& req,
                                          const DiscoveryOptions& discovery) {
   auto got = typed<Template>(ctx.cache(scope.template_type).get(req.ns, req.name));
-  if (!got.ok()) {
-    if (got.error().absent) return kube::Action::done();
-    return fail(kube::ReconcileError(scope.controller + " " + req.name +
-                                     " does not read as its kind: " + got.error().message));
-  }
+  if (!got.ok()) return unreadable_primary(scope.template_type.kind, req, got.error());
   const Cached<Template>& tmpl = got.value();
   const Json& raw = *tmpl.raw;
   const std::string controller_name = "aim-" + scope.controller + "-controller";
@@ -822,8 +815,7 @@ kube::ReconcileResult reconcile_template(const Context& ctx, const TemplateScope
     if (!scope.cluster) ref.namespace_ = ns;
     st.resolved_model = std::move(ref);
   }
-  DiscoveryObservation d;
-  d.state = discovery_state_from(tmpl->status.discovery);
+  DiscoveryObservation d;  // stays empty when discovery is not tracked
   if (track) {
     d = observe_discovery(ctx, scope, tmpl.typed, model, job_ns, discovery, now);
     components.insert(components.end(), d.components.begin(), d.components.end());

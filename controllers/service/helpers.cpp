@@ -356,9 +356,9 @@ PodsHealth predictor_pods_health(const std::vector<Json>& all, int64_t now,
     out.health = std::move(*stuck);
     return out;
   }
-  const bool replaced = has_live_pod(pods);
   for (const Json* pod : pods) {
-    if (str_at(*pod, {"status", "phase"}) != "Failed" || (evicted(*pod) && replaced)) continue;
+    // An evicted pod left here was replaced (stuck_pod reports one that was not).
+    if (str_at(*pod, {"status", "phase"}) != "Failed" || evicted(*pod)) continue;
     std::string msg = "Pod failed";
     const Json& list = at(*pod, {"status", "containerStatuses"});
     if (list.is_array()) {

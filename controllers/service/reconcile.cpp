@@ -313,12 +313,9 @@ engine::PodIssueOptions pod_issue_options() {
 
 void observe_pods_and_hpa(const Context& ctx, World& w) {
   if (w.isvc) {
-    std::vector<Json> pods;
-    for (auto& p :
-         ctx.cache(kube::types::pods(), inference_pods_selector())
-             .by_labels({{std::string(api::kLabelKServeInferenceService), *w.isvc_name}}, w.ns)) {
-      pods.push_back(*p);
-    }
+    const std::vector<Json> pods = as_values(
+        ctx.cache(kube::types::pods(), inference_pods_selector())
+            .by_labels({{std::string(api::kLabelKServeInferenceService), *w.isvc_name}}, w.ns));
     // Without pods the InferenceService's own Ready condition is the judge (a serving runtime
     // that reports Ready has pods; there is nothing to inspect otherwise).
     if (!pods.empty() || !w.o.isvc.ready) {

@@ -309,9 +309,7 @@ TemplateResult resolve_template(const Context& ctx, const Json& svc, const Model
   in.model_name = model_name;
   in.allow_unoptimized = at(svc, {"spec", "template", "allowUnoptimized"}) == Json(true);
   in.overrides = selection_overrides(overrides);
-  std::vector<Json> nodes;
-  for (auto& n : ctx.cache(kube::types::nodes()).list()) nodes.push_back(*n);
-  in.cluster_gpus = cluster_gpu_models(nodes);
+  in.cluster_gpus = cluster_gpu_models(as_values(ctx.cache(kube::types::nodes()).list()));
   for (auto& t :
        ctx.cache(types::aim_service_templates()).by_index(index::kTemplateModel, model_name)) {
     // A derived template is one service's customization, not a namespace-wide choice: it
