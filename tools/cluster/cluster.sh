@@ -263,7 +263,17 @@ start_component() {
   # setsid: own session, so the component survives the calling shell and never gets its signals.
   # 9>&-: do not inherit the lock of this script (see lock()).
   setsid "$(exe_of "$name")" "${args[@]}" >>"$LOGS/$name.log" 2>&1 </dev/null 9>&- &
-  echo $! >"$PIDS/$name.pid"
+  local pid=$! exe i
+  echo "$pid" >"$PIDS/$name.pid"
+  # Wait for the exec. Right after the fork /proc/PID/exe is still this shell (then setsid), so
+  # pid_of, which checks the executable, would report a component that is only starting as one
+  # that "exited during start-up", with an empty log: on a loaded machine the exec can take that
+  # long (seen in a fresh-clone CI run with etcd, and as the demo's containerd flake).
+  for ((i = 0; i < 200; i++)); do
+    exe="$(readlink "/proc/$pid/exe" 2>/dev/null)" || break # gone: check_alive says so
+    [[ "${exe% (deleted)}" != "$(exe_of "$name")" ]] || break
+    sleep 0.05
+  done
 }
 
 stop_component() { # name [grace-seconds]
