@@ -29,8 +29,15 @@ void ContainerStateTerminated::describe(Fields<ContainerStateTerminated>& f) {
   f.field("finishedAt", &ContainerStateTerminated::finished_at, "When it terminated.");
 }
 
+void ContainerStateWaiting::describe(Fields<ContainerStateWaiting>& f) {
+  f.doc("A container waiting to run.");
+  f.field("reason", &ContainerStateWaiting::reason, "Why it waits (ImagePullBackOff, ...).");
+  f.field("message", &ContainerStateWaiting::message, "Details.");
+}
+
 void ContainerState::describe(Fields<ContainerState>& f) {
   f.doc("The state of a container.");
+  f.field("waiting", &ContainerState::waiting, "Set while the container waits to run.");
   f.field("terminated", &ContainerState::terminated, "Set once the container has terminated.");
 }
 
@@ -44,9 +51,33 @@ void PodSpecView::describe(Fields<PodSpecView>& f) {
   f.doc("A pod's spec (nothing read).");
 }
 
+void ObservedCondition::describe(Fields<ObservedCondition>& f) {
+  f.doc("A condition of a built-in or third-party kind.");
+  f.field("type", &ObservedCondition::type, "The condition type.").required();
+  f.field("status", &ObservedCondition::status, "True, False or Unknown.");
+  f.field("reason", &ObservedCondition::reason, "Machine-readable reason.");
+  f.field("message", &ObservedCondition::message, "Human-readable details.");
+}
+
+const ObservedCondition* find_condition(const ObservedConditions& conditions,
+                                        std::string_view type) {
+  if (!conditions) return nullptr;
+  for (const auto& c : *conditions)
+    if (c.type == type) return &c;
+  return nullptr;
+}
+
+bool condition_true(const ObservedConditions& conditions, std::string_view type) {
+  const ObservedCondition* c = find_condition(conditions, type);
+  return c && c->status == "True";
+}
+
 void PodStatus::describe(Fields<PodStatus>& f) {
   f.doc("The fields of a pod's status the operator reads.");
   f.field("phase", &PodStatus::phase, "Pending, Running, Succeeded, Failed or Unknown.");
+  f.field("reason", &PodStatus::reason, "Why the pod is in its phase (Evicted, ...).");
+  f.field("conditions", &PodStatus::conditions, "PodScheduled, Ready, ...");
+  f.field("initContainerStatuses", &PodStatus::init_container_statuses, "One per init container.");
   f.field("containerStatuses", &PodStatus::container_statuses, "One per container.");
 }
 
@@ -85,6 +116,97 @@ std::string annotation(const ObjectMeta& meta, std::string_view key) {
   if (!meta.annotations) return {};
   auto it = meta.annotations->find(std::string(key));
   return it == meta.annotations->end() ? std::string() : it->second;
+}
+
+void PersistentVolumeClaimVolumeSource::describe(Fields<PersistentVolumeClaimVolumeSource>& f) {
+  f.doc("A volume backed by a claim.");
+  f.field("claimName", &PersistentVolumeClaimVolumeSource::claim_name, "The claim's name.");
+}
+
+void Volume::describe(Fields<Volume>& f) {
+  f.doc("A pod volume.");
+  f.field("name", &Volume::name, "The volume's name.");
+  f.field("persistentVolumeClaim", &Volume::persistent_volume_claim, "A claim as the volume.");
+}
+
+void PredictorView::describe(Fields<PredictorView>& f) {
+  f.doc("The fields of an InferenceService's predictor the operator reads.");
+  f.field("volumes", &PredictorView::volumes, "The predictor pod's volumes.");
+}
+
+void InferenceServiceSpec::describe(Fields<InferenceServiceSpec>& f) {
+  f.doc("The fields of an InferenceService's spec the operator reads.");
+  f.field("predictor", &InferenceServiceSpec::predictor, "The predictor.");
+}
+
+void InferenceServiceStatus::describe(Fields<InferenceServiceStatus>& f) {
+  f.doc("The fields of an InferenceService's status the operator reads.");
+  f.field("conditions", &InferenceServiceStatus::conditions, "Ready and the other conditions.");
+}
+
+std::vector<std::pair<std::string, std::string>> predictor_claims(const InferenceService& isvc) {
+  std::vector<std::pair<std::string, std::string>> out;
+  if (!isvc.spec.predictor || !isvc.spec.predictor->volumes) return out;
+  for (const auto& v : *isvc.spec.predictor->volumes) {
+    if (!v.persistent_volume_claim || !v.persistent_volume_claim->claim_name) continue;
+    out.emplace_back(v.name.value_or(std::string()), *v.persistent_volume_claim->claim_name);
+  }
+  return out;
+}
+
+void RouteParentStatus::describe(Fields<RouteParentStatus>& f) {
+  f.doc("What one parent (gateway) says of a route.");
+  f.field("conditions", &RouteParentStatus::conditions, "Accepted, ResolvedRefs, ...");
+}
+
+void HTTPRouteSpecView::describe(Fields<HTTPRouteSpecView>& f) {
+  f.doc("An HTTPRoute's spec (nothing read).");
+}
+
+void HTTPRouteStatus::describe(Fields<HTTPRouteStatus>& f) {
+  f.doc("The fields of an HTTPRoute's status the operator reads.");
+  f.field("parents", &HTTPRouteStatus::parents, "One entry per parent gateway.");
+}
+
+void HorizontalPodAutoscalerSpec::describe(Fields<HorizontalPodAutoscalerSpec>& f) {
+  f.doc("The fields of an HPA's spec the operator reads.");
+  f.field("minReplicas", &HorizontalPodAutoscalerSpec::min_replicas, "Lower replica bound.");
+  f.field("maxReplicas", &HorizontalPodAutoscalerSpec::max_replicas, "Upper replica bound.");
+}
+
+void HorizontalPodAutoscalerStatus::describe(Fields<HorizontalPodAutoscalerStatus>& f) {
+  f.doc("The fields of an HPA's status the operator reads.");
+  f.field("currentReplicas", &HorizontalPodAutoscalerStatus::current_replicas,
+          "Replicas running now.");
+  f.field("desiredReplicas", &HorizontalPodAutoscalerStatus::desired_replicas,
+          "Replicas the autoscaler wants.");
+  f.field("conditions", &HorizontalPodAutoscalerStatus::conditions,
+          "AbleToScale, ScalingActive, ScalingLimited.");
+}
+
+void ObjectReference::describe(Fields<ObjectReference>& f) {
+  f.doc("A reference to an object (an Event's involvedObject).");
+  f.field("kind", &ObjectReference::kind, "Kind.");
+  f.field("namespace", &ObjectReference::namespace_, "Namespace.");
+  f.field("name", &ObjectReference::name, "Name.");
+  f.field("uid", &ObjectReference::uid, "UID.");
+}
+
+void Event::describe(Fields<Event>& f) {
+  f.doc("The fields of a core/v1 Event the operator reads.");
+  f.field("apiVersion", &Event::api_version, "API version.");
+  f.field("kind", &Event::kind, "Kind.");
+  f.field("metadata", &Event::metadata, "Standard object metadata.");
+  f.field("involvedObject", &Event::involved_object, "The object the event is about.");
+  f.field("reason", &Event::reason, "Machine-readable reason.");
+  f.field("message", &Event::message, "Human-readable details.");
+  f.field("type", &Event::type, "Normal or Warning.");
+}
+
+std::string label(const ObjectMeta& meta, std::string_view key) {
+  if (!meta.labels) return {};
+  auto it = meta.labels->find(std::string(key));
+  return it == meta.labels->end() ? std::string() : it->second;
 }
 
 void CSIStorageCapacity::describe(Fields<CSIStorageCapacity>& f) {

@@ -6,6 +6,8 @@
 
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "api/k8s.h"
@@ -49,9 +51,17 @@ struct ContainerStateTerminated {
   static void describe(Fields<ContainerStateTerminated>& f);
 };
 
+struct ContainerStateWaiting {
+  std::optional<std::string> reason;  // ImagePullBackOff, ErrImagePull, CrashLoopBackOff, ...
+  std::optional<std::string> message;
+  Json extra;
+  static void describe(Fields<ContainerStateWaiting>& f);
+};
+
 struct ContainerState {
+  std::optional<ContainerStateWaiting> waiting;
   std::optional<ContainerStateTerminated> terminated;
-  Json extra;  // waiting, running
+  Json extra;  // running
   static void describe(Fields<ContainerState>& f);
 };
 
@@ -67,8 +77,30 @@ struct PodSpecView {
   static void describe(Fields<PodSpecView>& f);
 };
 
+// A condition as the built-in kinds report it (Pod, InferenceService, HTTPRoute,
+// HorizontalPodAutoscaler): unlike api::Condition, reason, message and the times may be absent,
+// and stay absent when encoded again.
+struct ObservedCondition {
+  std::string type;
+  std::optional<std::string> status;  // True, False, Unknown
+  std::optional<std::string> reason;
+  std::optional<std::string> message;
+  Json extra;  // lastTransitionTime, lastProbeTime, observedGeneration, severity, ...
+  static void describe(Fields<ObservedCondition>& f);
+};
+using ObservedConditions = std::optional<std::vector<ObservedCondition>>;
+
+// The condition of `type`, or nullptr.
+const ObservedCondition* find_condition(const ObservedConditions& conditions,
+                                        std::string_view type);
+// The condition of `type` is there and True.
+bool condition_true(const ObservedConditions& conditions, std::string_view type);
+
 struct PodStatus {
   std::optional<std::string> phase;
+  std::optional<std::string> reason;  // Evicted, ...
+  ObservedConditions conditions;
+  std::optional<std::vector<ContainerStatus>> init_container_statuses;
   std::optional<std::vector<ContainerStatus>> container_statuses;
   Json extra;
   static void describe(Fields<PodStatus>& f);
@@ -118,6 +150,140 @@ using PersistentVolumeClaim = Resource<PersistentVolumeClaimTag>;
 // spec.resources.requests.storage, or nullopt.
 std::optional<Quantity> storage_request(const PersistentVolumeClaim& pvc);
 
+// ---- serving.kserve.io/v1beta1 InferenceService -----------------------------------------------
+
+struct PersistentVolumeClaimVolumeSource {
+  std::optional<std::string> claim_name;
+  Json extra;
+  static void describe(Fields<PersistentVolumeClaimVolumeSource>& f);
+};
+
+struct Volume {
+  std::optional<std::string> name;
+  std::optional<PersistentVolumeClaimVolumeSource> persistent_volume_claim;
+  Json extra;  // every other volume source
+  static void describe(Fields<Volume>& f);
+};
+
+struct PredictorView {
+  std::optional<std::vector<Volume>> volumes;
+  Json extra;
+  static void describe(Fields<PredictorView>& f);
+};
+
+struct InferenceServiceSpec {
+  std::optional<PredictorView> predictor;
+  Json extra;
+  static void describe(Fields<InferenceServiceSpec>& f);
+};
+
+struct InferenceServiceStatus {
+  ObservedConditions conditions;
+  Json extra;
+  static void describe(Fields<InferenceServiceStatus>& f);
+};
+
+struct InferenceServiceTag {
+  using Spec = InferenceServiceSpec;
+  using Status = InferenceServiceStatus;
+  static constexpr KindInfo info = {"serving.kserve.io",
+                                    "v1beta1",
+                                    "InferenceService",
+                                    "inferenceservices",
+                                    "inferenceservice",
+                                    "InferenceServiceList",
+                                    true};
+};
+using InferenceService = Resource<InferenceServiceTag>;
+
+// The claim names of spec.predictor.volumes, with each volume's name: {volume, claim}.
+std::vector<std::pair<std::string, std::string>> predictor_claims(const InferenceService& isvc);
+
+// ---- gateway.networking.k8s.io/v1 HTTPRoute -------------------------------------------------
+
+struct RouteParentStatus {
+  ObservedConditions conditions;  // Accepted, ResolvedRefs
+  Json extra;                     // parentRef, controllerName
+  static void describe(Fields<RouteParentStatus>& f);
+};
+
+struct HTTPRouteSpecView {
+  Json extra;
+  static void describe(Fields<HTTPRouteSpecView>& f);
+};
+
+struct HTTPRouteStatus {
+  std::optional<std::vector<RouteParentStatus>> parents;
+  Json extra;
+  static void describe(Fields<HTTPRouteStatus>& f);
+};
+
+struct HTTPRouteTag {
+  using Spec = HTTPRouteSpecView;
+  using Status = HTTPRouteStatus;
+  static constexpr KindInfo info = {"gateway.networking.k8s.io",
+                                    "v1",
+                                    "HTTPRoute",
+                                    "httproutes",
+                                    "httproute",
+                                    "HTTPRouteList",
+                                    true};
+};
+using HTTPRoute = Resource<HTTPRouteTag>;
+
+// ---- autoscaling/v2 HorizontalPodAutoscaler --------------------------------------------------
+
+struct HorizontalPodAutoscalerSpec {
+  std::optional<int32_t> min_replicas;
+  std::optional<int32_t> max_replicas;
+  Json extra;
+  static void describe(Fields<HorizontalPodAutoscalerSpec>& f);
+};
+
+struct HorizontalPodAutoscalerStatus {
+  std::optional<int32_t> current_replicas;
+  std::optional<int32_t> desired_replicas;
+  ObservedConditions conditions;  // AbleToScale, ScalingActive, ScalingLimited
+  Json extra;
+  static void describe(Fields<HorizontalPodAutoscalerStatus>& f);
+};
+
+struct HorizontalPodAutoscalerTag {
+  using Spec = HorizontalPodAutoscalerSpec;
+  using Status = HorizontalPodAutoscalerStatus;
+  static constexpr KindInfo info = {"autoscaling",
+                                    "v2",
+                                    "HorizontalPodAutoscaler",
+                                    "horizontalpodautoscalers",
+                                    "horizontalpodautoscaler",
+                                    "HorizontalPodAutoscalerList",
+                                    true};
+};
+using HorizontalPodAutoscaler = Resource<HorizontalPodAutoscalerTag>;
+
+// ---- v1 Event ----------------------------------------------------------------------------------
+
+struct ObjectReference {
+  std::optional<std::string> kind;
+  std::optional<std::string> namespace_;
+  std::optional<std::string> name;
+  std::optional<std::string> uid;
+  Json extra;  // apiVersion, resourceVersion, fieldPath
+  static void describe(Fields<ObjectReference>& f);
+};
+
+struct Event {
+  std::optional<std::string> api_version;
+  std::optional<std::string> kind;
+  ObjectMeta metadata;
+  std::optional<ObjectReference> involved_object;
+  std::optional<std::string> reason;
+  std::optional<std::string> message;
+  std::optional<std::string> type;  // Normal, Warning
+  Json extra;                       // source, count, firstTimestamp, ...
+  static void describe(Fields<Event>& f);
+};
+
 // ---- storage.k8s.io/v1 StorageClass and CSIStorageCapacity ------------------------------------
 
 // Any object read for its metadata only (a StorageClass's default-class annotation).
@@ -131,6 +297,8 @@ struct ObjectHead {
 
 // The annotation value, or "".
 std::string annotation(const ObjectMeta& meta, std::string_view key);
+// The label value, or "".
+std::string label(const ObjectMeta& meta, std::string_view key);
 
 struct CSIStorageCapacity {
   std::optional<std::string> api_version;

@@ -54,6 +54,49 @@ const Json kClaim = Json::parse(R"({
   "status": {"phase": "Bound", "accessModes": ["ReadWriteOnce"], "capacity": {"storage": "20Gi"}}
 })");
 
+// As KServe, the Gateway API, KEDA's HPA and the event recorder write them: conditions without
+// reason or times, volumes of other kinds, fields the views do not declare.
+const Json kIsvc = Json::parse(R"({
+  "apiVersion": "serving.kserve.io/v1beta1", "kind": "InferenceService",
+  "metadata": {"name": "svc", "namespace": "ns", "uid": "i1"},
+  "spec": {"predictor": {"minReplicas": 1, "model": {"runtime": "aim"},
+           "volumes": [{"name": "dshm", "emptyDir": {"medium": "Memory"}},
+                       {"name": "model-cache", "persistentVolumeClaim": {"claimName": "c-1"}}]}},
+  "status": {"url": "http://svc.ns", "conditions": [
+               {"type": "PredictorReady", "status": "True", "lastTransitionTime": "2026-12-06T00:00:00Z"},
+               {"type": "Ready", "status": "False", "severity": "Info",
+                "message": "Revision missing"}]}
+})");
+
+const Json kRoute = Json::parse(R"({
+  "apiVersion": "gateway.networking.k8s.io/v1", "kind": "HTTPRoute",
+  "metadata": {"name": "r", "namespace": "ns"},
+  "spec": {"parentRefs": [{"name": "gw"}], "rules": [{"backendRefs": [{"name": "svc"}]}]},
+  "status": {"parents": [{"parentRef": {"name": "gw"}, "controllerName": "example.com/gw",
+                          "conditions": [{"type": "Accepted", "status": "False",
+                                          "reason": "NotAllowedByListeners", "message": "no",
+                                          "observedGeneration": 1,
+                                          "lastTransitionTime": "2026-12-06T00:00:00Z"}]}]}
+})");
+
+const Json kHpa = Json::parse(R"({
+  "apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+  "metadata": {"name": "keda-hpa-svc-predictor", "namespace": "ns"},
+  "spec": {"minReplicas": 1, "maxReplicas": 4, "scaleTargetRef": {"kind": "Deployment", "name": "d"}},
+  "status": {"currentReplicas": 2, "desiredReplicas": 3,
+             "conditions": [{"type": "ScalingActive", "status": "False", "reason": "FailedGetExternalMetric",
+                             "message": "no metrics", "lastTransitionTime": "2026-12-06T00:00:00Z"}]}
+})");
+
+const Json kEvent = Json::parse(R"({
+  "apiVersion": "v1", "kind": "Event",
+  "metadata": {"name": "svc.1", "namespace": "ns"},
+  "involvedObject": {"kind": "InferenceService", "namespace": "ns", "name": "svc", "uid": "i1",
+                     "apiVersion": "serving.kserve.io/v1beta1"},
+  "reason": "InternalError", "message": "fails to reconcile", "type": "Warning", "count": 3,
+  "source": {"component": "inferenceservice-controller"}
+})");
+
 template <class T>
 T decoded(const Json& j) {
   auto d = decode<T>(j);
@@ -65,6 +108,56 @@ TEST(K8sViews, DecodeThenEncodeGivesBackTheObject) {
   EXPECT_EQ(encode(decoded<Job>(kJob)), kJob);
   EXPECT_EQ(encode(decoded<Pod>(kPod)), kPod);
   EXPECT_EQ(encode(decoded<PersistentVolumeClaim>(kClaim)), kClaim);
+  EXPECT_EQ(encode(decoded<InferenceService>(kIsvc)), kIsvc);
+  EXPECT_EQ(encode(decoded<HTTPRoute>(kRoute)), kRoute);
+  EXPECT_EQ(encode(decoded<HorizontalPodAutoscaler>(kHpa)), kHpa);
+  EXPECT_EQ(encode(decoded<Event>(kEvent)), kEvent);
+}
+
+TEST(K8sViews, TheFieldsTheServiceControllerReads) {
+  InferenceService isvc = decoded<InferenceService>(kIsvc);
+  EXPECT_FALSE(condition_true(isvc.status.conditions, "Ready"));
+  EXPECT_TRUE(condition_true(isvc.status.conditions, "PredictorReady"));
+  ASSERT_NE(find_condition(isvc.status.conditions, "Ready"), nullptr);
+  EXPECT_EQ(find_condition(isvc.status.conditions, "Ready")->message, "Revision missing");
+  EXPECT_EQ(find_condition(isvc.status.conditions, "Ready")->reason, std::nullopt);
+  using Claims = std::vector<std::pair<std::string, std::string>>;
+  EXPECT_EQ(predictor_claims(isvc), (Claims{{"model-cache", "c-1"}}));
+  EXPECT_TRUE(predictor_claims(InferenceService{}).empty());
+
+  HTTPRoute route = decoded<HTTPRoute>(kRoute);
+  ASSERT_TRUE(route.status.parents);
+  const auto* accepted = find_condition((*route.status.parents)[0].conditions, "Accepted");
+  ASSERT_NE(accepted, nullptr);
+  EXPECT_EQ(accepted->reason, "NotAllowedByListeners");
+
+  HorizontalPodAutoscaler hpa = decoded<HorizontalPodAutoscaler>(kHpa);
+  EXPECT_EQ(hpa.spec.min_replicas, 1);
+  EXPECT_EQ(hpa.spec.max_replicas, 4);
+  EXPECT_EQ(hpa.status.current_replicas, 2);
+  EXPECT_EQ(hpa.status.desired_replicas, 3);
+  EXPECT_EQ(find_condition(hpa.status.conditions, "ScalingActive")->message, "no metrics");
+
+  Event ev = decoded<Event>(kEvent);
+  ASSERT_TRUE(ev.involved_object);
+  EXPECT_EQ(ev.involved_object->kind, "InferenceService");
+  EXPECT_EQ(ev.involved_object->uid, "i1");
+  EXPECT_EQ(ev.reason, "InternalError");
+  EXPECT_EQ(ev.type, "Warning");
+
+  Json pulling = kPod;
+  pulling["status"]["phase"] = "Pending";
+  pulling["status"]["reason"] = "Evicted";
+  pulling["status"]["initContainerStatuses"] = Json::parse(
+      R"([{"name": "init", "state": {"waiting": {"reason": "ErrImagePull", "message": "401"}}}])");
+  Pod pod = decoded<Pod>(pulling);
+  EXPECT_EQ(encode(pod), pulling);
+  EXPECT_EQ(pod.status.reason, "Evicted");
+  EXPECT_FALSE(condition_true(pod.status.conditions, "Ready"));
+  ASSERT_TRUE(pod.status.init_container_statuses);
+  EXPECT_EQ((*pod.status.init_container_statuses)[0].state->waiting->reason, "ErrImagePull");
+  EXPECT_EQ(label(pod.metadata, "job-name"), "dl-x");
+  EXPECT_EQ(label(pod.metadata, "absent"), "");
 }
 
 TEST(K8sViews, TheFieldsTheOperatorReads) {

@@ -70,6 +70,41 @@ std::vector<Cached<R>> typed_list(const std::vector<kube::ObjectPtr>& objects) {
   return out;
 }
 
+// A typed sub-object as the JSON the engine's functions read (null when absent).
+template <class T>
+api::Json json_of(const std::optional<T>& v) {
+  return v ? api::encode(*v) : api::Json();
+}
+
+// What the engine produced (JSON) as a status field; absent for null, "" or what does not read
+// as T.
+template <class T>
+std::optional<T> typed_or_none(const api::Json& j) {
+  if (j.is_null() || (j.is_string() && j.get<std::string>().empty())) return std::nullopt;
+  auto d = api::decode<T>(j);
+  return d ? std::move(d.value) : std::nullopt;
+}
+
+// A cache index function over objects of kind R (objects that do not read as R index nothing).
+template <class R, class F>
+kube::Store::IndexFunc typed_index(F f) {
+  return [f = std::move(f)](const api::Json& j) -> std::vector<std::string> {
+    auto d = api::decode<R>(j);
+    if (!d) return {};
+    return f(*d.value);
+  };
+}
+
+// A watch's map function over objects of kind R (objects that do not read as R map to nothing).
+template <class R, class F>
+kube::MapFunc typed_map(F f) {
+  return [f = std::move(f)](const api::Json& j) -> std::vector<kube::Request> {
+    auto d = api::decode<R>(j);
+    if (!d) return {};
+    return f(*d.value);
+  };
+}
+
 // ---- typed metadata and conditions ----------------------------------------------------------
 
 inline std::string name_of(const api::ObjectMeta& m) {

@@ -205,21 +205,6 @@ engine::Clock::time_point tp(int64_t unix_seconds) {
   return engine::Clock::time_point(std::chrono::seconds(unix_seconds));
 }
 
-// A typed sub-object as the JSON the engine's functions read (null when absent).
-template <class T>
-Json json_of(const std::optional<T>& v) {
-  return v ? api::encode(*v) : Json();
-}
-
-// What the engine produced (JSON) as a status field; absent for null, "" or what does not read
-// as T.
-template <class T>
-std::optional<T> typed_or_none(const Json& j) {
-  if (j.is_null() || (j.is_string() && j.get<std::string>().empty())) return std::nullopt;
-  auto d = api::decode<T>(j);
-  return d ? std::move(d.value) : std::nullopt;
-}
-
 engine::DiscoveryState discovery_state_from(const std::optional<api::DiscoveryState>& d) {
   engine::DiscoveryState s;
   if (!d) return s;

@@ -18,8 +18,6 @@ namespace names = engine::service_names;
 
 namespace {
 
-const Json kNull;
-
 std::string lower(std::string_view s) {
   std::string out(s);
   std::transform(out.begin(), out.end(), out.begin(),
@@ -41,11 +39,10 @@ std::string sanitize_image_part(std::string_view s) {
   return out;
 }
 
-std::string env_value(const Json& env, std::string_view name) {
-  if (!env.is_array()) return "";
-  for (const auto& e : env) {
-    if (e.is_object() && e.value("name", "") == name) return e.value("value", "");
-  }
+std::string env_value(const std::optional<api::EnvList>& env, std::string_view name) {
+  if (!env) return "";
+  for (const auto& e : *env)
+    if (e.name == name) return e.value.value_or(std::string());
   return "";
 }
 
@@ -60,15 +57,6 @@ engine::ComponentHealth make(engine::ComponentState state, std::string reason,
   return h;
 }
 
-bool condition_true(const Json& obj, std::string_view type) {
-  const Json& conds = at(obj, {"status", "conditions"});
-  if (!conds.is_array()) return false;
-  for (const auto& c : conds) {
-    if (c.is_object() && c.value("type", "") == type) return c.value("status", "") == "True";
-  }
-  return false;
-}
-
 }  // namespace
 
 std::string trim(std::string_view s) {
@@ -78,48 +66,34 @@ std::string trim(std::string_view s) {
   return std::string(s.substr(b, e - b + 1));
 }
 
-const Json& at(const Json& obj, std::initializer_list<const char*> path) {
-  const Json* cur = &obj;
-  for (const char* key : path) {
-    if (!cur->is_object()) return kNull;
-    auto it = cur->find(key);
-    if (it == cur->end()) return kNull;
-    cur = &*it;
-  }
-  return *cur;
-}
-
-std::string str_at(const Json& obj, std::initializer_list<const char*> path) {
-  const Json& v = at(obj, path);
-  return v.is_string() ? v.get<std::string>() : std::string();
-}
-
-std::vector<std::string> template_ref_values(const Json& service) {
+std::vector<std::string> template_ref_values(const Service& service) {
   std::vector<std::string> out;
-  std::string name = trim(str_at(service, {"spec", "template", "name"}));
+  const auto& spec = service.spec;
+  std::string name = spec.template_ ? trimmed(spec.template_->name) : std::string();
   if (!name.empty()) {
     out.push_back(name);
-    const Json& ov = at(service, {"spec", "overrides"});
-    if (ov.is_object()) {
+    if (spec.overrides) {
       engine::TemplateOverrides o;
-      o.metric = ov.value("metric", "");
-      o.precision = ov.value("precision", "");
-      o.hardware = ov.value("hardware", Json());
+      o.metric = spec.overrides->metric.value_or(std::string());
+      o.precision = spec.overrides->precision.value_or(std::string());
+      if (spec.overrides->hardware) o.hardware = api::encode(*spec.overrides->hardware);
       if (auto d = engine::derived_template_name(name, o)) out.push_back(*d);
     }
   }
-  std::string resolved = str_at(service, {"status", "resolvedTemplate", "name"});
+  const auto& st = service.status.resolved_template;
+  std::string resolved = st ? st->name.value_or(std::string()) : std::string();
   if (!resolved.empty()) out.push_back(resolved);
   std::sort(out.begin(), out.end());
   out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
 }
 
-std::vector<std::string> model_ref_values(const Json& service) {
+std::vector<std::string> model_ref_values(const Service& service) {
   std::vector<std::string> out;
-  std::string name = trim(str_at(service, {"spec", "model", "name"}));
+  std::string name = trimmed(service.spec.model.name);
   if (!name.empty()) out.push_back(name);
-  std::string resolved = str_at(service, {"status", "resolvedModel", "name"});
+  const auto& sm = service.status.resolved_model;
+  std::string resolved = sm ? sm->name.value_or(std::string()) : std::string();
   if (!resolved.empty() && resolved != name) out.push_back(resolved);
   return out;
 }
@@ -174,85 +148,68 @@ Result<std::string, std::string> model_name_for_image(std::string_view image_in)
   return names::derived_name({n, t}, {Json(image)}, 8, 63);
 }
 
-std::string custom_model_name(const std::string& base_image, const Json& model_sources) {
+// The sourceUri of a source, under either spelling ("" when neither is set).
+std::string source_uri(const api::ModelSource& s) {
+  return s.source_uri ? *s.source_uri : s.source_uri_alias.value_or(std::string());
+}
+
+std::string custom_model_name(const std::string& base_image,
+                              const std::vector<api::ModelSource>& model_sources) {
   std::vector<Json> inputs{Json(base_image)};
   std::string first;
-  if (model_sources.is_array()) {
-    for (const auto& s : model_sources) {
-      std::string id = s.value("modelId", "");
-      std::string uri = s.value("sourceUri", s.value("sourceURI", ""));
-      if (first.empty()) first = id;
-      inputs.emplace_back(id);
-      inputs.emplace_back(uri);
-      std::string ep = env_value(s.value("env", Json()), "AWS_ENDPOINT_URL");
-      if (!ep.empty()) inputs.emplace_back(ep);
-    }
+  for (const auto& s : model_sources) {
+    std::string id = s.model_id.value_or(std::string());
+    if (first.empty()) first = id;
+    inputs.emplace_back(id);
+    inputs.emplace_back(source_uri(s));
+    std::string ep = env_value(s.env, "AWS_ENDPOINT_URL");
+    if (!ep.empty()) inputs.emplace_back(ep);
   }
   return names::derived_name({first.empty() ? std::string("custom-model") : first}, inputs, 8, 63);
 }
 
-bool same_model_sources(const Json& a, const Json& b) {
-  if (!a.is_array() || !b.is_array() || a.size() != b.size()) return false;
+bool same_model_sources(const std::vector<api::ModelSource>& a,
+                        const std::vector<api::ModelSource>& b) {
+  if (a.size() != b.size()) return false;
   for (std::size_t i = 0; i < a.size(); ++i) {
-    const Json &x = a[i], &y = b[i];
-    if (!x.is_object() || !y.is_object()) return false;
-    if (x.value("modelId", "") != y.value("modelId", "")) return false;
-    if (x.value("sourceUri", x.value("sourceURI", "")) !=
-        y.value("sourceUri", y.value("sourceURI", "")))
-      return false;
-    if (env_value(x.value("env", Json()), "AWS_ENDPOINT_URL") !=
-        env_value(y.value("env", Json()), "AWS_ENDPOINT_URL"))
-      return false;
+    const auto &x = a[i], &y = b[i];
+    if (x.model_id.value_or(std::string()) != y.model_id.value_or(std::string())) return false;
+    if (source_uri(x) != source_uri(y)) return false;
+    if (env_value(x.env, "AWS_ENDPOINT_URL") != env_value(y.env, "AWS_ENDPOINT_URL")) return false;
   }
   return true;
 }
 
-std::string effective_model_id(const Json& source) {
-  api::ModelSource ms;
-  if (source.contains("modelId") && source["modelId"].is_string())
-    ms.model_id = source["modelId"].get<std::string>();
-  if (source.contains("sourceUri") && source["sourceUri"].is_string())
-    ms.source_uri = source["sourceUri"].get<std::string>();
-  if (source.contains("sourceURI") && source["sourceURI"].is_string())
-    ms.source_uri_alias = source["sourceURI"].get<std::string>();
-  return ms.effective_model_id();
-}
-
-std::set<std::string> cluster_gpu_models(const std::vector<Json>& nodes) {
+std::set<std::string> cluster_gpu_models(const std::vector<kube::ObjectPtr>& nodes) {
   std::set<std::string> out;
-  for (const auto& node : nodes) {
-    const Json& labels = at(node, {"metadata", "labels"});
-    if (!labels.is_object()) continue;
-    engine::NodeLabels l;
-    for (const auto& [k, v] : labels.items()) {
-      if (v.is_string()) l[k] = v.get<std::string>();
-    }
+  for (const auto& node : typed_list<api::ObjectHead>(nodes)) {
+    if (!node->metadata.labels) continue;
+    engine::NodeLabels l(node->metadata.labels->begin(), node->metadata.labels->end());
     if (auto g = engine::node_gpu(l)) out.insert(g->model);
   }
   return out;
 }
 
-engine::TemplateCandidate template_candidate(const Json& tmpl, engine::TemplateScope scope) {
+engine::TemplateCandidate template_candidate(const Template& tmpl, engine::TemplateScope scope) {
   engine::TemplateCandidate c;
-  c.name = str_at(tmpl, {"metadata", "name"});
+  c.name = name_of(tmpl.metadata);
   c.scope = scope;
-  c.status = str_at(tmpl, {"status", "status"});
-  const Json& profile = at(tmpl, {"status", "profile"});
-  c.has_profile = profile.is_object();
-  if (c.has_profile) {
-    const Json& md = at(profile, {"metadata"});
-    c.profile_type = str_at(md, {"type"});
-    c.profile_metric = str_at(md, {"metric"});
-    c.profile_precision = str_at(md, {"precision"});
-    c.profile_gpu = str_at(md, {"gpu"});
-    const Json& n = at(md, {"gpuCount"});
-    if (n.is_number_integer()) c.profile_gpu_count = n.get<int32_t>();
+  c.status = tmpl.status.status.value_or(std::string());
+  c.has_profile = tmpl.status.profile.has_value();
+  if (c.has_profile && tmpl.status.profile->metadata) {
+    const auto& md = *tmpl.status.profile->metadata;
+    c.profile_type = md.type.value_or(std::string());
+    c.profile_metric = md.metric.value_or(std::string());
+    c.profile_precision = md.precision.value_or(std::string());
+    c.profile_gpu = md.gpu.value_or(std::string());
+    c.profile_gpu_count = md.gpu_count.value_or(0);
   }
-  c.spec_metric = str_at(tmpl, {"spec", "metric"});
-  c.spec_precision = str_at(tmpl, {"spec", "precision"});
-  c.spec_gpu_model = str_at(tmpl, {"spec", "hardware", "gpu", "model"});
-  const Json& req = at(tmpl, {"spec", "hardware", "gpu", "requests"});
-  if (req.is_number_integer()) c.spec_gpu_count = req.get<int32_t>();
+  c.spec_metric = tmpl.spec.metric.value_or(std::string());
+  c.spec_precision = tmpl.spec.precision.value_or(std::string());
+  if (tmpl.spec.hardware && tmpl.spec.hardware->gpu) {
+    c.spec_gpu_model = tmpl.spec.hardware->gpu->model.value_or(std::string());
+    c.spec_gpu_count = tmpl.spec.hardware->gpu->requests.value_or(0);
+  }
   return c;
 }
 
@@ -264,17 +221,20 @@ kube::ListOptions inference_pods_selector() {
 
 namespace {
 
-std::optional<engine::ComponentHealth> image_pull_problem(const std::vector<const Json*>& pods) {
+using PodRef = const Cached<api::Pod>*;
+
+std::optional<engine::ComponentHealth> image_pull_problem(const std::vector<PodRef>& pods) {
   using S = engine::ComponentState;
-  for (const Json* pod : pods) {
-    for (const char* key : {"initContainerStatuses", "containerStatuses"}) {
-      const Json& list = at(*pod, {"status", key});
-      if (!list.is_array()) continue;
-      for (const auto& cs : list) {
-        std::string reason = str_at(cs, {"state", "waiting", "reason"});
+  for (PodRef pod : pods) {
+    const auto& st = (*pod)->status;
+    for (const auto* list : {&st.init_container_statuses, &st.container_statuses}) {
+      if (!*list) continue;
+      for (const auto& cs : **list) {
+        if (!cs.state || !cs.state->waiting) continue;
+        const std::string reason = cs.state->waiting->reason.value_or(std::string());
         if (reason != "ImagePullBackOff" && reason != "ErrImagePull") continue;
-        std::string msg = str_at(cs, {"state", "waiting", "message"});
-        std::string text = "Container " + cs.value("name", "") + ": " + msg;
+        const std::string msg = cs.state->waiting->message.value_or(std::string());
+        std::string text = "Container " + cs.name + ": " + msg;
         auto kind = engine::classify_image_error_text(msg);
         engine::ComponentHealth h;
         if (kind == engine::ImageErrorKind::kAuth) {
@@ -294,26 +254,27 @@ std::optional<engine::ComponentHealth> image_pull_problem(const std::vector<cons
   return std::nullopt;
 }
 
-// Any pod that has not failed (a replacement of an evicted one, say).
-bool has_live_pod(const std::vector<const Json*>& pods) {
-  return std::any_of(pods.begin(), pods.end(), [](const Json* p) {
-    return str_at(*p, {"status", "phase"}) != "Failed";
-  });
+std::string phase_of(PodRef pod) {
+  return (*pod)->status.phase.value_or(std::string());
 }
 
-bool evicted(const Json& pod) {
-  return str_at(pod, {"status", "phase"}) == "Failed" &&
-         str_at(pod, {"status", "reason"}) == "Evicted";
+// Any pod that has not failed (a replacement of an evicted one, say).
+bool has_live_pod(const std::vector<PodRef>& pods) {
+  return std::any_of(pods.begin(), pods.end(), [](PodRef p) { return phase_of(p) != "Failed"; });
+}
+
+bool evicted(PodRef pod) {
+  return phase_of(pod) == "Failed" && (*pod)->status.reason == "Evicted";
 }
 
 // What the scheduler and the kubelet say of a stuck pod (engine/pod_issue.h), with the grace
 // period of Unschedulable.
-std::optional<engine::ComponentHealth> stuck_pod(const std::vector<const Json*>& pods, int64_t now,
+std::optional<engine::ComponentHealth> stuck_pod(const std::vector<PodRef>& pods, int64_t now,
                                                  const engine::PodIssueOptions& opts,
                                                  std::optional<std::chrono::seconds>& recheck) {
   const bool replaced = has_live_pod(pods);
-  for (const Json* pod : pods) {
-    auto issue = engine::classify_pod(*pod, opts);
+  for (PodRef pod : pods) {
+    auto issue = engine::classify_pod(*pod->raw, opts);
     if (!issue || issue->reason == engine::kReasonImagePullFailed) continue;  // reported above
     if (issue->reason == engine::kReasonEvicted && replaced) continue;
     if (issue->reason == engine::kReasonUnschedulable) {
@@ -335,14 +296,34 @@ std::optional<engine::ComponentHealth> stuck_pod(const std::vector<const Json*>&
   return std::nullopt;
 }
 
+// A failed pod (not evicted) as a Failed health: OOMKilled when its first terminated container
+// says so.
+engine::ComponentHealth failed_pod(PodRef pod) {
+  using S = engine::ComponentState;
+  std::string msg = "Pod failed";
+  std::string reason = "PodFailed";
+  if (const auto& list = (*pod)->status.container_statuses) {
+    for (const auto& cs : *list) {
+      if (!cs.state || !cs.state->terminated) continue;
+      const std::string why = cs.state->terminated->reason.value_or("Error");
+      msg = "Container " + cs.name + " terminated with reason: " + why;
+      if (why == "OOMKilled") reason = "PodOOMKilled";
+      break;
+    }
+  }
+  auto h = make(S::Failed, reason, msg);
+  h.error = engine::ErrorCategory::kInvalidSpec;
+  return h;
+}
+
 }  // namespace
 
-PodsHealth predictor_pods_health(const std::vector<Json>& all, int64_t now,
+PodsHealth predictor_pods_health(const Pods& all, int64_t now,
                                  const engine::PodIssueOptions& options) {
   using S = engine::ComponentState;
-  std::vector<const Json*> pods;
+  std::vector<PodRef> pods;
   for (const auto& p : all)
-    if (at(p, {"metadata", "deletionTimestamp"}).is_null()) pods.push_back(&p);
+    if (!p->metadata.deletion_timestamp) pods.push_back(&p);
   PodsHealth out;
   if (pods.empty()) {
     out.health = make(S::Progressing, "NoPods", "No pods found");
@@ -356,33 +337,18 @@ PodsHealth predictor_pods_health(const std::vector<Json>& all, int64_t now,
     out.health = std::move(*stuck);
     return out;
   }
-  for (const Json* pod : pods) {
+  for (PodRef pod : pods) {
     // An evicted pod left here was replaced (stuck_pod reports one that was not).
-    if (str_at(*pod, {"status", "phase"}) != "Failed" || evicted(*pod)) continue;
-    std::string msg = "Pod failed";
-    const Json& list = at(*pod, {"status", "containerStatuses"});
-    if (list.is_array()) {
-      for (const auto& cs : list) {
-        const Json& term = at(cs, {"state", "terminated"});
-        if (!term.is_object()) continue;
-        msg = "Container " + cs.value("name", "") +
-              " terminated with reason: " + term.value("reason", std::string("Error"));
-        if (term.value("reason", "") == "OOMKilled") {
-          out.health = make(S::Failed, "PodOOMKilled", msg);
-          out.health.error = engine::ErrorCategory::kInvalidSpec;
-          return out;
-        }
-        break;
-      }
+    if (phase_of(pod) == "Failed" && !evicted(pod)) {
+      out.health = failed_pod(pod);
+      return out;
     }
-    out.health = make(S::Failed, "PodFailed", msg);
-    out.health.error = engine::ErrorCategory::kInvalidSpec;
-    return out;
   }
   bool running = false, pending = false;
-  for (const Json* pod : pods) {
-    std::string phase = str_at(*pod, {"status", "phase"});
-    if (phase == "Succeeded" || (phase == "Running" && condition_true(*pod, "Ready"))) {
+  for (PodRef pod : pods) {
+    const std::string phase = phase_of(pod);
+    if (phase == "Succeeded" ||
+        (phase == "Running" && api::condition_true((*pod)->status.conditions, "Ready"))) {
       out.health = make(S::Ready, "PodsReady", "Pods are ready");
       return out;
     }
@@ -399,39 +365,39 @@ PodsHealth predictor_pods_health(const std::vector<Json>& all, int64_t now,
   return out;
 }
 
-engine::ComponentHealth pods_health(const std::vector<Json>& pods) {
+engine::ComponentHealth pods_health(const Pods& pods) {
   return predictor_pods_health(pods, 0).health;
 }
 
-engine::ComponentHealth http_route_health(const Json& route) {
+engine::ComponentHealth http_route_health(const api::HTTPRoute& route) {
   using S = engine::ComponentState;
   engine::ComponentHealth h;
   h.component = "HTTPRoute";
   h.dependency = engine::Dependency::Downstream;
-  const Json& parents = at(route, {"status", "parents"});
-  if (parents.is_array()) {
-    for (const auto& p : parents) {
-      const Json& conds = at(p, {"conditions"});
-      if (!conds.is_array()) continue;
-      for (const auto& c : conds) {
-        std::string type = c.value("type", ""), status = c.value("status", "");
-        if (type == "Accepted" && status == "True") {
+  if (route.status.parents) {
+    for (const auto& p : *route.status.parents) {
+      if (!p.conditions) continue;
+      for (const auto& c : *p.conditions) {
+        const std::string status = c.status.value_or(std::string());
+        const std::string reason = c.reason.value_or(std::string());
+        const std::string message = c.message.value_or(std::string());
+        if (c.type == "Accepted" && status == "True") {
           h.state = S::Ready;
           h.reason = "HTTPRouteAccepted";
           h.message = "HTTPRoute accepted by the gateway";
           return h;
         }
-        if (type == "Accepted") {
+        if (c.type == "Accepted") {
           h.state = S::Failed;
-          h.reason = c.value("reason", std::string("NotAccepted"));
-          h.message = "HTTPRoute rejected: " + c.value("message", std::string());
+          h.reason = c.reason ? reason : "NotAccepted";
+          h.message = "HTTPRoute rejected: " + message;
           h.error = engine::ErrorCategory::kInvalidSpec;
           return h;
         }
-        if (type == "ResolvedRefs" && status == "False") {
+        if (c.type == "ResolvedRefs" && status == "False") {
           h.state = S::Progressing;
-          h.reason = c.value("reason", std::string("RefsNotResolved"));
-          h.message = "HTTPRoute backend not resolved: " + c.value("message", std::string());
+          h.reason = c.reason ? reason : "RefsNotResolved";
+          h.message = "HTTPRoute backend not resolved: " + message;
           return h;
         }
       }
@@ -443,8 +409,8 @@ engine::ComponentHealth http_route_health(const Json& route) {
   return h;
 }
 
-bool isvc_ready(const Json& isvc) {
-  return condition_true(isvc, "Ready");
+bool isvc_ready(const api::InferenceService& isvc) {
+  return api::condition_true(isvc.status.conditions, "Ready");
 }
 
 }  // namespace aim::controllers::service

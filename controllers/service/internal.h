@@ -1,4 +1,4 @@
-// Pieces of the AIMService controller that are pure functions of JSON objects (model names from
+// Pieces of the AIMService controller that are pure functions of typed objects (model names from
 // images, quantities, the pod and HTTPRoute inspectors, selection candidates, index values), kept
 // apart from the reconcile so unit tests reach them directly.
 #pragma once
@@ -12,6 +12,12 @@
 #include <string_view>
 #include <vector>
 
+#include "api/k8s_views.h"
+#include "api/model.h"
+#include "api/service.h"
+#include "api/service_template.h"
+#include "api/template_cache.h"
+#include "controllers/typed.h"
 #include "core/result.h"
 #include "engine/health.h"
 #include "engine/pod_issue.h"
@@ -48,15 +54,23 @@ inline constexpr const char* kCacheTemplate = "aim-service/spec.templateName";
 inline constexpr const char* kIsvcEvents = "aim-service/isvc-events";
 }  // namespace index
 
-// Values of the AIMService indexes.
-std::vector<std::string> template_ref_values(const Json& service);
-std::vector<std::string> model_ref_values(const Json& service);
+// The kinds the service controller reads, as their declarations. A cluster model reads as an
+// AIMModel and a cluster template as an AIMServiceTemplate (same spec less what the cluster
+// schema prunes, same status), as in the catalog controllers.
+using Service = api::AIMService;
+using Model = api::AIMModel;
+using Template = api::AIMServiceTemplate;
+using TemplateCache = api::AIMTemplateCache;
 
-// `obj[a][b]...` as a string ("" when absent or not a string).
-std::string str_at(const Json& obj, std::initializer_list<const char*> path);
-// `obj[a][b]...` or null.
-const Json& at(const Json& obj, std::initializer_list<const char*> path);
+// Values of the AIMService indexes.
+std::vector<std::string> template_ref_values(const Service& service);
+std::vector<std::string> model_ref_values(const Service& service);
+
 std::string trim(std::string_view s);
+// The value of an optional string, trimmed ("" when absent).
+inline std::string trimmed(const std::optional<std::string>& v) {
+  return v ? trim(*v) : std::string();
+}
 
 // The AIMModel name for an image (behavior.md §4.9 "AIMModel from image"): derived name of
 // [image name, image tag] hashed with the image URI. Fails with a message for an image that has
@@ -69,25 +83,24 @@ std::optional<std::string> image_reference_problem(std::string_view field,
 
 // The AIMModel name for a custom model: [first modelId] (or "custom-model") hashed with the base
 // image and each source's modelId, sourceUri and AWS_ENDPOINT_URL value.
-std::string custom_model_name(const std::string& base_image, const Json& model_sources);
+std::string custom_model_name(const std::string& base_image,
+                              const std::vector<api::ModelSource>& model_sources);
 
 // Do two modelSources lists name the same sources (same order; modelId, sourceUri and the
 // AWS_ENDPOINT_URL env value equal)?
-bool same_model_sources(const Json& a, const Json& b);
+bool same_model_sources(const std::vector<api::ModelSource>& a,
+                        const std::vector<api::ModelSource>& b);
 
 // A Kubernetes quantity as bytes ("16Gi", "1.5G", "1000", 1000); nullopt when unreadable.
 inline std::optional<int64_t> quantity_bytes(const Json& q) {
   return engine::quantity_value(q);
 }
 
-// modelId, else derived from an hf:// URI (api::ModelSource::effective_model_id).
-std::string effective_model_id(const Json& source);
-
 // GPU models present on the nodes (engine::node_gpu of each node's labels).
-std::set<std::string> cluster_gpu_models(const std::vector<Json>& nodes);
+std::set<std::string> cluster_gpu_models(const std::vector<kube::ObjectPtr>& nodes);
 
-// A template object as a selection candidate.
-engine::TemplateCandidate template_candidate(const Json& tmpl, engine::TemplateScope scope);
+// A template as a selection candidate.
+engine::TemplateCandidate template_candidate(const Template& tmpl, engine::TemplateScope scope);
 
 // The pods the service controller watches and caches: those of InferenceServices (label
 // serving.kserve.io/inferenceservice), not every pod of the cluster.
@@ -106,15 +119,16 @@ struct PodsHealth {
   // A pod unschedulable for less than the grace period: look again after this long.
   std::optional<std::chrono::seconds> recheck_after;
 };
-PodsHealth predictor_pods_health(const std::vector<Json>& pods, int64_t now_unix,
+using Pods = std::vector<Cached<api::Pod>>;
+PodsHealth predictor_pods_health(const Pods& pods, int64_t now_unix,
                                  const engine::PodIssueOptions& options = {});
 // predictor_pods_health without a clock (no Unschedulable report).
-engine::ComponentHealth pods_health(const std::vector<Json>& pods);
+engine::ComponentHealth pods_health(const Pods& pods);
 
 // The HTTPRoute inspector (behavior.md §2.8 "HTTPRoute").
-engine::ComponentHealth http_route_health(const Json& route);
+engine::ComponentHealth http_route_health(const api::HTTPRoute& route);
 
 // The InferenceService's Ready condition is True.
-bool isvc_ready(const Json& isvc);
+bool isvc_ready(const api::InferenceService& isvc);
 
 }  // namespace aim::controllers::service

@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "api/constants.h"
+#include "api/runtime_config.h"
 #include "controllers/service/internal.h"
 #include "controllers/service/resolve.h"
 #include "controllers/service/service.h"
@@ -28,16 +29,12 @@ using engine::TemplateScope;
 
 const std::string kFinalizer(api::kFinalizerTemplateCacheCleanup);
 
-std::optional<int32_t> opt_int(const Json& v) {
-  if (v.is_number_integer()) return v.get<int32_t>();
-  return std::nullopt;
-}
-
 // ---- caching -----------------------------------------------------------------------------------
 
 struct CacheResult {
-  kube::ObjectPtr cache;
+  std::optional<Cached<TemplateCache>> cache;
   engine::CachingInput::Cache state = engine::CachingInput::Cache::Absent;
+  std::string status;  // the cache's status.status
 };
 
 engine::CachingInput::Cache cache_state(const std::string& s) {
@@ -48,61 +45,60 @@ engine::CachingInput::Cache cache_state(const std::string& s) {
   return C::Other;
 }
 
-CacheResult find_cache(const Context& ctx, const Json& svc, const std::string& template_name,
+CacheResult find_cache(const Context& ctx, const Service& svc, const std::string& template_name,
                        engine::CachingMode mode) {
   CacheResult r;
   if (template_name.empty() || mode == engine::CachingMode::Never) return r;
-  const std::string ns = namespace_of(svc);
+  const std::string ns = namespace_of(svc.metadata);
   auto& caches = ctx.cache(types::aim_template_caches());
   if (mode == engine::CachingMode::Dedicated) {
-    auto c = caches.get(
-        ns, names::dedicated_template_cache_name(template_name, name_of(svc), uid_of(svc)));
-    if (c && is_controlled_by(*c, svc)) r.cache = c;
+    auto c = typed<TemplateCache>(
+        caches.get(ns, names::dedicated_template_cache_name(template_name, name_of(svc.metadata),
+                                                            uid_of(svc.metadata))));
+    if (c && is_controlled_by(c->typed.metadata, uid_of(svc.metadata)))
+      r.cache = std::move(c).value();
   } else {
     int best = -2;
-    for (auto& c : caches.by_index(index::kCacheTemplate, template_name)) {
-      if (namespace_of(*c) != ns) continue;
-      std::string m = str_at(*c, {"spec", "mode"});
+    for (auto& c :
+         typed_list<TemplateCache>(caches.by_index(index::kCacheTemplate, template_name))) {
+      if (namespace_of(c->metadata) != ns) continue;
+      const std::string m = c->spec.mode.value_or(std::string());
       if (!m.empty() && m != "Shared") continue;
-      int p = api::status_priority(str_at(*c, {"status", "status"}));
+      int p = api::status_priority(c->status.status.value_or(std::string()));
       if (p > best) {
         best = p;
-        r.cache = c;
+        r.cache = std::move(c);
       }
     }
   }
-  if (r.cache) r.state = cache_state(str_at(*r.cache, {"status", "status"}));
+  if (r.cache) {
+    r.status = r.cache->typed.status.status.value_or(std::string());
+    r.state = cache_state(r.status);
+  }
   return r;
 }
 
-std::vector<engine::CacheMount> cache_mounts(const Json& cache) {
+std::vector<engine::CacheMount> cache_mounts(const TemplateCache& cache) {
   std::vector<engine::CacheMount> out;
-  const Json& arts = at(cache, {"status", "artifacts"});
-  if (!arts.is_object()) return out;
-  for (const auto& [key, a] : arts.items()) {
-    if (a.value("status", "") != "Ready") continue;
-    std::string pvc = a.value("persistentVolumeClaim", "");
+  if (!cache.status.artifacts) return out;
+  for (const auto& [key, a] : *cache.status.artifacts) {
+    if (a.status != "Ready") continue;
+    const std::string pvc = a.persistent_volume_claim.value_or(std::string());
     if (pvc.empty()) continue;
-    out.push_back({a.value("name", key), pvc, a.value("model", "")});
+    out.push_back({a.name.empty() ? key : a.name, pvc, a.model});
   }
   return out;
 }
 
-bool mounts_claim(const Json& isvc, const std::string& claim) {
-  const Json& vols = at(isvc, {"spec", "predictor", "volumes"});
-  if (!vols.is_array()) return false;
-  for (const auto& v : vols) {
-    if (str_at(v, {"persistentVolumeClaim", "claimName"}) == claim) return true;
-  }
+bool mounts_claim(const api::InferenceService& isvc, const std::string& claim) {
+  for (const auto& [volume, c] : api::predictor_claims(isvc))
+    if (c == claim) return true;
   return false;
 }
 
-bool mounts_template_cache(const Json& isvc, const std::string& service_pvc) {
-  const Json& vols = at(isvc, {"spec", "predictor", "volumes"});
-  if (!vols.is_array()) return false;
-  for (const auto& v : vols) {
-    std::string claim = str_at(v, {"persistentVolumeClaim", "claimName"});
-    if (claim.empty() || v.value("name", "") == api::kVolumeSharedMemory) continue;
+bool mounts_template_cache(const api::InferenceService& isvc, const std::string& service_pvc) {
+  for (const auto& [volume, claim] : api::predictor_claims(isvc)) {
+    if (claim.empty() || volume == api::kVolumeSharedMemory) continue;
     if (claim != service_pvc) return true;
   }
   return false;
@@ -110,58 +106,56 @@ bool mounts_template_cache(const Json& isvc, const std::string& service_pvc) {
 
 // ---- status helpers ----------------------------------------------------------------------------
 
-Json resolved_ref(const Json& obj, bool cluster) {
-  Json ref = {{"name", name_of(obj)},
-              {"scope", cluster ? "Cluster" : "Namespace"},
-              {"kind", obj.value("kind", "")},
-              {"uid", uid_of(obj)}};
-  if (!cluster) ref["namespace"] = namespace_of(obj);
+template <class R>
+api::ResolvedReference resolved_ref(const R& obj, bool cluster) {
+  api::ResolvedReference ref;
+  ref.name = name_of(obj.metadata);
+  ref.scope = std::string(cluster ? api::kScopeCluster : api::kScopeNamespace);
+  ref.kind = obj.kind;
+  ref.uid = uid_of(obj.metadata);
+  if (!cluster) ref.namespace_ = namespace_of(obj.metadata);
   return ref;
 }
 
 std::vector<engine::Condition> conditions_from_status(const Json& status) {
-  std::vector<engine::Condition> out;
-  const Json& list = at(status, {"conditions"});
-  if (!list.is_array()) return out;
-  for (const auto& c : list) {
-    if (auto cond = engine::condition_from_json(c)) out.push_back(*cond);
-  }
-  return out;
+  return conditions_of(Json{{"status", status}});
 }
 
 // One event when the automatic choice changes (seed 001 explainability): a new template chosen,
 // or the selection failing in a new way. Compared with the previous status.templateSelection;
 // without one, with the previous resolvedTemplate and TemplateReady reason.
-void emit_selection_event(kube::EventRecorder* rec, const Json& svc,
+void emit_selection_event(kube::EventRecorder* rec, const Cached<Service>& svc,
                           const std::vector<engine::Condition>& old_conditions,
                           const engine::TemplateSelection& sel) {
   if (rec == nullptr) return;
   const std::string outcome = engine::to_string(sel.outcome);
   const std::string chosen = sel.chosen.value_or("");
-  const Json& old_sel = at(svc, {"status", "templateSelection"});
-  if (old_sel.is_object()) {
-    if (str_at(old_sel, {"outcome"}) == outcome && str_at(old_sel, {"chosen"}) == chosen) return;
+  const auto& old_sel = svc->status.template_selection;
+  const auto& old_tmpl = svc->status.resolved_template;
+  if (old_sel) {
+    if (old_sel->outcome == outcome && old_sel->chosen.value_or(std::string()) == chosen) return;
   } else if (sel.outcome == engine::SelectionOutcome::Selected) {
-    if (str_at(svc, {"status", "resolvedTemplate", "name"}) == chosen) return;
+    if (old_tmpl && old_tmpl->name.value_or(std::string()) == chosen) return;
   } else {
     for (const auto& c : old_conditions) {
       if (c.type == "TemplateReady" && c.reason == sel.reason) return;
     }
   }
   const std::string summary = engine::selection_summary(sel);
+  const Json& raw = *svc.raw;
   switch (sel.outcome) {
     case engine::SelectionOutcome::Selected:
-      rec->normal(svc, "TemplateSelected", "SelectTemplate", summary);
+      rec->normal(raw, "TemplateSelected", "SelectTemplate", summary);
       break;
     case engine::SelectionOutcome::Ambiguous:
-      rec->warning(svc, "TemplateSelectionAmbiguous", "SelectTemplate", summary);
+      rec->warning(raw, "TemplateSelectionAmbiguous", "SelectTemplate", summary);
       break;
     case engine::SelectionOutcome::NoMatch:
-      rec->warning(svc, "TemplateNotSelected", "SelectTemplate", summary);
+      rec->warning(raw, "TemplateNotSelected", "SelectTemplate", summary);
       break;
     case engine::SelectionOutcome::NoneReady:
     case engine::SelectionOutcome::NoCandidates:
-      rec->normal(svc, "TemplateNotSelected", "SelectTemplate", summary);
+      rec->normal(raw, "TemplateNotSelected", "SelectTemplate", summary);
       break;
   }
 }
@@ -175,12 +169,13 @@ kube::ReconcileResult finalize(const Context& ctx, const Json& svc) {
     // Delete this service's template caches that never became Ready (seed 001 cleanup).
     auto label = names::sanitize_label_value(name_of(svc));
     if (label) {
-      auto caches = ctx.cache(types::aim_template_caches())
-                        .by_labels({{std::string(api::kLabelService), *label}}, namespace_of(svc));
+      auto caches = typed_list<TemplateCache>(
+          ctx.cache(types::aim_template_caches())
+              .by_labels({{std::string(api::kLabelService), *label}}, namespace_of(svc)));
       for (const auto& c : caches) {
-        if (str_at(*c, {"status", "status"}) == "Ready") continue;
-        auto removed =
-            ctx.client->remove(types::aim_template_caches(), namespace_of(*c), name_of(*c));
+        if (c->status.status == "Ready") continue;
+        auto removed = ctx.client->remove(types::aim_template_caches(), namespace_of(c->metadata),
+                                          name_of(c->metadata));
         if (!removed && !removed.error().is(kube::ErrorCode::kNotFound) &&
             !removed.error().is(kube::ErrorCode::kForbidden))
           return fail(kube::ReconcileError(removed.error()));
@@ -200,20 +195,20 @@ kube::ReconcileResult finalize(const Context& ctx, const Json& svc) {
 
 // Everything one reconcile observed (from the caches) and what the engine made of it.
 struct World {
-  const Json* svc = nullptr;
+  const Cached<Service>* svc = nullptr;
   std::string ns;
   std::string name;
   engine::ResolvedRuntimeConfig rc;
-  Json rc_spec = Json::object();
+  Json rc_spec = Json::object();         // the merged runtime config, as the engine reads it
+  api::AIMRuntimeConfigSpec rc_typed;    // the same, typed
   std::optional<std::string> isvc_name;  // nullopt when the namespace is too long
-  kube::ObjectPtr isvc;
+  std::optional<Cached<api::InferenceService>> isvc;
   engine::CachingMode mode = engine::CachingMode::Auto;
   ModelResult model;
   TemplateResult tmpl;
   bool model_ready = false;
   bool template_ready = false;  // the template the service runs is Ready
   std::string template_name;    // its name when Ready
-  Json tmpl_obj = Json::object();
   std::string service_pvc;
   CacheResult cache;
   std::optional<int64_t> pvc_bytes;
@@ -223,23 +218,30 @@ struct World {
   std::optional<engine::RenderedRoute> route;
   engine::ServiceObservation o;
 
-  const Json& spec() const { return at(*svc, {"spec"}); }
+  const api::AIMServiceSpec& spec() const { return svc->typed.spec; }
+  const Json& raw() const { return *svc->raw; }
+  // The template the service runs (its declaration's defaults when there is none).
+  const Template& tmpl_obj() const {
+    static const Template kNone;
+    return tmpl.object ? tmpl.object->typed : kNone;
+  }
   bool dedicated() const { return mode == engine::CachingMode::Dedicated; }
 };
 
 // Runtime config: namespace over cluster, presence-based merge.
 void observe_runtime_config(const Context& ctx, World& w) {
-  const std::string requested = str_at(w.spec(), {"runtimeConfigName"});
+  const std::string requested = w.spec().runtime_config_name.value_or(std::string());
   const std::string name = engine::effective_runtime_config_name(requested);
   auto spec_of = [](const kube::ObjectPtr& c) -> std::optional<Json> {
     if (!c) return std::nullopt;
-    const Json& spec = at(*c, {"spec"});
-    return engine::migrate_runtime_config(spec.is_object() ? spec : Json::object());
+    auto rc = typed<api::AIMRuntimeConfig>(c);
+    return engine::migrate_runtime_config(rc ? api::encode(rc->typed.spec) : Json::object());
   };
   w.rc = engine::resolve_runtime_config(
       requested, spec_of(ctx.cache(types::aim_runtime_configs()).get(w.ns, name)),
       spec_of(ctx.cache(types::aim_cluster_runtime_configs()).get("", name)));
   if (w.rc.spec.is_object()) w.rc_spec = w.rc.spec;
+  w.rc_typed = typed_or_none<api::AIMRuntimeConfigSpec>(w.rc_spec).value_or(w.rc_typed);
   if (w.rc.outcome == engine::RuntimeConfigOutcome::kFound) {
     w.o.runtime_config = engine::RuntimeConfigObservation{true, std::nullopt};
   } else if (w.rc.outcome == engine::RuntimeConfigOutcome::kNotFound) {
@@ -256,40 +258,42 @@ void observe_isvc(const Context& ctx, World& w) {
     return;
   }
   w.isvc_name = *name;
-  w.isvc = ctx.cache(types::inference_services()).get(w.ns, *name);
-  if (!w.isvc) return;
+  auto isvc = typed<api::InferenceService>(ctx.cache(types::inference_services()).get(w.ns, *name));
+  if (!isvc) return;
+  w.isvc = std::move(isvc).value();
+  const std::string isvc_uid = uid_of(w.isvc->typed.metadata);
   w.o.isvc.kind = engine::IsvcObservation::Kind::Present;
-  w.o.isvc.ready = isvc_ready(*w.isvc);
-  for (const auto& ev :
-       ctx.cache(types::core_events()).by_index(index::kIsvcEvents, w.ns + "/" + *name)) {
-    if (str_at(*ev, {"involvedObject", "uid"}) != uid_of(*w.isvc)) continue;
-    std::string reason = str_at(*ev, {"reason"});
+  w.o.isvc.ready = isvc_ready(w.isvc->typed);
+  for (const auto& ev : typed_list<api::Event>(
+           ctx.cache(types::core_events()).by_index(index::kIsvcEvents, w.ns + "/" + *name))) {
+    if (!ev->involved_object || ev->involved_object->uid != isvc_uid) continue;
+    const std::string reason = ev->reason.value_or(std::string());
     if (reason == "ServerlessModeRejected") w.o.isvc.serverless_rejected = true;
-    if (reason == "InternalError" && str_at(*ev, {"type"}) == "Warning")
-      w.o.isvc.internal_error_event = str_at(*ev, {"message"});
+    if (reason == "InternalError" && ev->type == "Warning")
+      w.o.isvc.internal_error_event = ev->message.value_or(std::string());
   }
 }
 
 void observe_caching(const Context& ctx, World& w) {
-  w.service_pvc = names::service_pvc_name(w.name, uid_of(*w.svc));
-  w.cache = find_cache(ctx, *w.svc, w.template_name, w.mode);
+  w.service_pvc = names::service_pvc_name(w.name, uid_of(w.svc->typed.metadata));
+  w.cache = find_cache(ctx, w.svc->typed, w.template_name, w.mode);
   engine::CachingInput ci;
   ci.mode = w.mode;
   ci.template_ready = w.template_ready;
-  const Json& sources = at(w.tmpl_obj, {"status", "modelSources"});
-  ci.template_has_sources = sources.is_array() && !sources.empty();
+  static const std::vector<api::ModelSource> kNoSources;
+  const auto& sources = w.tmpl_obj().status.model_sources.value_or(kNoSources);
+  ci.template_has_sources = !sources.empty();
   ci.model_ready = w.model_ready;
   ci.cache = w.cache.state;
-  if (w.cache.cache) ci.cache_status = str_at(*w.cache.cache, {"status", "status"});
-  ci.isvc_exists = w.isvc != nullptr;
-  ci.isvc_mounts_template_cache = w.isvc && mounts_template_cache(*w.isvc, w.service_pvc);
+  ci.cache_status = w.cache.status;
+  ci.isvc_exists = w.isvc.has_value();
+  ci.isvc_mounts_template_cache = w.isvc && mounts_template_cache(w.isvc->typed, w.service_pvc);
   std::vector<std::optional<int64_t>> sizes;
-  if (sources.is_array()) {
-    for (const auto& s : sources) sizes.push_back(quantity_bytes(s.value("size", Json())));
-  }
+  for (const auto& s : sources)
+    sizes.push_back(s.size ? quantity_bytes(s.size->value) : std::nullopt);
   int32_t headroom = engine::runtime_pvc_headroom_percent(w.rc_spec);
-  const Json& own = at(w.spec(), {"storage", "pvcHeadroomPercent"});
-  if (own.is_number_integer()) headroom = own.get<int32_t>();
+  const auto& storage = w.spec().storage;
+  if (storage && storage->pvc_headroom_percent) headroom = *storage->pvc_headroom_percent;
   w.pvc_bytes = engine::service_pvc_bytes(sizes, headroom);
   ci.model_size_known = w.pvc_bytes.has_value();
   w.caching = engine::decide_caching(ci);
@@ -311,9 +315,37 @@ engine::PodIssueOptions pod_issue_options() {
   return options;
 }
 
+void observe_hpa(const Context& ctx, World& w) {
+  const auto& spec = w.spec();
+  w.o.hpa.configured = spec.auto_scaling || spec.min_replicas || spec.max_replicas;
+  if (!w.isvc_name) return;
+  auto hpa = typed<api::HorizontalPodAutoscaler>(
+      ctx.cache(types::horizontal_pod_autoscalers())
+          .get(w.ns, "keda-hpa-" + *w.isvc_name + "-predictor"));
+  if (!hpa) return;
+  const auto& st = hpa->typed.status;
+  w.o.hpa.kind = engine::HpaObservation::Kind::Present;
+  if (st.conditions) {
+    for (const auto& c : *st.conditions) {
+      const bool is_true = c.status == "True";
+      if (c.type == "ScalingActive") {
+        w.o.hpa.scaling_active = is_true;
+        w.o.hpa.scaling_active_message = c.message.value_or(std::string());
+      }
+      if (c.type == "AbleToScale") w.o.hpa.able_to_scale = is_true;
+    }
+  }
+  engine::HpaReplicas h;
+  h.min_replicas = hpa->typed.spec.min_replicas;
+  h.max_replicas = hpa->typed.spec.max_replicas.value_or(0);
+  h.current_replicas = st.current_replicas.value_or(0);
+  h.desired_replicas = st.desired_replicas.value_or(0);
+  w.hpa_replicas = h;
+}
+
 void observe_pods_and_hpa(const Context& ctx, World& w) {
   if (w.isvc) {
-    const std::vector<Json> pods = as_values(
+    const Pods pods = typed_list<api::Pod>(
         ctx.cache(kube::types::pods(), inference_pods_selector())
             .by_labels({{std::string(api::kLabelKServeInferenceService), *w.isvc_name}}, w.ns));
     // Without pods the InferenceService's own Ready condition is the judge (a serving runtime
@@ -324,74 +356,50 @@ void observe_pods_and_hpa(const Context& ctx, World& w) {
       w.pods_recheck = ph.recheck_after;
     }
   }
-  w.o.hpa.configured = !at(w.spec(), {"autoScaling"}).is_null() ||
-                       !at(w.spec(), {"minReplicas"}).is_null() ||
-                       !at(w.spec(), {"maxReplicas"}).is_null();
-  if (!w.isvc_name) return;
-  auto hpa = ctx.cache(types::horizontal_pod_autoscalers())
-                 .get(w.ns, "keda-hpa-" + *w.isvc_name + "-predictor");
-  if (!hpa) return;
-  w.o.hpa.kind = engine::HpaObservation::Kind::Present;
-  const Json& conds = at(*hpa, {"status", "conditions"});
-  if (conds.is_array()) {
-    for (const auto& c : conds) {
-      std::string type = c.value("type", "");
-      bool is_true = c.value("status", "") == "True";
-      if (type == "ScalingActive") {
-        w.o.hpa.scaling_active = is_true;
-        w.o.hpa.scaling_active_message = c.value("message", "");
-      }
-      if (type == "AbleToScale") w.o.hpa.able_to_scale = is_true;
-    }
-  }
-  engine::HpaReplicas h;
-  h.min_replicas = opt_int(at(*hpa, {"spec", "minReplicas"}));
-  h.max_replicas = opt_int(at(*hpa, {"spec", "maxReplicas"})).value_or(0);
-  h.current_replicas = opt_int(at(*hpa, {"status", "currentReplicas"})).value_or(0);
-  h.desired_replicas = opt_int(at(*hpa, {"status", "desiredReplicas"})).value_or(0);
-  w.hpa_replicas = h;
+  observe_hpa(ctx, w);
 }
 
 void observe_routing(const Context& ctx, World& w) {
   const engine::RoutingConfig routing =
-      engine::resolve_routing(at(w.rc_spec, {"routing"}), at(w.spec(), {"routing"}));
+      engine::resolve_routing(json_of(w.rc_typed.routing), json_of(w.spec().routing));
   w.o.routing.enabled = routing.enabled;
   if (!routing.enabled) return;
-  auto rendered = engine::render_http_route(routing, *w.svc);
+  auto rendered = engine::render_http_route(routing, w.raw());
   if (!rendered) {
     w.o.routing.render_error = rendered.error();
     return;
   }
   w.route = std::move(*rendered);
-  if (auto live = ctx.cache(types::http_routes()).get(w.ns, name_of(w.route->object))) {
+  auto live =
+      typed<api::HTTPRoute>(ctx.cache(types::http_routes()).get(w.ns, name_of(w.route->object)));
+  if (live) {
     w.o.routing.route = engine::RoutingObservation::Route::Present;
-    w.o.routing.health = http_route_health(*live);
+    w.o.routing.health = http_route_health(live->typed);
   }
 }
 
-World observe(const Context& ctx, const Json& svc) {
+World observe(const Context& ctx, const Cached<Service>& svc) {
   World w;
   w.svc = &svc;
-  w.ns = namespace_of(svc);
-  w.name = name_of(svc);
+  w.ns = namespace_of(svc->metadata);
+  w.name = name_of(svc->metadata);
   observe_runtime_config(ctx, w);
   observe_isvc(ctx, w);
   // Pull secrets are checked before the first pod: once the InferenceService exists, a pull
   // that fails shows on its pods (ImagePullBackOff) and a running service is left alone.
   if (!w.isvc)
-    w.o.pull_secrets =
-        check_pull_secrets(ctx, w.ns, pull_secret_names(at(w.spec(), {"imagePullSecrets"})),
-                           engine::Dependency::Upstream);
-  w.mode = engine::parse_caching_mode(str_at(w.spec(), {"caching", "mode"}));
-  w.model = resolve_model(ctx, svc);
+    w.o.pull_secrets = check_pull_secrets(ctx, w.ns, pull_secret_names(w.spec().image_pull_secrets),
+                                          engine::Dependency::Upstream);
+  const auto& caching = w.spec().caching;
+  w.mode = engine::parse_caching_mode(caching ? caching->mode.value_or(std::string()) : "");
+  w.model = resolve_model(ctx, svc.typed);
   w.o.model = w.model.obs;
-  w.tmpl = resolve_template(ctx, svc, w.model, !w.dedicated());
+  w.tmpl = resolve_template(ctx, svc.typed, w.model, !w.dedicated());
   w.o.template_ = w.tmpl.obs;
   w.model_ready = w.model.object && w.model.obs.status == "Ready";
   w.template_ready = w.tmpl.object && w.tmpl.obs.status == "Ready" &&
                      w.tmpl.obs.kind == engine::TemplateObservation::Kind::Found;
-  if (w.template_ready) w.template_name = name_of(*w.tmpl.object);
-  if (w.tmpl.object) w.tmpl_obj = *w.tmpl.object;
+  if (w.template_ready) w.template_name = name_of(w.tmpl.object->typed.metadata);
   observe_caching(ctx, w);
   observe_pods_and_hpa(ctx, w);
   observe_routing(ctx, w);
@@ -414,11 +422,11 @@ void degrade_lost_runtime(std::vector<engine::ComponentHealth>& components,
     h.state = ComponentState::Degraded;
     h.reason = "RuntimeDegraded";
     h.message = "InferenceService is no longer ready";
-    const Json& conds = at(*w.isvc, {"status", "conditions"});
-    if (!conds.is_array()) continue;
-    for (const auto& ic : conds) {
-      if (ic.value("type", "") == "Ready" && !ic.value("message", "").empty())
-        h.message += ": " + ic.value("message", "");
+    const auto& conds = w.isvc->typed.status.conditions;
+    if (!conds) continue;
+    for (const auto& ic : *conds) {
+      if (ic.type == "Ready" && !ic.message.value_or(std::string()).empty())
+        h.message += ": " + *ic.message;
     }
   }
 }
@@ -426,101 +434,112 @@ void degrade_lost_runtime(std::vector<engine::ComponentHealth>& components,
 // ---- desired children --------------------------------------------------------------------------
 
 std::string storage_class(const World& w) {
-  std::string sc = str_at(w.spec(), {"storage", "defaultStorageClassName"});
+  const auto& storage = w.spec().storage;
+  std::string sc = storage ? storage->default_storage_class_name.value_or(std::string()) : "";
   if (sc.empty()) sc = engine::runtime_storage_class(w.rc_spec).value_or("");
   return sc;
 }
 
 Json template_cache_object(const World& w) {
   const bool cluster_tmpl = w.tmpl.scope == TemplateScope::Cluster;
-  Json spec = {{"templateName", w.template_name},
-               {"templateScope", cluster_tmpl ? "Cluster" : "Namespace"},
-               {"mode", w.caching.template_cache_mode}};
-  if (std::string sc = storage_class(w); !sc.empty()) spec["storageClassName"] = sc;
-  std::string rc = str_at(w.spec(), {"runtimeConfigName"});
-  if (!rc.empty()) spec["runtimeConfigName"] = rc;
-  Json env = engine::template_cache_env(
-      at(w.tmpl_obj, {"spec", "env"}),
-      cluster_tmpl ? Json() : at(w.tmpl_obj, {"spec", "caching", "env"}), at(w.spec(), {"env"}));
-  if (env.is_array() && !env.empty()) spec["env"] = env;
-  const std::string name =
-      w.dedicated() ? names::dedicated_template_cache_name(w.template_name, w.name, uid_of(*w.svc))
+  const Template& t = w.tmpl_obj();
+  TemplateCache c;
+  c.api_version = types::aim_template_caches().api_version();
+  c.kind = types::aim_template_caches().kind;
+  c.metadata.name =
+      w.dedicated() ? names::dedicated_template_cache_name(w.template_name, w.name, uid_of(w.raw()))
                     : names::shared_template_cache_name(w.template_name, w.ns);
-  Json c = {{"apiVersion", "aim.eai.amd.com/v1alpha1"},
-            {"kind", "AIMTemplateCache"},
-            {"metadata", {{"name", name}, {"namespace", w.ns}, {"labels", Json::object()}}},
-            {"spec", spec}};
+  c.metadata.namespace_ = w.ns;
+  c.metadata.labels = api::StringMap{};
   if (auto label = names::sanitize_label_value(w.name))
-    c["metadata"]["labels"][std::string(api::kLabelService)] = *label;
-  if (w.dedicated()) set_controller_owner(c, *w.svc);
-  label_child(c, *w.svc, "service", w.rc_spec);
-  return c;
+    (*c.metadata.labels)[std::string(api::kLabelService)] = *label;
+  if (w.dedicated()) c.metadata.owner_references = {{controller_reference(w.svc->typed)}};
+  c.spec.template_name = w.template_name;
+  c.spec.template_scope = std::string(cluster_tmpl ? api::kScopeCluster : api::kScopeNamespace);
+  c.spec.mode = w.caching.template_cache_mode;
+  c.spec.storage_class_name = non_empty(storage_class(w));
+  c.spec.runtime_config_name = non_empty(w.spec().runtime_config_name);
+  const auto& caching = t.spec.caching;
+  Json env = engine::template_cache_env(json_of(t.spec.env),
+                                        cluster_tmpl || !caching ? Json() : json_of(caching->env),
+                                        json_of(w.spec().env));
+  c.spec.env = typed_or_none<api::EnvList>(env);
+  if (c.spec.env && c.spec.env->empty()) c.spec.env.reset();
+  Json desired = api::encode(c);
+  label_child(desired, w.raw(), "service", w.rc_spec);
+  return desired;
 }
 
 Json service_pvc_object(const World& w) {
-  Json pvc = {
-      {"apiVersion", "v1"},
-      {"kind", "PersistentVolumeClaim"},
-      {"metadata",
-       {{"name", w.service_pvc},
-        {"namespace", w.ns},
-        {"labels", {{std::string(api::kLabelK8sComponent), api::kComponentModelStorage}}}}},
-      {"spec",
-       {{"accessModes", Json::array({"ReadWriteOnce"})},
-        {"resources", {{"requests", {{"storage", engine::binary_si_quantity(*w.pvc_bytes)}}}}}}}};
-  if (std::string sc = storage_class(w); !sc.empty()) pvc["spec"]["storageClassName"] = sc;
-  set_controller_owner(pvc, *w.svc);
-  label_child(pvc, *w.svc, "service", w.rc_spec);
+  Json spec = {
+      {"accessModes", Json::array({"ReadWriteOnce"})},
+      {"resources", {{"requests", {{"storage", engine::binary_si_quantity(*w.pvc_bytes)}}}}}};
+  if (std::string sc = storage_class(w); !sc.empty()) spec["storageClassName"] = sc;
+  Json pvc = {{"apiVersion", "v1"},
+              {"kind", "PersistentVolumeClaim"},
+              {"metadata",
+               {{"name", w.service_pvc},
+                {"namespace", w.ns},
+                {"labels", {{std::string(api::kLabelK8sComponent), api::kComponentModelStorage}}}}},
+              {"spec", std::move(spec)}};
+  set_controller_owner(pvc, w.raw());
+  label_child(pvc, w.raw(), "service", w.rc_spec);
   return pvc;
 }
 
 engine::InferenceServiceInput isvc_input(const World& w) {
-  const Json& spec = w.spec();
-  const Json& t = w.tmpl_obj;
+  const auto& spec = w.spec();
+  const Template& t = w.tmpl_obj();
   engine::InferenceServiceInput in;
   in.service_name = w.name;
   in.service_namespace = w.ns;
-  in.replicas = opt_int(at(spec, {"replicas"}));
-  in.min_replicas = opt_int(at(spec, {"minReplicas"}));
-  in.max_replicas = opt_int(at(spec, {"maxReplicas"}));
-  in.autoscaling = at(spec, {"autoScaling"});
-  in.image_pull_secrets = at(spec, {"imagePullSecrets"});
-  in.service_account = str_at(spec, {"serviceAccountName"});
-  in.service_resources = at(spec, {"resources"});
-  in.image = str_at(*w.model.object, {"spec", "image"});
+  in.replicas = spec.replicas;
+  in.min_replicas = spec.min_replicas;
+  in.max_replicas = spec.max_replicas;
+  in.autoscaling = json_of(spec.auto_scaling);
+  in.image_pull_secrets = json_of(spec.image_pull_secrets);
+  in.service_account = spec.service_account_name.value_or(std::string());
+  in.service_resources = json_of(spec.resources);
+  in.image = w.model.object->typed.spec.image;
   in.template_name = w.template_name;
-  in.template_model_name = str_at(t, {"spec", "modelName"});
-  in.profile_metric = str_at(t, {"status", "profile", "metadata", "metric"});
-  in.profile_precision = str_at(t, {"status", "profile", "metadata", "precision"});
-  in.template_resources = at(t, {"spec", "resources"});
+  in.template_model_name = t.spec.model_name;
+  if (t.status.profile && t.status.profile->metadata) {
+    in.profile_metric = t.status.profile->metadata->metric.value_or(std::string());
+    in.profile_precision = t.status.profile->metadata->precision.value_or(std::string());
+  }
+  in.template_resources = json_of(t.spec.resources);
   // The GPU as the template controller resolved it, else as the template asks for it.
-  const Json& hw = at(t, {"status", "resolvedHardware", "gpu"});
-  const Json& gpu = hw.is_object() ? hw : at(t, {"spec", "hardware", "gpu"});
-  const Json& count = at(gpu, {"requests"});
-  in.gpu_count = count.is_number_integer() ? count.get<int64_t>() : 0;
-  in.gpu_resource_name = str_at(gpu, {"resourceName"});
-  in.node_affinity = at(t, {"status", "resolvedNodeAffinity"});
-  in.env.runtime_config_env = at(w.rc_spec, {"env"});
-  in.env.profile_id = str_at(t, {"spec", "profileId"});
-  in.env.metric = str_at(t, {"spec", "metric"});
-  in.env.precision = str_at(t, {"spec", "precision"});
-  in.env.template_env = at(t, {"spec", "env"});
-  const Json& sources = at(t, {"spec", "modelSources"});
-  if (sources.is_array() && !sources.empty()) {
-    std::string id = effective_model_id(sources[0]);
+  std::optional<api::GpuRequirements> gpu;
+  if (const auto& resolved = t.status.resolved_hardware; resolved && resolved->gpu) {
+    gpu = resolved->gpu;
+  } else if (t.spec.hardware) {
+    gpu = t.spec.hardware->gpu;
+  }
+  if (gpu) {
+    in.gpu_count = gpu->requests.value_or(0);
+    in.gpu_resource_name = gpu->resource_name.value_or(std::string());
+  }
+  in.node_affinity = json_of(t.status.resolved_node_affinity);
+  in.env.runtime_config_env = json_of(w.rc_typed.env);
+  in.env.profile_id = t.spec.profile_id.value_or(std::string());
+  in.env.metric = t.spec.metric.value_or(std::string());
+  in.env.precision = t.spec.precision.value_or(std::string());
+  in.env.template_env = json_of(t.spec.env);
+  if (t.spec.model_sources && !t.spec.model_sources->empty()) {
+    std::string id = t.spec.model_sources->front().effective_model_id();
     if (!id.empty()) in.env.model_id = id;
   }
-  in.env.service_env = at(spec, {"env"});
+  in.env.service_env = json_of(spec.env);
   in.storage.kind = w.caching.storage;
   switch (w.caching.storage) {
     case engine::ModelStorage::Kind::TemplateCache:
-      if (w.cache.cache) in.storage.mounts = cache_mounts(*w.cache.cache);
+      if (w.cache.cache) in.storage.mounts = cache_mounts(w.cache.cache->typed);
       break;
     case engine::ModelStorage::Kind::ServicePvc:
       in.storage.pvc_name = w.service_pvc;
       break;
     case engine::ModelStorage::Kind::Live:
-      if (w.isvc) in.storage.live_isvc = *w.isvc;
+      if (w.isvc) in.storage.live_isvc = *w.isvc->raw;
       break;
     case engine::ModelStorage::Kind::None:
       break;
@@ -537,10 +556,10 @@ std::vector<std::string> apply_children(const Context& ctx, const World& w) {
     if (!r && !r.error().is(kube::ErrorCode::kAlreadyExists))
       errors.push_back(type.kind + " " + name_of(desired) + ": " + r.error().describe());
   };
-  const Json& svc = *w.svc;
+  const Json& svc = w.raw();
   // 1. The model (no owner reference: shared by later services, never deleted by us).
-  if (!w.model.create.is_null()) {
-    Json m = w.model.create;
+  if (w.model.create) {
+    Json m = api::encode(*w.model.create);
     label_child(m, svc, "service", w.rc_spec);
     auto live = ctx.cache(types::aim_models()).get(w.ns, name_of(m));
     apply(types::aim_models(), m, live.get());
@@ -587,7 +606,7 @@ std::vector<std::string> apply_children(const Context& ctx, const World& w) {
       Json desired = std::move(*rendered);
       set_controller_owner(desired, svc);
       label_child(desired, svc, "service", w.rc_spec);
-      apply(types::inference_services(), desired, w.isvc.get());
+      apply(types::inference_services(), desired, w.isvc ? w.isvc->raw.get() : nullptr);
     } else {
       errors.push_back("InferenceService: " + rendered.error());
     }
@@ -606,7 +625,8 @@ std::vector<std::string> apply_children(const Context& ctx, const World& w) {
                  ctx.cache(types::http_routes()).get(w.ns, names::http_route_name(w.name, w.ns)));
   }
   if (w.mode == engine::CachingMode::Auto && w.isvc &&
-      mounts_template_cache(*w.isvc, w.service_pvc) && !mounts_claim(*w.isvc, w.service_pvc)) {
+      mounts_template_cache(w.isvc->typed, w.service_pvc) &&
+      !mounts_claim(w.isvc->typed, w.service_pvc)) {
     remove_owned(kube::types::persistent_volume_claims(),
                  ctx.cache(kube::types::persistent_volume_claims()).get(w.ns, w.service_pvc));
   }
@@ -615,47 +635,47 @@ std::vector<std::string> apply_children(const Context& ctx, const World& w) {
 
 // ---- status ------------------------------------------------------------------------------------
 
+// The status to write: built from the typed old status (keys this operator does not know are
+// kept), with the conditions of `derived`.
 Json desired_status(const Context& ctx, const World& w, const engine::DerivedStatus& derived) {
-  const Json& svc = *w.svc;
-  const Json& old = at(svc, {"status"});
-  Json status = Json::object();
-  status["status"] = derived.status;
-  set_conditions(status, svc, derived.conditions, ctx.now_rfc3339());
-  if (at(svc, {"metadata", "generation"}).is_number_integer())
-    status["observedGeneration"] = svc["metadata"]["generation"];
+  const Service& svc = w.svc->typed;
+  const api::AIMServiceStatus& old = svc.status;
+  api::AIMServiceStatus st;
+  st.extra = old.extra;
+  st.status = derived.status;
+  st.observed_generation = svc.metadata.generation;
   if (w.rc.outcome == engine::RuntimeConfigOutcome::kFound) {
-    status["resolvedRuntimeConfig"] = {{"name", w.rc.name},
-                                       {"scope", w.rc.from_namespace && w.rc.from_cluster ? "Merged"
-                                                 : w.rc.from_namespace ? "Namespace"
-                                                                       : "Cluster"}};
+    api::ResolvedReference rc;
+    rc.name = w.rc.name;
+    rc.scope = w.rc.from_namespace && w.rc.from_cluster ? "Merged"
+               : w.rc.from_namespace                    ? std::string(api::kScopeNamespace)
+                                                        : std::string(api::kScopeCluster);
+    st.resolved_runtime_config = std::move(rc);
   }
   // resolvedModel / resolvedTemplate: set while Ready, kept afterwards (as the reference).
-  if (w.model_ready) {
-    status["resolvedModel"] = resolved_ref(*w.model.object, w.model.cluster);
-  } else if (old.contains("resolvedModel")) {
-    status["resolvedModel"] = old["resolvedModel"];
-  }
-  if (w.template_ready) {
-    status["resolvedTemplate"] =
-        resolved_ref(*w.tmpl.object, w.tmpl.scope == TemplateScope::Cluster);
-  } else if (old.contains("resolvedTemplate")) {
-    status["resolvedTemplate"] = old["resolvedTemplate"];
-  }
+  st.resolved_model =
+      w.model_ready ? resolved_ref(w.model.object->typed, w.model.cluster) : old.resolved_model;
+  st.resolved_template =
+      w.template_ready ? resolved_ref(w.tmpl.object->typed, w.tmpl.scope == TemplateScope::Cluster)
+                       : old.resolved_template;
   if (w.cache.cache && w.cache.state == engine::CachingInput::Cache::Ready) {
-    status["cache"] = {{"templateCacheRef",
-                        {{"name", name_of(*w.cache.cache)},
-                         {"namespace", w.ns},
-                         {"uid", uid_of(*w.cache.cache)}}}};
+    api::ResolvedReference ref;
+    ref.name = name_of(w.cache.cache->typed.metadata);
+    ref.namespace_ = w.ns;
+    ref.uid = uid_of(w.cache.cache->typed.metadata);
+    st.cache.emplace().template_cache_ref = std::move(ref);
   }
-  if (w.route) status["routing"] = {{"path", w.route->path}};
-  status["runtime"] = engine::runtime_status(w.hpa_replicas, opt_int(at(w.spec(), {"minReplicas"})),
-                                             opt_int(at(w.spec(), {"replicas"})));
-  const Json& old_selection = at(old, {"templateSelection"});
+  if (w.route) st.routing.emplace().path = w.route->path;
+  st.runtime = typed_or_none<api::ServiceRuntimeStatus>(
+      engine::runtime_status(w.hpa_replicas, svc.spec.min_replicas, svc.spec.replicas));
   if (w.tmpl.selection) {
-    status["templateSelection"] = engine::selection_to_json(*w.tmpl.selection);
-  } else if (w.tmpl.reused && old_selection.is_object()) {
-    status["templateSelection"] = old_selection;
+    st.template_selection =
+        typed_or_none<api::TemplateSelectionStatus>(engine::selection_to_json(*w.tmpl.selection));
+  } else if (w.tmpl.reused) {
+    st.template_selection = old.template_selection;
   }
+  Json status = api::encode(st);
+  set_conditions(status, w.raw(), derived.conditions, ctx.now_rfc3339());
   return status;
 }
 
@@ -678,16 +698,17 @@ void report_apply_errors(engine::DerivedStatus& derived, const std::vector<std::
 }  // namespace
 
 kube::ReconcileResult reconcile(const Context& ctx, const kube::Request& req) {
-  auto svc_ptr = ctx.cache(types::aim_services()).get(req.ns, req.name);
-  if (!svc_ptr) return kube::Action::done();
-  const Json& svc = *svc_ptr;
+  auto got = typed<Service>(ctx.cache(types::aim_services()).get(req.ns, req.name));
+  if (!got.ok()) return unreadable_primary("AIMService", req, got.error());
+  const Cached<Service>& svc = got.value();
+  const Json& raw = *svc.raw;
 
-  if (is_being_deleted(svc)) {
-    if (has_finalizer(svc, kFinalizer)) return finalize(ctx, svc);
+  if (is_being_deleted(raw)) {
+    if (has_finalizer(raw, kFinalizer)) return finalize(ctx, raw);
     return kube::Action::done();
   }
-  if (!has_finalizer(svc, kFinalizer)) {
-    auto added = add_finalizer(ctx, types::aim_services(), svc, kFinalizer);
+  if (!has_finalizer(raw, kFinalizer)) {
+    auto added = add_finalizer(ctx, types::aim_services(), raw, kFinalizer);
     if (!added) {
       if (added.error().is(kube::ErrorCode::kNotFound)) return kube::Action::done();
       if (added.error().is(kube::ErrorCode::kConflict)) return kube::Action::requeue();
@@ -695,7 +716,7 @@ kube::ReconcileResult reconcile(const Context& ctx, const kube::Request& req) {
     }
     return kube::Action::done();  // the update comes back through the watch
   }
-  if (is_paused(svc)) return report_paused(ctx, types::aim_services(), svc, kControllerName);
+  if (is_paused(raw)) return report_paused(ctx, types::aim_services(), raw, kControllerName);
   // Automatic selection reads the nodes; wait for that cache rather than judge from nothing.
   if (!ctx.cache(kube::types::nodes()).synced()) {
     return kube::Action::requeue_after(std::chrono::seconds(1));
@@ -703,7 +724,7 @@ kube::ReconcileResult reconcile(const Context& ctx, const kube::Request& req) {
 
   const World w = observe(ctx, svc);
   auto components = engine::service_components(w.o);
-  const auto old_conditions = conditions_of(svc);
+  const auto old_conditions = conditions_of(raw);
   degrade_lost_runtime(components, old_conditions, w);
   engine::DerivedStatus derived = engine::derive_service_status(components, old_conditions);
 
@@ -712,11 +733,11 @@ kube::ReconcileResult reconcile(const Context& ctx, const kube::Request& req) {
   report_apply_errors(derived, apply_errors);
 
   const Json status = desired_status(ctx, w, derived);
-  auto written = write_status(ctx, types::aim_services(), svc, status);
+  auto written = write_status(ctx, types::aim_services(), raw, status);
 
   // Events (transitions only).
   auto* rec = ctx.events(kControllerName);
-  emit_condition_events(rec, svc, old_conditions, conditions_from_status(status), components);
+  emit_condition_events(rec, raw, old_conditions, conditions_from_status(status), components);
   if (w.tmpl.selection) emit_selection_event(rec, svc, old_conditions, *w.tmpl.selection);
 
   if (!written) return fail(kube::ReconcileError(written.error()));

@@ -40,29 +40,36 @@ std::vector<kube::Request> isvc_owner(const Context& ctx, const std::string& ns,
 }
 
 kube::MapFunc map_template(const Context& ctx, bool cluster) {
-  return [&ctx, cluster](const Json& t) {
+  return typed_map<Template>([&ctx, cluster](const Template& t) {
     std::set<std::string> keys;
-    const std::string ns = cluster ? "" : namespace_of(t);
-    collect(ctx, index::kTemplateRef, name_of(t), ns, keys);
+    const std::string ns = cluster ? "" : namespace_of(t.metadata);
+    collect(ctx, index::kTemplateRef, name_of(t.metadata), ns, keys);
     // Services that select automatically among the model's templates.
-    collect(ctx, index::kModelRef, str_at(t, {"spec", "modelName"}), ns, keys);
+    collect(ctx, index::kModelRef, t.spec.model_name, ns, keys);
     return to_requests(keys);
-  };
+  });
 }
 
 kube::MapFunc map_model(const Context& ctx, bool cluster) {
-  return [&ctx, cluster](const Json& m) {
+  return typed_map<Model>([&ctx, cluster](const Model& m) {
     std::set<std::string> keys;
-    const std::string ns = cluster ? "" : namespace_of(m);
-    std::string owner = label(m, api::kLabelService);
+    const std::string ns = cluster ? "" : namespace_of(m.metadata);
+    const std::string owner = api::label(m.metadata, api::kLabelService);
     if (!cluster && !owner.empty()) {
       keys.insert(kube::object_key(ns, owner));
       return to_requests(keys);
     }
-    collect(ctx, index::kModelRef, name_of(m), ns, keys);
-    collect(ctx, index::kModelImage, trim(str_at(m, {"spec", "image"})), ns, keys);
+    collect(ctx, index::kModelRef, name_of(m.metadata), ns, keys);
+    collect(ctx, index::kModelImage, trim(m.spec.image), ns, keys);
     return to_requests(keys);
-  };
+  });
+}
+
+// The InferenceService an Event about one names as "<ns>/<name>" ("" for other events).
+std::string isvc_of_event(const api::Event& e) {
+  const auto& o = e.involved_object;
+  if (!o || o->kind != "InferenceService") return {};
+  return o->namespace_.value_or(std::string()) + "/" + o->name.value_or(std::string());
 }
 
 kube::MapFunc map_runtime_config(const Context& ctx, bool cluster) {
@@ -76,38 +83,42 @@ kube::MapFunc map_runtime_config(const Context& ctx, bool cluster) {
 }  // namespace
 
 void add_service_indexes(const Context& ctx) {
-  ctx.cache(types::aim_services()).add_index(index::kTemplateRef, template_ref_values);
-  ctx.cache(types::aim_services()).add_index(index::kModelRef, model_ref_values);
-  ctx.cache(types::aim_services()).add_index(index::kModelImage, [](const Json& s) {
-    return one(trim(str_at(s, {"spec", "model", "image"})));
-  });
-  ctx.cache(types::aim_services()).add_index(index::kRuntimeConfig, [](const Json& s) {
-    std::string n = str_at(s, {"spec", "runtimeConfigName"});
-    return std::vector<std::string>{n.empty() ? std::string(api::kDefaultRuntimeConfigName) : n};
-  });
-  ctx.cache(types::aim_services()).add_index(index::kPullSecret, [](const Json& s) {
-    return pull_secret_names(at(s, {"spec", "imagePullSecrets"}));
-  });
-  ctx.cache(types::aim_services()).add_index(index::kUnresolvedAuto, [](const Json& s) {
-    bool is_auto = trim(str_at(s, {"spec", "template", "name"})).empty();
-    bool unresolved = str_at(s, {"status", "resolvedTemplate", "name"}).empty();
-    return is_auto && unresolved ? std::vector<std::string>{"true"} : std::vector<std::string>{};
-  });
-  auto spec_image = [](const Json& m) { return one(trim(str_at(m, {"spec", "image"}))); };
+  auto& services = ctx.cache(types::aim_services());
+  services.add_index(index::kTemplateRef, typed_index<Service>(template_ref_values));
+  services.add_index(index::kModelRef, typed_index<Service>(model_ref_values));
+  services.add_index(index::kModelImage, typed_index<Service>([](const Service& s) {
+                       return one(trimmed(s.spec.model.image));
+                     }));
+  services.add_index(index::kRuntimeConfig, typed_index<Service>([](const Service& s) {
+                       std::string n = s.spec.runtime_config_name.value_or(std::string());
+                       return std::vector<std::string>{
+                           n.empty() ? std::string(api::kDefaultRuntimeConfigName) : n};
+                     }));
+  services.add_index(index::kPullSecret, typed_index<Service>([](const Service& s) {
+                       return pull_secret_names(s.spec.image_pull_secrets);
+                     }));
+  services.add_index(
+      index::kUnresolvedAuto, typed_index<Service>([](const Service& s) {
+        const bool is_auto = !s.spec.template_ || trimmed(s.spec.template_->name).empty();
+        const auto& resolved = s.status.resolved_template;
+        const bool unresolved = !resolved || resolved->name.value_or(std::string()).empty();
+        return is_auto && unresolved ? std::vector<std::string>{"true"}
+                                     : std::vector<std::string>{};
+      }));
+  auto spec_image = typed_index<Model>([](const Model& m) { return one(trim(m.spec.image)); });
   ctx.cache(types::aim_models()).add_index(index::kSpecImage, spec_image);
   ctx.cache(types::aim_cluster_models()).add_index(index::kSpecImage, spec_image);
-  auto model_name = [](const Json& t) { return one(str_at(t, {"spec", "modelName"})); };
+  auto model_name = typed_index<Template>([](const Template& t) { return one(t.spec.model_name); });
   ctx.cache(types::aim_service_templates()).add_index(index::kTemplateModel, model_name);
   ctx.cache(types::aim_cluster_service_templates()).add_index(index::kTemplateModel, model_name);
-  ctx.cache(types::aim_template_caches()).add_index(index::kCacheTemplate, [](const Json& c) {
-    return one(str_at(c, {"spec", "templateName"}));
-  });
-  ctx.cache(types::core_events()).add_index(index::kIsvcEvents, [](const Json& e) {
-    if (str_at(e, {"involvedObject", "kind"}) != "InferenceService")
-      return std::vector<std::string>{};
-    return one(str_at(e, {"involvedObject", "namespace"}) + "/" +
-               str_at(e, {"involvedObject", "name"}));
-  });
+  ctx.cache(types::aim_template_caches())
+      .add_index(index::kCacheTemplate, typed_index<TemplateCache>([](const TemplateCache& c) {
+                   return one(c.spec.template_name);
+                 }));
+  ctx.cache(types::core_events())
+      .add_index(index::kIsvcEvents, typed_index<api::Event>([](const api::Event& e) {
+                   return one(isvc_of_event(e));
+                 }));
 }
 
 }  // namespace service
@@ -137,8 +148,10 @@ void register_service_controllers(kube::Manager& mgr, const Context& ctx) {
       .watches(types::aim_template_caches(),
                [c](const Json& cache) {
                  std::set<std::string> keys;
-                 collect(*c, index::kTemplateRef, str_at(cache, {"spec", "templateName"}),
-                         namespace_of(cache), keys);
+                 auto t = api::decode<TemplateCache>(cache);
+                 if (t)
+                   collect(*c, index::kTemplateRef, t.value->spec.template_name,
+                           namespace_of(cache), keys);
                  for (const auto& r : kube::controller_owner_requests(cache, types::aim_services()))
                    keys.insert(r.key());
                  return to_requests(keys);
@@ -160,14 +173,12 @@ void register_service_controllers(kube::Manager& mgr, const Context& ctx) {
                      *c, namespace_of(hpa),
                      n.substr(prefix.size(), n.size() - prefix.size() - suffix.size()));
                })
-      .watches(types::core_events(),
-               [c](const Json& ev) {
-                 if (str_at(ev, {"involvedObject", "kind"}) != "InferenceService" ||
-                     str_at(ev, {"type"}) != "Warning")
+      .watches(types::core_events(), typed_map<api::Event>([c](const api::Event& ev) {
+                 if (ev.type != "Warning" || isvc_of_event(ev).empty())
                    return std::vector<kube::Request>{};
-                 return isvc_owner(*c, str_at(ev, {"involvedObject", "namespace"}),
-                                   str_at(ev, {"involvedObject", "name"}));
-               })
+                 return isvc_owner(*c, ev.involved_object->namespace_.value_or(std::string()),
+                                   ev.involved_object->name.value_or(std::string()));
+               }))
       .watches(kube::types::nodes(),
                [c](const Json&) {
                  // GPU inventory changes matter to services still waiting for a selection.

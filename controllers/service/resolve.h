@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "controllers/framework.h"
+#include "controllers/service/internal.h"
 #include "engine/selection.h"
 #include "engine/service_status.h"
 #include "kube/store.h"
@@ -14,19 +15,19 @@ namespace aim::controllers::service {
 
 struct ModelResult {
   engine::ModelObservation obs;
-  kube::ObjectPtr object;  // the model found (any status)
-  bool cluster = false;    // an AIMClusterModel
-  Json create;             // AIMModel to create (image / custom mode), null otherwise
+  std::optional<Cached<Model>> object;  // the model found (any status)
+  bool cluster = false;                 // an AIMClusterModel
+  std::optional<Model> create;          // AIMModel to create (image / custom mode)
 };
 
 // spec.model.name: namespace model, then cluster model. spec.model.image: the unique model with
 // that image, or one to create; several are an error naming them. spec.model.custom: a namespace
 // model with the base image and the same sources, or one to create.
-ModelResult resolve_model(const Context& ctx, const Json& svc);
+ModelResult resolve_model(const Context& ctx, const Service& svc);
 
 struct TemplateResult {
   engine::TemplateObservation obs;
-  kube::ObjectPtr object;  // the template the service runs (Ready or not)
+  std::optional<Cached<Template>> object;  // the template the service runs (Ready or not)
   engine::TemplateScope scope = engine::TemplateScope::Namespace;
   std::optional<engine::TemplateSelection> selection;  // automatic selection ran this time
   bool reused = false;                                 // the previous automatic choice was kept
@@ -36,7 +37,7 @@ struct TemplateResult {
 // spec.template.name (with a derived template for overrides), else automatic selection among
 // the model's templates. `shared_caching`: the service is not Dedicated (derived templates of
 // shared services get caching enabled).
-TemplateResult resolve_template(const Context& ctx, const Json& svc, const ModelResult& model,
+TemplateResult resolve_template(const Context& ctx, const Service& svc, const ModelResult& model,
                                 bool shared_caching);
 
 }  // namespace aim::controllers::service

@@ -152,6 +152,21 @@ TEST(ServiceHelpers, QuantityBytes) {
   EXPECT_EQ(quantity_bytes(Json()), std::nullopt);
 }
 
+// Pods as the informer cache hands them to the inspector.
+Pods pods_of(std::initializer_list<Json> pods) {
+  std::vector<kube::ObjectPtr> raw;
+  for (const auto& p : pods) raw.push_back(std::make_shared<const Json>(p));
+  Pods out = typed_list<api::Pod>(raw);
+  EXPECT_EQ(out.size(), pods.size()) << "a test pod does not read as a Pod";
+  return out;
+}
+
+api::HTTPRoute route_of(const Json& route) {
+  auto d = api::decode<api::HTTPRoute>(route);
+  EXPECT_TRUE(d) << d.error;
+  return d ? *d.value : api::HTTPRoute{};
+}
+
 // No silent stuck service (issue 27): what the scheduler and the kubelet say of a predictor pod
 // becomes the Pods component's reason and message.
 TEST(ServiceHelpers, StuckPredictorPodsSayWhy) {
@@ -171,17 +186,17 @@ TEST(ServiceHelpers, StuckPredictorPodsSayWhy) {
                      {"reason", "Unschedulable"},
                      {"lastTransitionTime", format_rfc3339(now - 10)},
                      {"message", "0/3 nodes are available: 3 Insufficient amd.com/gpu."}}}}});
-  auto early = predictor_pods_health({pending}, now);
+  auto early = predictor_pods_health(pods_of({pending}), now);
   EXPECT_EQ(early.health.reason, "PodsPending");
   EXPECT_EQ(early.recheck_after, std::chrono::seconds(20));
-  auto late = predictor_pods_health({pending}, now + 20);
+  auto late = predictor_pods_health(pods_of({pending}), now + 20);
   EXPECT_EQ(late.health.reason, "Unschedulable");
   EXPECT_EQ(late.health.state, S::Degraded);
   EXPECT_NE(late.health.message.find("Pod p-1 cannot be scheduled: 0/3 nodes are available"),
             std::string::npos)
       << late.health.message;
   EXPECT_FALSE(late.health.error) << "the scheduler may still place it: nothing is blocked";
-  EXPECT_EQ(pods_health({pending}).reason, "PodsPending") << "no clock, no Unschedulable";
+  EXPECT_EQ(pods_health(pods_of({pending})).reason, "PodsPending") << "no clock, no Unschedulable";
 
   // A crash-looping container, and one whose Secret is missing.
   Json crashing =
@@ -193,7 +208,7 @@ TEST(ServiceHelpers, StuckPredictorPodsSayWhy) {
                       {{"waiting",
                         {{"reason", "CrashLoopBackOff"},
                          {"message", "back-off 5m0s restarting failed container"}}}}}}}}});
-  auto crash = predictor_pods_health({crashing}, now).health;
+  auto crash = predictor_pods_health(pods_of({crashing}), now).health;
   EXPECT_EQ(crash.reason, "CrashLoopBackOff");
   EXPECT_EQ(crash.state, S::Failed);
   EXPECT_NE(crash.message.find("Pod p-2"), std::string::npos) << crash.message;
@@ -204,7 +219,7 @@ TEST(ServiceHelpers, StuckPredictorPodsSayWhy) {
                                 {{"waiting",
                                   {{"reason", "CreateContainerConfigError"},
                                    {"message", "secret \"hf-token\" not found"}}}}}}}}});
-  auto cfg = predictor_pods_health({config}, now).health;
+  auto cfg = predictor_pods_health(pods_of({config}), now).health;
   EXPECT_EQ(cfg.reason, "PodConfigError");
   EXPECT_NE(cfg.message.find("secret \"hf-token\" not found"), std::string::npos);
 
@@ -214,21 +229,21 @@ TEST(ServiceHelpers, StuckPredictorPodsSayWhy) {
                           {"message", "The node was low on resource: memory."}});
   Json ready =
       pod("p-5", {{"phase", "Running"}, {"conditions", {{{"type", "Ready"}, {"status", "True"}}}}});
-  EXPECT_EQ(predictor_pods_health({gone}, now).health.reason, "Evicted");
-  EXPECT_EQ(predictor_pods_health({gone, ready}, now).health.reason, "PodsReady");
+  EXPECT_EQ(predictor_pods_health(pods_of({gone}), now).health.reason, "Evicted");
+  EXPECT_EQ(predictor_pods_health(pods_of({gone, ready}), now).health.reason, "PodsReady");
 
   // A pod being deleted (a rollout's old one) is history.
   Json old = gone;
   old["metadata"]["deletionTimestamp"] = format_rfc3339(now);
   old["status"] = {{"phase", "Failed"}};
-  EXPECT_EQ(predictor_pods_health({old, ready}, now).health.reason, "PodsReady");
+  EXPECT_EQ(predictor_pods_health(pods_of({old, ready}), now).health.reason, "PodsReady");
 }
 
 TEST(ServiceHelpers, PodAndRouteInspectors) {
-  EXPECT_EQ(pods_health({}).reason, "NoPods");
+  EXPECT_EQ(pods_health(pods_of({})).reason, "NoPods");
   Json pod = {{"status",
                {{"phase", "Running"}, {"conditions", {{{"type", "Ready"}, {"status", "True"}}}}}}};
-  EXPECT_EQ(pods_health({pod}).state, engine::ComponentState::Ready);
+  EXPECT_EQ(pods_health(pods_of({pod})).state, engine::ComponentState::Ready);
   Json pulling = {
       {"status",
        {{"phase", "Pending"},
@@ -236,14 +251,14 @@ TEST(ServiceHelpers, PodAndRouteInspectors) {
          {{{"name", "kserve-container"},
            {"state",
             {{"waiting", {{"reason", "ImagePullBackOff"}, {"message", "unauthorized"}}}}}}}}}}};
-  auto h = pods_health({pulling});
+  auto h = pods_health(pods_of({pulling}));
   EXPECT_EQ(h.state, engine::ComponentState::Failed);
   EXPECT_EQ(h.reason, "ImagePullAuthFailure");
 
   Json route = {
       {"status", {{"parents", {{{"conditions", {{{"type", "Accepted"}, {"status", "True"}}}}}}}}}};
-  EXPECT_EQ(http_route_health(route).reason, "HTTPRouteAccepted");
-  EXPECT_EQ(http_route_health(Json::object()).reason, "HTTPRoutePending");
+  EXPECT_EQ(http_route_health(route_of(route)).reason, "HTTPRouteAccepted");
+  EXPECT_EQ(http_route_health(route_of(Json::object())).reason, "HTTPRoutePending");
 }
 
 TEST_F(ServiceReconcile, ByNameCreatesIsvcAndSecondPassWritesNothing) {
@@ -429,8 +444,7 @@ TEST_F(ServiceReconcile, OverridesCreateOneSharedDerivedTemplate) {
   settle("two");
   std::vector<Json> derived;
   for (const auto& t : fake->objects(types::aim_service_templates(), kNs)) {
-    if (str_at(t, {"metadata", "labels", "aim.eai.amd.com/origin"}) == "derived")
-      derived.push_back(t);
+    if (label(t, "aim.eai.amd.com/origin") == "derived") derived.push_back(t);
   }
   ASSERT_EQ(derived.size(), 1u);
   const std::string name = derived[0]["metadata"]["name"];
