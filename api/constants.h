@@ -78,6 +78,8 @@ inline constexpr std::string_view kLabelJobName = "job-name";
 // ---- annotations (§7.4) ----
 inline constexpr std::string_view kAnnotationReconciliationPaused =
     "aim.eai.amd.com/reconciliation-paused";
+// On every child apply_child writes: a hash of what the operator last applied (issue 25).
+inline constexpr std::string_view kAnnotationAppliedHash = "aim.eai.amd.com/applied-hash";
 inline constexpr std::string_view kAnnotationSourceRegistry = "aim.eai.amd.com/source-registry";
 inline constexpr std::string_view kAnnotationSourceRepository = "aim.eai.amd.com/source-repository";
 inline constexpr std::string_view kAnnotationSourceTag = "aim.eai.amd.com/source-tag";

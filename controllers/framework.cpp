@@ -14,6 +14,7 @@
 #include "api/template_cache.h"
 #include "controllers/typed.h"
 #include "core/chrono.h"
+#include "core/digest.h"
 #include "core/strings.h"
 #include "engine/secret_check.h"
 
@@ -304,6 +305,16 @@ const Json& labels_of(const Json& object) {
   return l != m->end() && l->is_object() ? *l : empty_object();
 }
 
+// The annotation's value, or "".
+std::string annotation_of(const Json& object, const std::string& key) {
+  auto m = object.find("metadata");
+  if (m == object.end() || !m->is_object()) return {};
+  auto a = m->find("annotations");
+  if (a == m->end() || !a->is_object()) return {};
+  auto v = a->find(key);
+  return v != a->end() && v->is_string() ? v->get<std::string>() : std::string();
+}
+
 std::string label(const Json& object, std::string_view key) {
   const auto& labels = labels_of(object);
   auto v = labels.find(key);
@@ -509,21 +520,22 @@ Result<std::pair<ApplyOutcome, Json>, kube::Error> apply_child(const Context& ct
                                                                std::string_view field_manager) {
   Json body = desired;
   mark_managed(body);
-  if (live == nullptr || live->is_null()) {
-    auto created = ctx.client->create(type, body);
-    if (created) return std::pair{ApplyOutcome::kCreated, std::move(created).value()};
-    if (!created.error().is(kube::ErrorCode::kAlreadyExists)) return fail(created.error());
-    // The cache was behind: converge the existing object instead.
-  } else if (json_subset(comparable(body), *live)) {
+  body["metadata"].erase("resourceVersion");
+  const std::string hash_key(api::kAnnotationAppliedHash);
+  const std::string hash = sha256_hex(comparable(body).dump()).substr(0, 16);
+  body["metadata"]["annotations"][hash_key] = hash;
+  const bool absent = live == nullptr || live->is_null();
+  if (!absent && annotation_of(*live, hash_key) == hash && json_subset(comparable(body), *live))
     return std::pair{ApplyOutcome::kUnchanged, *live};
-  }
+  // Created by apply as well, so every field is owned by the apply of `field_manager` and one
+  // it stops setting later is removed (a field set by a create belongs to that create).
   kube::ApplyOptions options;
   options.field_manager = std::string(field_manager);
   options.force = true;
-  body["metadata"].erase("resourceVersion");
   auto applied = ctx.client->apply(type, body, options);
   if (!applied) return fail(applied.error());
-  return std::pair{ApplyOutcome::kUpdated, std::move(applied).value()};
+  return std::pair{absent ? ApplyOutcome::kCreated : ApplyOutcome::kUpdated,
+                   std::move(applied).value()};
 }
 
 // ---- status and conditions ---------------------------------------------------------------------

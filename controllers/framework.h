@@ -74,6 +74,9 @@ struct Context {
   kube::InformerFactory* informers = nullptr;
   kube::Manager* manager = nullptr;  // event recorders; may be null in unit tests
   std::string operator_namespace = "aim-system";
+  // Reconciles at once of the controllers whose work grows with the user's objects (AIMService,
+  // AIMArtifact, AIMTemplateCache): --workers.
+  int workers = 4;
   // Wall clock in Unix seconds (tests may fake it).
   std::function<int64_t()> clock;
 
@@ -170,8 +173,9 @@ bool has_finalizer(const Json& object, std::string_view finalizer);
 std::string name_of(const Json& object);
 std::string namespace_of(const Json& object);
 std::string uid_of(const Json& object);
-const Json& labels_of(const Json& object);                    // {} when none
-std::string label(const Json& object, std::string_view key);  // "" when absent
+const Json& labels_of(const Json& object);                              // {} when none
+std::string label(const Json& object, std::string_view key);            // "" when absent
+std::string annotation_of(const Json& object, const std::string& key);  // "" when absent
 
 // Adds / removes a finalizer with an optimistic-concurrency update (resourceVersion). Conflict
 // and NotFound come back as errors; callers requeue on Conflict.
@@ -217,10 +221,13 @@ Result<bool, kube::Error> create_child(const Context& ctx, const kube::ResourceT
 
 enum class ApplyOutcome { kCreated, kUpdated, kUnchanged };
 
-// Converges a child (marked managed first): created when absent from `live` (nullptr), left alone
-// when `desired` is already a subset of `live` (no request at all), otherwise server-side applied
-// with `field_manager` and force (the operator owns the fields it sets). Returns the outcome and
-// the object as the server has it (or `live` when unchanged).
+// Converges a child (marked managed first) by server-side apply with `field_manager` and force:
+// the operator owns the fields it sets, and a field it stops setting (a label removed from the
+// parent, an annotation of a feature turned off) is removed by the API server. The child carries
+// the annotation aim.eai.amd.com/applied-hash, a hash of what was applied; no request at all is
+// made when `live` carries the hash of `desired` and still holds every field of it (nothing
+// changed on either side). `live` nullptr: the child is absent from the cache (apply creates
+// it). Returns the outcome and the object as the server has it (or `live` when unchanged).
 Result<std::pair<ApplyOutcome, Json>, kube::Error> apply_child(const Context& ctx,
                                                                const kube::ResourceType& type,
                                                                const Json& desired,

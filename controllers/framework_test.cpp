@@ -121,6 +121,47 @@ TEST_F(FrameworkClient, ApplyChildCreatesThenSkipsUnchangedThenApplies) {
   EXPECT_EQ(fourth->second["metadata"]["labels"]["aim.eai.amd.com/managed-by"], "aim-engine");
 }
 
+// Issue 25: a field the operator stops setting leaves the child. The subset comparison alone
+// cannot see a removed label (the live object still has it), so the child records a hash of what
+// was applied; a different hash is one apply, which the API server's field ownership turns into
+// the removal (test/integration: ServiceIT.ALabelRemovedFromAServiceLeavesItsInferenceService).
+TEST_F(FrameworkClient, ApplyChildReappliesWhenAFieldIsNoLongerSet) {
+  Json cm = {
+      {"apiVersion", "v1"},
+      {"kind", "ConfigMap"},
+      {"metadata", {{"name", "c"}, {"namespace", "ns1"}, {"labels", {{"team", "a"}, {"x", "1"}}}}},
+      {"data", {{"k", "v"}}}};
+  auto first = apply_child(ctx, kube::types::config_maps(), cm, nullptr, "aim-test");
+  ASSERT_TRUE(first.ok()) << first.error().describe();
+  EXPECT_EQ(fake->actions("apply").size(), 1u) << "created by apply, so apply owns its fields";
+  EXPECT_TRUE(fake->actions("create").empty());
+  const Json live = first->second;
+  const std::string hash = annotation_of(live, "aim.eai.amd.com/applied-hash");
+  EXPECT_EQ(hash.size(), 16u);
+
+  cm["metadata"]["labels"].erase("team");
+  fake->clear_actions();
+  auto second = apply_child(ctx, kube::types::config_maps(), cm, &live, "aim-test");
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second->first, ApplyOutcome::kUpdated) << "a label no longer set is a change";
+  ASSERT_EQ(fake->actions("apply").size(), 1u);
+  EXPECT_NE(annotation_of(second->second, "aim.eai.amd.com/applied-hash"), hash);
+
+  // The same desired object against a live one with its hash: nothing to do.
+  fake->clear_actions();
+  auto third = apply_child(ctx, kube::types::config_maps(), cm, &second->second, "aim-test");
+  ASSERT_TRUE(third.ok());
+  EXPECT_EQ(third->first, ApplyOutcome::kUnchanged);
+  EXPECT_TRUE(fake->actions().empty());
+
+  // A child applied before the hash existed is applied once more, then left alone.
+  Json unhashed = second->second;
+  unhashed["metadata"]["annotations"].erase("aim.eai.amd.com/applied-hash");
+  auto fourth = apply_child(ctx, kube::types::config_maps(), cm, &unhashed, "aim-test");
+  ASSERT_TRUE(fourth.ok());
+  EXPECT_EQ(fourth->first, ApplyOutcome::kUpdated);
+}
+
 TEST_F(FrameworkClient, CreateChildLabelsItsOwnUnlabelledChildAndNothingElse) {
   auto child = [](const std::string& name, const std::string& owner_uid) {
     return Json{{"apiVersion", "v1"},

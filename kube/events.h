@@ -34,8 +34,8 @@ struct EventRecorderOptions {
   std::string reporting_instance;    // e.g. the pod name
   std::size_t queue_capacity = 1000;
   std::chrono::seconds fold_window{600};
-  double qps = 10;  // API writes per second
-  int burst = 25;
+  double qps = 50;  // API writes per second (each reporting controller its own bucket)
+  int burst = 100;
   Clock* clock = nullptr;                 // Clock::real() when null
   metrics::Registry* registry = nullptr;  // Registry::global() when null
 };

@@ -46,7 +46,8 @@ EventRecorder& Manager::event_recorder(const std::string& reporting_controller) 
     o.reporting_controller = reporting_controller;
     o.reporting_instance = options_.identity.substr(0, 128);
     o.registry = &registry_;
-    slot = std::make_unique<EventRecorder>(client_, o);
+    slot = std::make_unique<EventRecorder>(
+        options_.events_client ? options_.events_client : client_, o);
   }
   return *slot;
 }

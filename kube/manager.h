@@ -47,6 +47,10 @@ struct ManagerOptions {
   std::chrono::seconds renew_deadline{10};
   std::chrono::seconds retry_period{2};
   metrics::Registry* registry = nullptr;  // Registry::global() when null
+  // The client events are written with: a client of its own, so that events (with their own
+  // per-controller token bucket) never take the reconciles' share of the API rate limit, as
+  // controller-runtime's event broadcaster has its own clientset. The manager's client when null.
+  std::shared_ptr<Client> events_client;
 };
 
 class Manager {

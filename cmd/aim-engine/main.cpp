@@ -85,6 +85,12 @@ int main(int argc, char** argv) {
                  "Requests above --kube-api-qps allowed in a burst")
       ->capture_default_str()
       ->check(CLI::Range(1, 1000000));
+  int workers = aim::controllers::Context{}.workers;
+  app.add_option("--workers", workers,
+                 "Reconciles at once of the AIMService, AIMArtifact and AIMTemplateCache "
+                 "controllers (each)")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
   CLI11_PARSE(app, argc, argv);
 
   kube::log::Format format = kube::log::Format::kJson;
@@ -120,6 +126,13 @@ int main(int argc, char** argv) {
     log.error("unable to create client", {{"error", client.error().describe()}});
     return 1;
   }
+  // Events get a client (and rate limit) of their own: see ManagerOptions::events_client.
+  auto events_client = kube::Client::create(*config);
+  if (!events_client) {
+    log.error("unable to create client", {{"error", events_client.error().describe()}});
+    return 1;
+  }
+  options.events_client = *events_client;
   auto version = (*client)->server_version();
   if (!version) {
     log.error("unable to reach the API server",
@@ -140,6 +153,7 @@ int main(int argc, char** argv) {
   ctx.informers = &manager.informers();
   ctx.manager = &manager;
   ctx.operator_namespace = aim::controllers::detect_operator_namespace();
+  ctx.workers = workers;
   aim::controllers::register_catalog_controllers(manager, ctx);
   aim::controllers::register_service_controllers(manager, ctx);
   aim::controllers::register_cache_controllers(manager, ctx);

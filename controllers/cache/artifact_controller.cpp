@@ -820,7 +820,7 @@ void register_artifact_controller(kube::Manager& mgr, const Context& ctx,
       .watches(kube::types::secrets(), secret_names_selector(), by_secret)
       .watches(kube::types::storage_classes(), waiting_for_storage)
       .watches(kube::types::csi_storage_capacities(), waiting_for_storage)
-      .max_concurrent_reconciles(2)
+      .max_concurrent_reconciles(ctx.workers)
       .complete([reconciler](const kube::Request& r) { return reconciler->reconcile(r); });
 }
 

@@ -387,7 +387,7 @@ void register_template_cache_controller(kube::Manager& mgr, const Context& ctx,
       .watches(types::aim_artifacts(), by_label)
       .watches(types::aim_service_templates(), by_template(false))
       .watches(types::aim_cluster_service_templates(), by_template(true))
-      .max_concurrent_reconciles(2)
+      .max_concurrent_reconciles(ctx.workers)
       .complete([c](const kube::Request& r) { return reconcile(*c, r); });
 }
 

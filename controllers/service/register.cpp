@@ -186,7 +186,7 @@ void register_service_controllers(kube::Manager& mgr, const Context& ctx) {
                  collect(*c, index::kUnresolvedAuto, "true", "", keys);
                  return to_requests(keys);
                })
-      .max_concurrent_reconciles(2)
+      .max_concurrent_reconciles(ctx.workers)
       .complete([c](const kube::Request& req) { return service::reconcile(*c, req); });
 }
 

@@ -140,6 +140,8 @@ refuse "a kube API burst that is no number" "kubeApi.burst must be a whole numbe
   --set kubeApi.burst=lots
 refuse "a fractional kube API burst" "kubeApi.burst must be a whole number" \
   --set kubeApi.burst=1.5
+refuse "no workers" "workers must be a whole number between 1 and 64" --set workers=0
+refuse "a fractional worker count" "workers must be a whole number" --set workers=2.5
 refuse "a maxArtifactSize that is no quantity" "downloader.maxArtifactSize must be a positive quantity" \
   --set downloader.maxArtifactSize=lots
 

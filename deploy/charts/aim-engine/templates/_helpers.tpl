@@ -136,6 +136,10 @@ Checks of values the operator would otherwise reject at start (a crash loop). Re
 {{- if or (lt (float64 $burst) 1.0) (gt (float64 $burst) 1000000.0) (ne (float64 (int $burst)) (float64 $burst)) }}
 {{- fail (printf "kubeApi.burst must be a whole number between 1 and 1000000 (got %v)" $burst) }}
 {{- end }}
+{{- $workers := .Values.workers }}
+{{- if or (lt (float64 $workers) 1.0) (gt (float64 $workers) 64.0) (ne (float64 (int $workers)) (float64 $workers)) }}
+{{- fail (printf "workers must be a whole number between 1 and 64 (got %v)" $workers) }}
+{{- end }}
 {{- with .Values.downloader.maxArtifactSize }}
 {{- if not (regexMatch "^[0-9]+(\\.[0-9]+)?(Ki|Mi|Gi|Ti|Pi|Ei|k|M|G|T|P|E)?$" (toString .)) }}
 {{- fail (printf "downloader.maxArtifactSize must be a positive quantity such as 2Ti (got %q)" (toString .)) }}

@@ -306,6 +306,44 @@ TEST_F(ServiceIT, ByNameSelectsRendersTheInferenceServiceAndRunsWhenReady) {
 // node matches, so the real kube-scheduler marks it Unschedulable; the test plays the KServe
 // Deployment that would create it). Inside the 30 s grace the service only waits; then it says
 // Unschedulable with the scheduler's message, and once the pod is gone it says so no more.
+// Issue 25 step 4: what the operator stops setting leaves the child. The service's
+// aim.eai.amd.com/ labels are copied to its InferenceService; once one is removed from the
+// service, the API server removes it from the InferenceService too (the operator's apply owns
+// it), and with it the operator's record of what it applied changes.
+TEST_F(ServiceIT, ALabelRemovedFromAServiceLeavesItsInferenceService) {
+  const std::string n = ns("svc-label");
+  const std::string key = "aim.eai.amd.com/team";
+  model(n, "llama", "docker.io/amd/llama:1.0");
+  template_(n, "llama-mi300x-fp8", "llama", "MI300X", "fp8");
+  start();
+  service(n, "chat", {{"model", {{"name", "llama"}}}, {"caching", {{"mode", "Never"}}}},
+          {{"labels", {{key, "search"}}}});
+  Json isvc = wait_for(
+      inference_services(), n, isvc_name("chat", n),
+      [&](const Json& i) {
+        return field(i, {"metadata", "labels"}).value(key, "") == "search";
+      },
+      60s, "the service's label on its InferenceService");
+  const std::string hash =
+      field(isvc, {"metadata", "annotations"}).value("aim.eai.amd.com/applied-hash", "");
+  EXPECT_FALSE(hash.empty());
+
+  auto patched = client_->merge_patch(aim_services(), n, "chat",
+                                      {{"metadata", {{"labels", {{key, nullptr}}}}}});
+  ASSERT_TRUE(patched.ok()) << patched.error().describe();
+  isvc = wait_for(
+      inference_services(), n, isvc_name("chat", n),
+      [&](const Json& i) {
+        return !field(i, {"metadata", "labels"}).contains(key);
+      },
+      60s, "the label gone from the InferenceService");
+  EXPECT_NE(field(isvc, {"metadata", "annotations"}).value("aim.eai.amd.com/applied-hash", ""),
+            hash);
+  EXPECT_EQ(field(isvc, {"metadata", "labels"}).value("aim.eai.amd.com/managed-by", ""),
+            "aim-engine")
+      << "what the operator still sets stays";
+}
+
 TEST_F(ServiceIT, APredictorPodThatCannotBeScheduledIsReportedAfterTheGracePeriod) {
   const std::string n = ns("svc-stuck");
   model(n, "llama", "docker.io/amd/llama:1.0");
