@@ -9,12 +9,14 @@
 #include <array>
 #include <cerrno>
 #include <condition_variable>
+#include <cstring>
 #include <deque>
 #include <map>
 #include <mutex>
 #include <set>
 #include <thread>
 
+#include "fetch/buffer_pool.h"
 #include "fetch/dest_lock.h"
 #include "fetch/digest.h"
 #include "fetch/manifest.h"
@@ -29,6 +31,14 @@ namespace {
 constexpr std::uint64_t kUnknownEnd = ~0ull;
 constexpr std::uint64_t kSaveEvery = 64ull << 20;
 constexpr std::uint64_t kWritebackEvery = 8ull << 20;
+constexpr std::size_t kReadBackSize = 2u << 20;  // a hasher's read of bytes it was not handed
+// Writes through the page cache go in pieces of this size. A 1 MiB write at a 1 MiB boundary
+// makes the kernel allocate a large folio for it: on the 2-core machine measured, the download
+// then took 2-3 times the system time of the previous aim-fetch (fragmented memory, a full page
+// cache); 64 KiB pieces brought it back (1.5 s instead of 3.4 s).
+constexpr std::size_t kPageCacheWrite = 64u << 10;
+constexpr std::uint64_t kHandOverWindow = 4;      // buffers a hasher may be behind a hand-over
+constexpr std::uint64_t kHashTurn = 32ull << 20;  // a hasher moves to another file after this
 
 struct Hashes {
   std::unique_ptr<Digest> sha256, md5, sha1, checksum;
@@ -54,23 +64,37 @@ struct Hashes {
   }
 };
 
+// Bytes a transfer wrote that extended its file's written prefix, handed to the hasher as they
+// lie in memory.
+struct Piece {
+  PooledBuffer buf;
+  std::uint64_t offset = 0;
+  std::size_t size = 0;
+  std::uint64_t end() const { return offset + size; }
+};
+
 struct FileJob {
   RemoteFile remote;
   fs::path final_path, part_path, state_path;
-  int fd = -1;
+  int fd = -1;   // through the page cache: what is not handed to the hasher, tails, read-back
+  int dfd = -1;  // the same file opened with O_DIRECT, or -1
+  std::atomic<bool> direct{false};  // dfd is in use (cleared when a direct write is refused)
   std::mutex mu;
+  std::condition_variable idle;  // `hashing` went false
   PartialState state;
   std::vector<ByteRange> ranges;
   int ranges_left = 0;
   std::uint64_t unsaved = 0;
   std::uint64_t written_unknown = 0;  // bytes written when the size is unknown
-  // The digests cover [0, hashed). For a file of known size they advance while it downloads:
-  // a flush at `hashed` is hashed from memory, and bytes other ranges wrote ahead of it are read
-  // back (page cache) by one thread at a time (`hashing`) as soon as the prefix is contiguous, so
-  // verification overlaps the transfer instead of being a second pass at the end.
-  bool stream_hash = false;  // unknown size: only a single stream is hashed as it arrives
+  // The digests cover [0, hashed) and only a hasher thread moves them, one at a time per file
+  // (`hashing`), in file order: from `pieces` when they reach `hashed`, else by reading back
+  // what other ranges wrote ahead (written_prefix() says how far the file is complete).
   std::uint64_t hashed = 0;
   bool hashing = false;
+  bool in_ready = false;  // queued for a hasher (guarded by Run::hmu_)
+  std::deque<Piece> pieces;
+  bool all_written = false;  // every range done and fdatasynced: the hasher finishes the file
+  bool settled = false;      // renamed into place
   Hashes hashes;
   int verify_failures = 0;
   int location_refreshes = 0;
@@ -137,8 +161,9 @@ Result<void, Failure> hash_file(int fd, std::uint64_t size, Hashes& h, const std
   return hash_range(fd, 0, size, h, what);
 }
 
-// End of the completely written prefix of a file of known size (caller holds job.mu).
-std::uint64_t contiguous_end(const FileJob& job) {
+// End of the completely written prefix of a file (caller holds job.mu).
+std::uint64_t written_prefix(const FileJob& job) {
+  if (!job.remote.size_known) return job.written_unknown;
   std::uint64_t end = 0;
   for (size_t i = 0; i < job.ranges.size(); ++i) {
     const ByteRange& r = job.ranges[i];
@@ -149,6 +174,25 @@ std::uint64_t contiguous_end(const FileJob& job) {
   return end;
 }
 
+// The digests start over (caller holds job.mu and no hasher is in the file).
+void reset_digests(FileJob& job) {
+  job.hashed = 0;
+  job.hashes.init(job.remote);
+  job.pieces.clear();
+}
+
+// Whether a hasher has something to do for the file (caller holds job.mu).
+bool hash_work(const FileJob& job) {
+  return !job.settled && (job.hashed < written_prefix(job) || job.all_written);
+}
+
+void close_fds(FileJob& job) {
+  if (job.fd >= 0) ::close(job.fd);
+  if (job.dfd >= 0) ::close(job.dfd);
+  job.fd = job.dfd = -1;
+  job.direct = false;
+}
+
 class Run {
  public:
   Run(Source& source, http::SessionPool& pool, ProgressSink& sink, const DownloadOptions& o,
@@ -157,18 +201,27 @@ class Run {
         sink_(sink),
         opts_(o),
         external_(external_cancel),
-        transport_(pool, o.retry, &sink, &stop_) {}
+        transport_(pool, o.retry, &sink, &stop_),
+        buffers_(o.write_buffer, 2 * static_cast<std::size_t>(std::max(1, o.jobs))) {}
 
   Result<Summary, Failure> go(const std::string& uri, const fs::path& dest);
 
  private:
   Result<void, Failure> setup(FileJob& job, std::uint64_t& needed);
+  Result<void, Failure> open_direct(FileJob& job);
   Result<void, Failure> fetch_range(FileJob& job, size_t idx);
+  int write_at(FileJob& job, const char* data, std::size_t size, std::uint64_t offset, bool direct);
   void run_task(const Task& t);
   bool refresh_location(FileJob& job, const std::string& failed_url);
-  void finalize(FileJob& job);
+  bool finalize(FileJob& job);
   void complete(FileJob& job, const std::string& sha256, std::uint64_t size);
   void worker();
+  void schedule(FileJob& job);
+  void hasher();
+  void hash_turn(FileJob& job, const AlignedBuffer& readback);
+  Result<std::size_t, Failure> read_back(FileJob& job, std::uint64_t from, std::uint64_t to,
+                                         char* buf);
+  void file_settled();
   void set_fatal(Failure f);
   void save(FileJob& job);  // caller holds job.mu
   ProgressSnapshot snapshot(double elapsed, double rate) const;
@@ -179,6 +232,7 @@ class Run {
   const std::atomic<bool>* external_;
   std::atomic<bool> stop_{false};
   Transport transport_;
+  BufferPool buffers_;  // before jobs_: their pieces go back to it
 
   fs::path dest_, staging_;
   DestLock lock_;  // held from before the first change in DEST until the run ends
@@ -191,17 +245,29 @@ class Run {
   std::vector<ManifestEntry> entries_;
   std::set<fs::path> renamed_into_;  // directories whose entries must be fsynced at the end
 
+  // Files with bytes to hash, for the hasher threads.
+  std::mutex hmu_;
+  std::condition_variable hcv_;
+  std::deque<FileJob*> ready_;
+  bool hstop_ = false;
+
   std::uint64_t total_bytes_ = 0;
   std::uint64_t resumed_bytes_ = 0;
   std::atomic<std::uint64_t> transferred_{0};
+  std::atomic<std::uint64_t> direct_bytes_{0};
   std::atomic<std::uint64_t> files_done_{0};
 };
 
 void Run::set_fatal(Failure f) {
-  std::lock_guard lock(mu_);
-  if (!fatal_) fatal_ = std::move(f);
-  stop_ = true;
-  cv_.notify_all();
+  {
+    std::lock_guard lock(mu_);
+    if (!fatal_) fatal_ = std::move(f);
+    stop_ = true;
+    cv_.notify_all();
+  }
+  buffers_.cancel();
+  { std::lock_guard lock(hmu_); }  // a hasher between its check of stop_ and its wait sees it
+  hcv_.notify_all();
 }
 
 void Run::save(FileJob& job) {
@@ -243,10 +309,9 @@ Result<void, Failure> Run::setup(FileJob& job, std::uint64_t& needed) {
     if (job.fd < 0) return fail(classify_errno(errno, "open partial file for " + f.path));
     job.ranges = {ByteRange{0, kUnknownEnd}};
     job.state = PartialState::fresh(f.path, 0, f.identity, 0);
-    job.stream_hash = true;
     job.hashes.init(f);
     job.ranges_left = 1;
-    return Ok{};
+    return open_direct(job);
   }
 
   const std::uint64_t chunk = f.ranges && f.size > opts_.chunk_size ? opts_.chunk_size : 0;
@@ -273,9 +338,68 @@ Result<void, Failure> Run::setup(FileJob& job, std::uint64_t& needed) {
   resumed_bytes_ += job.state.bytes_done();
   job.ranges = job.state.ranges();
   job.ranges_left = static_cast<int>(job.ranges.size());
-  job.stream_hash = job.ranges.size() == 1 && job.state.done[0] == 0;
   job.hashes.init(f);
+  return open_direct(job);
+}
+
+// A second descriptor with O_DIRECT for the whole 4 KiB blocks (a file smaller than one has
+// none). A filesystem that refuses it (EINVAL: tmpfs before Linux 6.6, some FUSE and network
+// filesystems) leaves the file on the page cache, unless --direct-io=on.
+Result<void, Failure> Run::open_direct(FileJob& job) {
+  if (opts_.direct_io == DirectIo::kOff) return Ok{};
+  if (job.remote.size_known && job.remote.size < kIoAlign) return Ok{};
+  int fd = -1;
+  if (opts_.direct_io_fault == DirectIoFault::kRefuseOpen)
+    errno = EINVAL;
+  else
+    fd = ::open(job.part_path.c_str(), O_RDWR | O_DIRECT | O_CLOEXEC);
+  if (fd < 0) {
+    if (opts_.direct_io == DirectIo::kOn)
+      return fail(Failure{FailureClass::kInvalidArgument,
+                          "--direct-io=on, but the destination refuses O_DIRECT (" +
+                              std::string(std::strerror(errno)) + ") for " + job.remote.path});
+    return Ok{};
+  }
+  job.dfd = fd;
+  job.direct = true;
   return Ok{};
+}
+
+// Writes [data, data + size) at `offset`. With `direct`, the whole blocks go through the O_DIRECT
+// descriptor when the file has one and everything is aligned; the rest (a head up to the next
+// block after an unaligned resume point, the file's tail, a short write) goes through the page
+// cache. 0 or an errno.
+int Run::write_at(FileJob& job, const char* data, std::size_t size, std::uint64_t offset,
+                  bool direct) {
+  std::size_t off = 0;
+  if (direct && job.direct && offset % kIoAlign == 0 &&
+      reinterpret_cast<std::uintptr_t>(data) % kIoAlign == 0) {
+    const std::size_t blocks = size / kIoAlign * kIoAlign;
+    while (off < blocks) {
+      ssize_t n = -1;
+      if (opts_.direct_io_fault == DirectIoFault::kRefuseWrite)
+        errno = EINVAL;
+      else
+        n = ::pwrite(job.dfd, data + off, blocks - off, static_cast<off_t>(offset + off));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0 && errno == EINVAL && opts_.direct_io == DirectIo::kAuto) {
+        job.direct = false;  // refused: this file goes through the page cache from here on
+        break;
+      }
+      if (n <= 0) return n < 0 ? errno : EIO;
+      off += static_cast<std::size_t>(n);
+      direct_bytes_ += static_cast<std::uint64_t>(n);
+      if (off % kIoAlign != 0) break;  // off the block grid: the rest through the page cache
+    }
+  }
+  while (off < size) {
+    const std::size_t piece = std::min(kPageCacheWrite, size - off);
+    ssize_t n = ::pwrite(job.fd, data + off, piece, static_cast<off_t>(offset + off));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return n < 0 ? errno : EIO;
+    off += static_cast<std::size_t>(n);
+  }
+  return 0;
 }
 
 Result<void, Failure> Run::fetch_range(FileJob& job, size_t idx) {
@@ -283,19 +407,18 @@ Result<void, Failure> Run::fetch_range(FileJob& job, size_t idx) {
   const ByteRange range = job.ranges[idx];
   std::uint64_t begin;
   {
-    std::lock_guard lock(job.mu);
+    std::unique_lock lock(job.mu);
     f = job.remote;
-    if (!f.size_known) {
-      // Unknown size: no resume, start over.
-      job.written_unknown = 0;
-      job.hashed = 0;
-      job.hashes.init(f);
-      if (::ftruncate(job.fd, 0) != 0) return fail(classify_errno(errno, "truncate " + f.path));
-    } else if (!f.ranges && job.state.done[idx] > 0) {
-      job.state.done[idx] = 0;  // the server cannot resume: start over
-      job.hashed = 0;
-      job.hashes.init(f);
-      job.stream_hash = true;
+    // Unknown size: no resume; a server without ranges: a partial range cannot be continued.
+    if (!f.size_known || (!f.ranges && job.state.done[idx] > 0)) {
+      job.idle.wait(lock, [&] { return !job.hashing; });
+      reset_digests(job);
+      if (f.size_known) {
+        job.state.done[idx] = 0;
+      } else {
+        job.written_unknown = 0;
+        if (::ftruncate(job.fd, 0) != 0) return fail(classify_errno(errno, "truncate " + f.path));
+      }
     }
     begin = range.begin + (f.size_known ? job.state.done[idx] : 0);
   }
@@ -315,13 +438,23 @@ Result<void, Failure> Run::fetch_range(FileJob& job, size_t idx) {
   http::Headers error_headers;
   bool http_error = false, protocol_error = false, overflow = false;
   int write_errno = 0;
-  std::string buf;
-  buf.reserve(opts_.write_buffer);
+  // Bytes are gathered in a pool buffer `cur` holding [offset, offset + fill); everything before
+  // `offset` is on disk and recorded. A buffer is written once full, at the end of the range, or
+  // when the transfer stops; it then either goes to the hasher (it extends the file's written
+  // prefix) or is filled again.
+  PooledBuffer cur;
+  std::size_t fill = 0;
   std::uint64_t offset = begin;
+  // How much `cur` takes: a whole buffer, except after a resume point off the block grid, where
+  // the first one ends at the next block so the ones after it can go to disk with O_DIRECT.
+  auto limit = [&]() -> std::size_t {
+    const std::size_t head = kIoAlign - static_cast<std::size_t>(offset % kIoAlign);
+    return head == kIoAlign ? buffers_.buffer_size() : std::min(head, buffers_.buffer_size());
+  };
 
-  // Writeback of what this range wrote is started every kWritebackEvery bytes (sync_file_range),
-  // so the disk works while the network does and the fdatasync before the rename only waits for
-  // the last few MiB instead of the whole file.
+  // Writeback of what this range wrote through the page cache is started every kWritebackEvery
+  // bytes (sync_file_range), so the disk works while the network does and the fdatasync before
+  // the rename only waits for the last few MiB. (O_DIRECT bytes are on the device already.)
   std::uint64_t writeback_from = begin;
   auto start_writeback = [&](bool all) {
     if (offset <= writeback_from || (!all && offset - writeback_from < kWritebackEvery)) return;
@@ -330,64 +463,44 @@ Result<void, Failure> Run::fetch_range(FileJob& job, size_t idx) {
     writeback_from = offset;
   };
 
-  // Writes `data` at `offset` (straight from libcurl's buffer, or from `buf`), then does the
-  // bookkeeping: range progress, the record every kSaveEvery bytes, the digests.
-  auto write_out = [&](std::string_view data) -> bool {
-    size_t off = 0;
-    while (off < data.size()) {
-      ssize_t n =
-          ::pwrite(job.fd, data.data() + off, data.size() - off, static_cast<off_t>(offset + off));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) {
-        write_errno = n < 0 ? errno : EIO;
-        break;
-      }
-      off += static_cast<size_t>(n);
-    }
-    std::string_view written(data.data(), off);
-    std::unique_lock lock(job.mu);
-    // Bytes that extend the hashed prefix are hashed from memory, outside the lock (the other
-    // ranges of the file keep writing meanwhile); `hashing` keeps every other thread off the
-    // digests until `hashed` moves.
-    const bool inline_hash =
-        (job.stream_hash || f.size_known) && !job.hashing && job.hashed == offset && off > 0;
-    if (inline_hash) job.hashing = true;
-    if (f.size_known)
-      job.state.done[idx] += off;
-    else
-      job.written_unknown += off;
-    job.unsaved += off;
-    transferred_ += off;
-    offset += off;
-    if (job.unsaved >= kSaveEvery) save(job);
-    if (inline_hash) {
-      lock.unlock();
-      job.hashes.update(written);
-      lock.lock();
-      job.hashed += off;
-      job.hashing = false;
-    }
-    // Catch the digests up with what other ranges completed ahead of them (one thread at a time;
-    // the others keep downloading).
-    while (f.size_known && write_errno == 0 && !job.hashing) {
-      const std::uint64_t from = job.hashed, to = contiguous_end(job);
-      if (to <= from) break;
-      job.hashing = true;
-      lock.unlock();
-      auto hr = hash_range(job.fd, from, to, job.hashes, f.path);
-      lock.lock();
-      job.hashing = false;
-      if (!hr.ok()) break;  // finalize() reads the rest again and reports a real read error
-      job.hashed = to;
-    }
-    lock.unlock();
-    start_writeback(false);
-    return write_errno == 0;
-  };
+  // Writes `cur`, then does the bookkeeping: range progress, the record every kSaveEvery bytes,
+  // the hand-over to the hasher.
   auto flush = [&]() -> bool {
-    bool ok = write_out(buf);
-    buf.clear();
-    return ok;
+    if (fill == 0) return true;
+    // Bytes that extend the file's written prefix while its hasher is close behind go to the
+    // hasher as they are, and to the disk with O_DIRECT. The others (ahead of the prefix, or
+    // behind a hasher that is further back: reading back, or slower than the network, as MD5
+    // is) go through the page cache, where the hasher reads them back from memory, so a transfer
+    // never waits for a hasher and the page cache, not the pool, holds the backlog. (Only
+    // this range writes at `offset`, and `hashed` only grows: the choice stays right.)
+    bool hand_over;
+    {
+      std::lock_guard lock(job.mu);
+      hand_over = written_prefix(job) == offset &&
+                  offset - job.hashed <= kHandOverWindow * buffers_.buffer_size();
+    }
+    if (int e = write_at(job, cur.data(), fill, offset, hand_over)) {
+      write_errno = e;
+      return false;
+    }
+    {
+      std::lock_guard lock(job.mu);
+      const std::uint64_t before = written_prefix(job);
+      if (f.size_known)
+        job.state.done[idx] += fill;
+      else
+        job.written_unknown += fill;
+      job.unsaved += fill;
+      transferred_ += fill;
+      if (job.unsaved >= kSaveEvery) save(job);
+      if (hand_over) job.pieces.push_back(Piece{std::move(cur), offset, fill});
+      // The prefix grew: by these bytes, and maybe on into what later ranges wrote already.
+      if (written_prefix(job) > before) schedule(job);
+    }
+    offset += fill;
+    fill = 0;
+    start_writeback(false);
+    return true;
   };
 
   http::StreamHandler handler;
@@ -410,19 +523,27 @@ Result<void, Failure> Run::fetch_range(FileJob& job, size_t idx) {
     return true;
   };
   handler.on_data = [&](std::string_view d) {
-    if (f.size_known && offset + buf.size() + d.size() > range.end) {
+    if (f.size_known && offset + fill + d.size() > range.end) {
       overflow = true;
       return false;
     }
-    // A large delivery goes to disk as it is (no copy); small ones are gathered first.
-    if (buf.empty() && d.size() >= opts_.write_buffer / 4) return write_out(d);
-    buf.append(d);
-    if (buf.size() >= opts_.write_buffer) return flush();
+    while (!d.empty()) {
+      if (!cur) {
+        cur = buffers_.acquire();  // waits while the hashers hold every buffer
+        if (!cur) return false;    // stopping
+      }
+      const std::size_t n = std::min(limit() - fill, d.size());
+      std::memcpy(cur.data() + fill, d.data(), n);
+      fill += n;
+      d.remove_prefix(n);
+      if (fill == limit() && !flush()) return false;
+    }
     return true;
   };
 
   auto r = transport_.pool().acquire()->stream(req, handler);
-  if (!buf.empty()) flush();
+  if (fill > 0) flush();  // what arrived before the end or the failure is kept
+  cur.reset();
   start_writeback(true);
   {
     std::lock_guard lock(job.mu);
@@ -477,7 +598,14 @@ void Run::run_task(const Task& t) {
     std::lock_guard lock(job.mu);
     last = --job.ranges_left == 0;
   }
-  if (last) finalize(job);
+  if (!last) return;
+  // The data is made durable here, while the hasher may still be catching up; the hasher checks
+  // the digests and renames the file once it has hashed the last byte.
+  if (::fdatasync(job.fd) != 0 && errno != EINVAL)
+    return set_fatal(classify_errno(errno, "fsync " + job.remote.path));
+  std::lock_guard lock(job.mu);
+  job.all_written = true;
+  schedule(job);
 }
 
 // Signed CDN locations expire (about an hour on the Hub); a 401/403 there means "resolve again",
@@ -512,66 +640,172 @@ void Run::complete(FileJob& job, const std::string& sha256, std::uint64_t size) 
   sink_.file_done(FileDone{job.remote.path, size, sha256});
 }
 
-void Run::finalize(FileJob& job) {
+// Runs on the hasher that hashed the file's last byte (or, for an empty file, before the
+// transfers start): every byte is on disk and in the digests. True when the file is settled
+// (renamed into place, or the run failed); false when it was queued to be fetched again.
+bool Run::finalize(FileJob& job) {
   RemoteFile& f = job.remote;
   const std::uint64_t size = f.size_known ? f.size : job.written_unknown;
-  if (::fdatasync(job.fd) != 0 && errno != EINVAL)
-    return set_fatal(classify_errno(errno, "fsync " + f.path));
-  std::string sha;
-  std::array<std::string, 3> others;
-  if (f.size_known && job.hashed < size) {
-    // The tail the download threads did not get to (they never hash behind each other's back).
-    auto r = hash_range(job.fd, job.hashed, size, job.hashes, f.path);
-    if (!r.ok()) return set_fatal(r.error());
-    job.hashed = size;
+  if (job.hashed != size) {
+    set_fatal(Failure{FailureClass::kInternal, f.path + ": " + std::to_string(job.hashed) + " of " +
+                                                   std::to_string(size) +
+                                                   " bytes hashed at the end"});
+    return true;
   }
-  if ((job.stream_hash || f.size_known) && job.hashed == size) {
-    sha = job.hashes.sha256->hex();
-    others = job.hashes.others();
-  } else {
-    Hashes h;
-    h.init(f);
-    auto r = hash_file(job.fd, size, h, f.path);
-    if (!r.ok()) return set_fatal(r.error());
-    sha = h.sha256->hex();
-    others = h.others();
-  }
+  const std::string sha = job.hashes.sha256->hex();
+  const std::array<std::string, 3> others = job.hashes.others();
   std::string mismatch = verify_mismatch(f, sha, others);
   if (!mismatch.empty()) {
     Failure fl{FailureClass::kChecksumMismatch, f.path + ": " + mismatch};
-    if (job.verify_failures++ > 0) return set_fatal(fl);
+    if (job.verify_failures++ > 0) {
+      set_fatal(fl);
+      return true;
+    }
     // Fetch the whole file once more: the corruption may have happened in transit.
     sink_.retrying(RetryInfo{f.path, 1, std::chrono::milliseconds(0), fl});
     std::lock_guard glock(mu_);
     std::lock_guard lock(job.mu);
     std::fill(job.state.done.begin(), job.state.done.end(), 0);
     job.written_unknown = 0;
-    job.hashed = 0;
-    job.hashes.init(f);
-    job.stream_hash = job.ranges.size() == 1;
+    job.all_written = false;
+    reset_digests(job);  // this thread is the file's hasher
     transferred_ -= std::min<std::uint64_t>(transferred_, size);
     save(job);
     job.ranges_left = static_cast<int>(job.ranges.size());
     for (size_t i = 0; i < job.ranges.size(); ++i) queue_.push_back(Task{&job, i});
     pending_ += static_cast<int>(job.ranges.size());
     cv_.notify_all();
-    return;
+    return false;
   }
-  ::close(job.fd);
-  job.fd = -1;
+  {
+    std::lock_guard lock(job.mu);
+    close_fds(job);
+    job.settled = true;
+  }
   auto parents = make_parents(dest_, f.path);
-  if (!parents.ok()) return set_fatal(parents.error());
+  if (!parents.ok()) {
+    set_fatal(parents.error());
+    return true;
+  }
   struct stat st {};
-  if (::lstat(job.final_path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
-    return set_fatal(Failure{FailureClass::kUnsafePath, f.path + ": a directory is in the way"});
-  if (::rename(job.part_path.c_str(), job.final_path.c_str()) != 0)
-    return set_fatal(classify_errno(errno, "rename into place " + f.path));
+  if (::lstat(job.final_path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    set_fatal(Failure{FailureClass::kUnsafePath, f.path + ": a directory is in the way"});
+    return true;
+  }
+  if (::rename(job.part_path.c_str(), job.final_path.c_str()) != 0) {
+    set_fatal(classify_errno(errno, "rename into place " + f.path));
+    return true;
+  }
   ::unlink(job.state_path.c_str());
   {
     std::lock_guard lock(mu_);
     renamed_into_.insert(job.final_path.parent_path());
   }
   complete(job, sha, size);
+  return true;
+}
+
+// A settled file gives back the unit of work go() counted for it.
+void Run::file_settled() {
+  std::lock_guard lock(mu_);
+  if (--pending_ == 0) cv_.notify_all();
+}
+
+void Run::schedule(FileJob& job) {
+  {
+    std::lock_guard lock(hmu_);
+    if (job.in_ready) return;
+    job.in_ready = true;
+    ready_.push_back(&job);
+  }
+  hcv_.notify_one();
+}
+
+// A hasher thread: takes files with bytes to hash, one turn (up to kHashTurn bytes) at a time.
+void Run::hasher() {
+  const AlignedBuffer readback = aligned_buffer(kReadBackSize);
+  while (true) {
+    FileJob* job;
+    {
+      std::unique_lock lock(hmu_);
+      hcv_.wait(lock, [&] { return hstop_ || stop_ || !ready_.empty(); });
+      if (hstop_ || stop_) return;
+      job = ready_.front();
+      ready_.pop_front();
+      job->in_ready = false;
+    }
+    hash_turn(*job, readback);
+  }
+}
+
+void Run::hash_turn(FileJob& job, const AlignedBuffer& readback) {
+  std::unique_lock lock(job.mu);
+  // Another hasher is in the file; it sees whatever got the file scheduled before it leaves
+  // (it re-checks under job.mu).
+  if (job.hashing) return;
+  job.hashing = true;
+  std::uint64_t budget = kHashTurn;
+  bool finish = false;
+  while (!stop_ && budget > 0) {
+    while (!job.pieces.empty() && job.pieces.front().end() <= job.hashed) job.pieces.pop_front();
+    const std::uint64_t from = job.hashed;
+    if (!job.pieces.empty() && job.pieces.front().offset <= from) {
+      Piece p = std::move(job.pieces.front());
+      job.pieces.pop_front();
+      lock.unlock();
+      job.hashes.update(std::string_view(p.buf.data() + (from - p.offset), p.end() - from));
+      p.buf.reset();
+      lock.lock();
+      job.hashed = p.end();
+      budget -= std::min(budget, p.end() - from);
+      continue;
+    }
+    // Bytes the hasher was not handed (written by a range ahead of the prefix, or on disk from
+    // an earlier run) are read back up to the next piece or the end of the written prefix.
+    const std::uint64_t to = job.pieces.empty() ? written_prefix(job) : job.pieces.front().offset;
+    if (to > from) {
+      lock.unlock();
+      auto n = read_back(job, from, to, readback.get());
+      if (!n.ok()) {
+        set_fatal(n.error());
+        lock.lock();
+        break;
+      }
+      job.hashes.update(std::string_view(readback.get(), *n));
+      lock.lock();
+      job.hashed = from + *n;
+      budget -= std::min<std::uint64_t>(budget, *n);
+      continue;
+    }
+    finish = job.all_written && !job.settled;
+    break;
+  }
+  bool settled = false;
+  if (finish && !stop_) {
+    lock.unlock();
+    settled = finalize(job);  // still the file's hasher
+    lock.lock();
+  }
+  job.hashing = false;
+  job.idle.notify_all();
+  const bool more = !stop_ && !settled && hash_work(job);
+  lock.unlock();
+  if (settled) file_settled();
+  if (more) schedule(job);
+}
+
+// Reads up to kReadBackSize bytes of [from, to) into `buf`, through the page cache: bytes other
+// ranges wrote ahead of the prefix are still there (they were written through it for this), and
+// an earlier run's bytes come from the disk with the kernel's readahead. Returns the bytes read.
+Result<std::size_t, Failure> Run::read_back(FileJob& job, std::uint64_t from, std::uint64_t to,
+                                            char* buf) {
+  const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(to - from, kReadBackSize));
+  while (true) {
+    ssize_t n = ::pread(job.fd, buf, want, static_cast<off_t>(from));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return fail(classify_errno(n < 0 ? errno : EIO, "read " + job.remote.path));
+    return static_cast<std::size_t>(n);
+  }
 }
 
 void Run::worker() {
@@ -685,16 +919,28 @@ Result<Summary, Failure> Run::go(const std::string& uri, const fs::path& dest) {
   start.selection = opts_.filter.describe();
   sink_.started(start);
 
+  // pending_ counts the ranges to fetch and, per file, its settling (verified and renamed by a
+  // hasher), so the workers stay until no file can be queued again after a mismatch.
+  int files_in_flight = 0;
   for (auto& job : jobs_) {
     if (job->fd < 0) continue;  // already complete
     if (job->remote.size_known && job->remote.size == 0) {
-      finalize(*job);
+      if (::fdatasync(job->fd) != 0 && errno != EINVAL)
+        return fail(classify_errno(errno, "fsync " + job->remote.path));
+      if (!finalize(*job)) ++files_in_flight;  // queued again
       continue;
     }
     for (size_t i = 0; i < job->ranges.size(); ++i) queue_.push_back(Task{job.get(), i});
+    ++files_in_flight;
   }
-  pending_ = static_cast<int>(queue_.size());
+  pending_ = static_cast<int>(queue_.size()) + files_in_flight;
 
+  std::vector<std::thread> hashers;
+  const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int nh =
+      std::max(1, std::min(opts_.hash_threads > 0 ? opts_.hash_threads : std::min(cores, 4),
+                           std::max(1, files_in_flight)));
+  for (int i = 0; i < nh; ++i) hashers.emplace_back([this] { hasher(); });
   std::vector<std::thread> workers;
   const int n = std::max(1, std::min<int>(opts_.jobs, std::max<int>(1, pending_)));
   for (int i = 0; i < n; ++i) workers.emplace_back([this] { worker(); });
@@ -708,9 +954,9 @@ Result<Summary, Failure> Run::go(const std::string& uri, const fs::path& dest) {
     while (!(pending_ == 0 || stop_)) {
       cv_.wait_for(lock, opts_.progress_interval);
       if (external_ && *external_ && !stop_) {
-        fatal_ = Failure{FailureClass::kCancelled, "cancelled by signal"};
-        stop_ = true;
-        cv_.notify_all();
+        lock.unlock();
+        set_fatal(Failure{FailureClass::kCancelled, "cancelled by signal"});
+        lock.lock();
         break;
       }
       auto now = std::chrono::steady_clock::now();
@@ -728,12 +974,13 @@ Result<Summary, Failure> Run::go(const std::string& uri, const fs::path& dest) {
     }
   }
   for (auto& w : workers) w.join();
-  for (auto& job : jobs_) {
-    if (job->fd >= 0) {
-      ::close(job->fd);
-      job->fd = -1;
-    }
+  {
+    std::lock_guard lock(hmu_);
+    hstop_ = true;
   }
+  hcv_.notify_all();
+  for (auto& h : hashers) h.join();
+  for (auto& job : jobs_) close_fds(*job);
   if (fatal_) return fail(*fatal_);
 
   // The renames are durable only once their directories are (the data already is).
@@ -752,6 +999,7 @@ Result<Summary, Failure> Run::go(const std::string& uri, const fs::path& dest) {
   s.files = entries_.size();
   for (const auto& e : entries_) s.total_bytes += e.size;
   s.transferred_bytes = transferred_.load();
+  s.direct_bytes = direct_bytes_.load();
   s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   return s;
 }

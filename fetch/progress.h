@@ -67,6 +67,7 @@ struct Summary {
   std::uint64_t total_bytes = 0;
   std::uint64_t transferred_bytes = 0;  // fetched over the network in this run
   double seconds = 0;
+  std::uint64_t direct_bytes = 0;  // of transferred_bytes, written with O_DIRECT (not in the JSON)
 };
 
 // Where a download reports. The downloader's worker threads call file_done and retrying

@@ -3,6 +3,7 @@
 
     bench/fetch/bench.py AIM_FETCH [--rounds 3] [--big-files 3] [--big-gib 1]
                          [--digest-bench build/release/bench/fetch/digest_bench]
+                         [--baseline OTHER_AIM_FETCH] [--variant ARGS]...
 
 Builds a repository of BIG_FILES x BIG_GIB GiB random files plus 20 small ones, serves it from the
 Hub test server (LFS files through its CDN port, sendfile) and the S3 test server (gofakes3 behind
@@ -19,6 +20,11 @@ as current AWS SDKs do), all on 127.0.0.1, then:
   3. asks each client once more with the server flipping one byte of one large file in every
      response: a client "verifies" when it exits non-zero and leaves no wrong file under its
      final name.
+
+--baseline adds, next to every aim-fetch row, a row for another aim-fetch binary (an A/B of two
+builds), and each --variant a row for AIM_FETCH run with extra arguments (e.g.
+--variant=--direct-io=off); they run in the same rounds, interleaved with the rest. The ratio to
+the fastest other client uses the plain AIM_FETCH row.
 
 With --profile, each aim-fetch row also runs once under `perf record` (flat profile of user and
 kernel symbols, the top ones printed) and once under `strace -f -c` (system calls per MiB), to
@@ -120,6 +126,11 @@ def main():
     ap.add_argument("--only", default="", help="comma-separated client name prefixes")
     ap.add_argument("--profile", action="store_true",
                     help="also profile each aim-fetch row (perf record, strace -c)")
+    ap.add_argument("--baseline", default="",
+                    help="another aim-fetch binary, given a row next to each aim-fetch row")
+    ap.add_argument("--variant", action="append", default=[],
+                    help="extra aim-fetch arguments (space-separated), given a row next to each "
+                         "aim-fetch row; repeatable")
     ap.add_argument("--digest-bench", default="",
                     help="digest_bench binary (default: bench/fetch/digest_bench in the build "
                          "tree of AIM_FETCH)")
@@ -264,6 +275,25 @@ def bench(a, aim_fetch, work, servers):
     clients.append((f"AWS CLI ({awsv})", "s3",
                     (lambda d: [aws, "--endpoint-url", s3_url, "s3", "cp", "--recursive",
                                 "--quiet", "s3://models", d]) if awsv else None, {}))
+    def derived(client, label, binary=None, extra_args=()):
+        name, proto, argv, extra = client
+
+        def build(d):
+            v = argv(d)
+            if binary:
+                v[0] = binary
+            return v + list(extra_args)
+        return (f"{name} [{label}]", proto, build, extra)
+
+    expanded = []
+    for c in clients:
+        expanded.append(c)
+        if c[0].startswith("aim-fetch") and c[2] is not None:
+            if a.baseline:
+                expanded.append(derived(c, "baseline", binary=os.path.abspath(a.baseline)))
+            for v in a.variant:
+                expanded.append(derived(c, v, extra_args=v.split()))
+    clients = expanded
     if a.only:
         keep = [p.strip() for p in a.only.split(",")]
         clients = [c for c in clients if any(f"{c[1]} {c[0]}".startswith(k) or

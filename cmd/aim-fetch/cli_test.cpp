@@ -200,6 +200,13 @@ TEST_F(AimFetchCli, StatusIntervalOutOfRangeIsUsageError) {
                        {"--status-interval", "from 0 to 3600"});
 }
 
+TEST_F(AimFetchCli, DirectIoTakesAutoOnOrOff) {
+  Outcome r = run({"--help"});
+  EXPECT_THAT(r.out, HasSubstr("--direct-io TEXT:{auto,on,off}"));
+  expect_usage_error({"--direct-io", "sometimes", kUri, dest()}, {"--direct-io", "sometimes"});
+  expect_usage_error({kUri, dest()}, {"--direct-io", "yes"}, {{"AIM_FETCH_DIRECT_IO", "yes"}});
+}
+
 TEST_F(AimFetchCli, NegativeProgressFdIsUsageError) {
   expect_usage_error({"--progress-fd", "-3", kUri, dest()}, {"--progress-fd", "0 or more"});
 }

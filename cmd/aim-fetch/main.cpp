@@ -139,6 +139,7 @@ int main(int argc, char** argv) {
   std::string artifact, kubeconfig, termination_log;
   double status_interval = 5;
   double backoff_base = 0.5;
+  std::string direct_io = "auto";
   app.add_option(
          "URI", uri_text,
          "hf://org/model[@rev], s3://bucket/prefix, ngc://org/[team/]model[:ver], https://…")
@@ -171,6 +172,12 @@ int main(int argc, char** argv) {
       ->capture_default_str()
       ->envname("AIM_FETCH_BACKOFF_BASE")
       ->check(bounded(0.0, kMaxBackoffBase, "AIM_FETCH_BACKOFF_BASE"));
+  app.add_option("--direct-io", direct_io,
+                 "write large files with O_DIRECT, bypassing the page cache: auto (where the "
+                 "filesystem allows it), on (fail where it does not), off")
+      ->capture_default_str()
+      ->envname("AIM_FETCH_DIRECT_IO")
+      ->check(CLI::IsMember({"auto", "on", "off"}));
   app.add_option("--progress-fd", progress_fd,
                  "write JSON-lines progress to this open file descriptor")
       ->check(descriptor());
@@ -327,6 +334,9 @@ int main(int argc, char** argv) {
                               static_cast<std::size_t>(std::max(8, opts.jobs * 2)));
   opts.chunk_size = static_cast<std::uint64_t>(chunk_mib) << 20;
   opts.retry.max_attempts = max_attempts;
+  opts.direct_io = direct_io == "on"    ? DirectIo::kOn
+                   : direct_io == "off" ? DirectIo::kOff
+                                        : DirectIo::kAuto;
   opts.retry.base = std::chrono::milliseconds(static_cast<long>(backoff_base * 1000));
   const std::string display = redact_url(uri_text);
 
