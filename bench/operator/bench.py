@@ -240,6 +240,28 @@ class Operator:
         self.log.close()
 
 
+def apiserver_writes():
+    """The API server's write requests by "VERB resource[/subresource]", largest first: where the
+    operator's writes go (the workload's own creates and the cluster's controllers are in it too,
+    so read it against the scenario)."""
+    try:
+        text = kubectl("get", "--raw", "/metrics")
+    except Exception as e:  # diagnostics only: a missing breakdown must not fail the run
+        return {"error": str(e)}
+    out = {}
+    for line in text.splitlines():
+        if not line.startswith("apiserver_request_total{"):
+            continue
+        labels = dict(re.findall(r'(\w+)="([^"]*)"', line.split("}", 1)[0]))
+        if labels.get("verb") not in ("POST", "PUT", "PATCH", "APPLY", "DELETE"):
+            continue
+        key = f'{labels["verb"]} {labels.get("resource", "")}'
+        if labels.get("subresource"):
+            key += "/" + labels["subresource"]
+        out[key] = out.get(key, 0) + int(float(line.rsplit(" ", 1)[1]))
+    return dict(sorted(out.items(), key=lambda kv: -kv[1]))
+
+
 def diff(after, before):
     return {k: after.get(k, 0) - before.get(k, 0) for k in after if after.get(k, 0) != before.get(k, 0)}
 
@@ -291,6 +313,7 @@ def scenario(binary, n, pods, args, logdir):
         time.sleep(args.idle)
         w1, r1, wm1, rc1 = op.metrics()
         stats = op.proc_stats()
+        writes_by_resource = apiserver_writes()
         row = {
             "services": n, "pods": pods, "caching": args.caching,
             "operator_args": " ".join(args.op_arg),
@@ -304,6 +327,7 @@ def scenario(binary, n, pods, args, logdir):
             "idle_writes": int(w1 - w0), "idle_write_methods": diff(wm1, wm0),
             "idle_reconciles": int(r1 - r0), "idle_reconciles_by_controller": diff(rc1, rc0),
             "idle_cpu_s": round(stats["cpu_s"] - cpu0, 2),
+            "apiserver_writes": writes_by_resource,
         }
         log("  " + json.dumps(row))
         return row

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <map>
 #include <optional>
+#include <set>
 
 #include "api/common.h"
 #include "api/constants.h"
@@ -21,6 +22,10 @@ namespace sn = engine::service_names;
 using engine::ComponentHealth;
 using engine::ComponentState;
 using engine::Dependency;
+
+// How soon a cache looks again at an artifact of its source that another cache created (see
+// apply()).
+constexpr std::chrono::seconds kSharedArtifactRecheck{2};
 
 std::string sanitized_cache_name(const std::string& name) {
   auto s = sn::sanitize_label_value(name);
@@ -271,6 +276,10 @@ Inputs fetch(const Context& ctx, const api::AIMTemplateCache& cache) {
 
 // apply: creates the planned artifact of each source without one. A failure is reported on the
 // cache (condition and Warning event) and retried with backoff; nullopt when all went well.
+// `shared_pending`: an artifact of that name exists but does not match yet (another cache of the
+// same source made it and it has no status yet). Its events go to the cache its labels name, not
+// to this one, so the caller looks again shortly (found by bench/operator: two templates of one
+// model in Shared mode, the second cache waited forever).
 struct ApplyFailure {
   engine::Condition condition;
   kube::Error error;
@@ -278,7 +287,7 @@ struct ApplyFailure {
 
 Result<std::optional<ApplyFailure>, kube::ReconcileResult> apply(
     const Context& ctx, const Cached<api::AIMTemplateCache>& cache, const tc::Observation& o,
-    const tc::TemplateRef& tpl, const engine::ResolvedRuntimeConfig& rc) {
+    const tc::TemplateRef& tpl, const engine::ResolvedRuntimeConfig& rc, bool& shared_pending) {
   const std::string ns = namespace_of(cache->metadata);
   for (std::size_t i = 0; i < o.missing.size(); ++i) {
     Json desired =
@@ -286,8 +295,10 @@ Result<std::optional<ApplyFailure>, kube::ReconcileResult> apply(
     label_child(desired, *cache.raw, "template-cache",
                 rc.spec.is_object() ? rc.spec : Json::object());
     const std::string name = name_of(desired);
-    if (ctx.cache(types::aim_artifacts()).get(ns, name))
-      continue;  // exists (e.g. another cache's, still without status)
+    if (ctx.cache(types::aim_artifacts()).get(ns, name)) {
+      shared_pending = true;  // exists (another cache's, still without status)
+      continue;
+    }
     auto created = ctx.client->create(types::aim_artifacts(), desired);
     if (!created.ok() && !created.error().is(kube::ErrorCode::kAlreadyExists)) {
       auto terminating = namespace_terminating(ctx, ns);
@@ -335,8 +346,9 @@ kube::ReconcileResult reconcile(const Context& ctx, const kube::Request& req) {
   auto state = engine::derive_state(o.components, old_conditions);
 
   std::optional<ApplyFailure> failure;
+  bool shared_pending = false;
   if (state.should_apply && in.tpl.status) {
-    auto applied = apply(ctx, cache, o, in.tpl, in.runtime_config);
+    auto applied = apply(ctx, cache, o, in.tpl, in.runtime_config, shared_pending);
     if (!applied.ok()) return applied.error();
     failure = std::move(applied).value();
   }
@@ -357,18 +369,38 @@ kube::ReconcileResult reconcile(const Context& ctx, const kube::Request& req) {
                           conditions_of(Json{{"status", status}}), o.components);
   if (failure) return aim::fail(kube::ReconcileError(failure->error));
   if (state.infrastructure_error) return aim::fail(kube::ReconcileError("infrastructure error"));
+  if (shared_pending) return kube::Action::requeue_after(tc::kSharedArtifactRecheck);
   return kube::Action::done();
 }
 
 }  // namespace
 
+// AIMTemplateCache: the names of the artifacts its status lists.
+constexpr const char* kIndexArtifact = "aimtemplatecache/artifact";
+
 void register_template_cache_controller(kube::Manager& mgr, const Context& ctx,
                                         const CacheOptions&) {
   const Context* c = &ctx;
-  auto by_label = [](const Json& a) {
-    std::vector<kube::Request> out;
+  // The caches an artifact's events concern: the one its labels name (which created it) and
+  // every cache whose status lists it (a Shared artifact serves each cache of its source; before
+  // this index, a second cache never heard of the artifact's progress and stayed Pending).
+  ctx.cache(types::aim_template_caches())
+      .add_index(kIndexArtifact, typed_index<api::AIMTemplateCache>([](const auto& tc) {
+                   std::vector<std::string> names;
+                   if (tc.status.artifacts)
+                     for (const auto& [name, a] : *tc.status.artifacts) names.push_back(name);
+                   return names;
+                 }));
+  auto by_label = [c](const Json& a) {
+    std::set<std::string> keys;
+    const std::string ns = namespace_of(a);
     std::string n = label(a, api::kLabelTemplateCacheName);
-    if (!n.empty()) out.push_back(kube::Request{namespace_of(a), n});
+    if (!n.empty()) keys.insert(kube::object_key(ns, n));
+    for (const auto& key :
+         c->cache(types::aim_template_caches()).keys_by_index(kIndexArtifact, name_of(a)))
+      if (kube::split_key(key).first == ns) keys.insert(key);
+    std::vector<kube::Request> out;
+    for (const auto& k : keys) out.push_back(kube::Request::from_key(k));
     return out;
   };
   auto by_template = [c](bool cluster) {
