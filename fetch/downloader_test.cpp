@@ -189,6 +189,23 @@ class DownloaderTest : public ::testing::Test {
     return d.run("test://x", dest);
   }
 
+  // What an earlier run of `f` (content `data`) left: the first `kept` bytes of the partial file
+  // and the record of each range's progress (`done`).
+  void leave_earlier_run(const RemoteFile& f, const std::string& data, std::size_t kept,
+                         std::vector<std::uint64_t> done) {
+    fs::create_directories(dest / kStagingDir);
+    const std::string key = sha256_hex(f.path).substr(0, 32);
+    {
+      std::ofstream out(dest / kStagingDir / (key + ".part"), std::ios::binary);
+      std::string partial = data.substr(0, kept);
+      partial.resize(data.size(), '\0');
+      out << partial;
+    }
+    auto st = PartialState::fresh(f.path, data.size(), f.identity, opts.chunk_size);
+    st.done = std::move(done);
+    ASSERT_TRUE(save_state(dest / kStagingDir / (key + ".part.json"), st).ok());
+  }
+
   Fixture fx;
   RecordingSink sink;
   DownloadOptions opts;
@@ -236,17 +253,7 @@ TEST_F(DownloaderTest, ResumesFromTheRecordOfAnEarlierRun) {
   fx.blobs["m.bin"] = data;
   // An earlier run left the first two ranges (and 100 bytes of the third) on disk.
   auto f = file_of("m.bin", data);
-  fs::create_directories(dest / kStagingDir);
-  const std::string key = sha256_hex("m.bin").substr(0, 32);
-  {
-    std::ofstream out(dest / kStagingDir / (key + ".part"), std::ios::binary);
-    std::string partial = data.substr(0, 128 * 1024 + 100);
-    partial.resize(data.size(), '\0');
-    out << partial;
-  }
-  auto st = PartialState::fresh("m.bin", data.size(), f.identity, opts.chunk_size);
-  st.done = {64 * 1024, 64 * 1024, 100, 0};
-  ASSERT_TRUE(save_state(dest / kStagingDir / (key + ".part.json"), st).ok());
+  leave_earlier_run(f, data, 128 * 1024 + 100, {64 * 1024, 64 * 1024, 100, 0});
   auto r = run({f});
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(read_file(dest / "m.bin"), data);
@@ -426,17 +433,7 @@ TEST_F(DownloaderTest, ResumesOffTheBlockGridWithAndWithoutDirectIo) {
     const std::string data = pattern(200 * 1024 + 77, 12);
     fx.blobs["m.bin"] = data;
     auto f = file_of("m.bin", data);
-    fs::create_directories(dest / kStagingDir);
-    const std::string key = sha256_hex("m.bin").substr(0, 32);
-    {
-      std::ofstream out(dest / kStagingDir / (key + ".part"), std::ios::binary);
-      std::string partial = data.substr(0, 128 * 1024 + 100);
-      partial.resize(data.size(), '\0');
-      out << partial;
-    }
-    auto st = PartialState::fresh("m.bin", data.size(), f.identity, opts.chunk_size);
-    st.done = {64 * 1024, 64 * 1024, 100, 0};
-    ASSERT_TRUE(save_state(dest / kStagingDir / (key + ".part.json"), st).ok());
+    leave_earlier_run(f, data, 128 * 1024 + 100, {64 * 1024, 64 * 1024, 100, 0});
     auto r = run({f});
     ASSERT_TRUE(r.ok()) << r.error().message;
     EXPECT_EQ(read_file(dest / "m.bin"), data);
