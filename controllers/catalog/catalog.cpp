@@ -7,11 +7,14 @@
 #include <mutex>
 
 #include "api/constants.h"
+#include "api/model.h"
+#include "api/service_template.h"
 #include "controllers/catalog/internal.h"
 #include "controllers/catalog/model_controller.h"
 #include "controllers/catalog/model_source_controller.h"
 #include "controllers/catalog/runtime_config_controller.h"
 #include "controllers/catalog/template_controller.h"
+#include "controllers/typed.h"
 #include "engine/gpu.h"
 
 namespace aim::controllers::catalog {
@@ -20,21 +23,19 @@ namespace {
 
 using Requests = std::vector<kube::Request>;
 
-std::string runtime_config_name_of(const Json& object) {
-  return engine::effective_runtime_config_name(
-      str_field(field(object, "spec"), "runtimeConfigName"));
-}
-
-// Objects of `type` (in `ns`, or everywhere when `all_namespaces`) whose effective runtime config
-// name is `name`. Unlike the reference, models using the implicit `default` are found too.
+// Objects of `type` (in `ns`, or everywhere when `all_namespaces`), read as R (a model or a
+// template kind), whose effective runtime config name is `name`. Unlike the reference, models
+// using the implicit `default` are found too.
+template <class R>
 Requests by_runtime_config(const Context& ctx, const kube::ResourceType& type,
                            const std::string& ns, bool all_namespaces, const std::string& name) {
   Requests out;
   auto items = all_namespaces ? ctx.cache(type).list() : ctx.cache(type).list(ns);
-  for (const auto& o : items) {
-    if (runtime_config_name_of(*o) == name) {
-      out.push_back({type.namespaced ? namespace_of(*o) : std::string(), name_of(*o)});
-    }
+  for (const auto& o : typed_list<R>(items)) {
+    const std::string requested = o->spec.runtime_config_name.value_or(std::string());
+    if (engine::effective_runtime_config_name(requested) == name)
+      out.push_back(
+          {type.namespaced ? namespace_of(o->metadata) : std::string(), name_of(o->metadata)});
   }
   return out;
 }
@@ -42,10 +43,9 @@ Requests by_runtime_config(const Context& ctx, const kube::ResourceType& type,
 Requests templates_of_model(const Context& ctx, const kube::ResourceType& template_type,
                             const std::string& ns, const std::string& model) {
   Requests out;
-  for (const auto& t : ctx.cache(template_type).list(ns)) {
-    if (str_field(field(*t, "spec"), "modelName") == model) {
-      out.push_back({namespace_of(*t), name_of(*t)});
-    }
+  for (const auto& t : typed_list<api::AIMServiceTemplate>(ctx.cache(template_type).list(ns))) {
+    if (t->spec.model_name == model)
+      out.push_back({namespace_of(t->metadata), name_of(t->metadata)});
   }
   return out;
 }
@@ -55,10 +55,10 @@ Requests templates_of_model(const Context& ctx, const kube::ResourceType& templa
 Requests naming_pull_secret(const Context& ctx, const kube::ResourceType& model_type,
                             const std::string& ns, const std::string& secret) {
   Requests out;
-  for (const auto& m : ctx.cache(model_type).list(ns)) {
-    auto names = pull_secret_names(field(field(*m, "spec"), "imagePullSecrets"));
+  for (const auto& m : typed_list<api::AIMModel>(ctx.cache(model_type).list(ns))) {
+    auto names = pull_secret_names(m->spec.image_pull_secrets);
     if (std::find(names.begin(), names.end(), secret) != names.end())
-      out.push_back({namespace_of(*m), name_of(*m)});
+      out.push_back({namespace_of(m->metadata), name_of(m->metadata)});
   }
   return out;
 }
@@ -101,9 +101,10 @@ class NodeGpuFilter {
 
 Requests gpu_templates(const Context& ctx, const kube::ResourceType& template_type) {
   Requests out;
-  for (const auto& t : ctx.cache(template_type).list()) {
-    if (engine::gpu_required(engine::gpu_requirement(field(field(*t, "spec"), "hardware")))) {
-      out.push_back({template_type.namespaced ? namespace_of(*t) : std::string(), name_of(*t)});
+  for (const auto& t : typed_list<api::AIMServiceTemplate>(ctx.cache(template_type).list())) {
+    if (engine::gpu_required(engine::gpu_requirement(json_of(t->spec.hardware)))) {
+      out.push_back({template_type.namespaced ? namespace_of(t->metadata) : std::string(),
+                     name_of(t->metadata)});
     }
   }
   return out;
@@ -116,19 +117,19 @@ void register_models(kube::Manager& mgr, const Context& ctx) {
       .for_type(ns_scope.model_type)
       .owns(ns_scope.template_type)
       .watches(ns_scope.template_type,
-               [](const Json& t) -> Requests {
-                 std::string m = str_field(field(t, "spec"), "modelName");
-                 if (m.empty()) return {};
-                 return {{namespace_of(t), m}};
-               })
+               typed_map<api::AIMServiceTemplate>([](const api::AIMServiceTemplate& t) -> Requests {
+                 if (t.spec.model_name.empty()) return {};
+                 return {{namespace_of(t.metadata), t.spec.model_name}};
+               }))
       .watches(types::aim_runtime_configs(),
                [c](const Json& rc) {
-                 return by_runtime_config(*c, types::aim_models(), namespace_of(rc), false,
-                                          name_of(rc));
+                 return by_runtime_config<api::AIMModel>(*c, types::aim_models(), namespace_of(rc),
+                                                         false, name_of(rc));
                })
       .watches(types::aim_cluster_runtime_configs(),
                [c](const Json& rc) {
-                 return by_runtime_config(*c, types::aim_models(), "", true, name_of(rc));
+                 return by_runtime_config<api::AIMModel>(*c, types::aim_models(), "", true,
+                                                         name_of(rc));
                })
       .watches(kube::types::secrets(), secret_names_selector(),
                [c](const Json& s) {
@@ -141,14 +142,14 @@ void register_models(kube::Manager& mgr, const Context& ctx) {
       .for_type(cl_scope.model_type)
       .owns(cl_scope.template_type)
       .watches(cl_scope.template_type,
-               [](const Json& t) -> Requests {
-                 std::string m = str_field(field(t, "spec"), "modelName");
-                 if (m.empty()) return {};
-                 return {{"", m}};
-               })
+               typed_map<api::AIMServiceTemplate>([](const api::AIMServiceTemplate& t) -> Requests {
+                 if (t.spec.model_name.empty()) return {};
+                 return {{"", t.spec.model_name}};
+               }))
       .watches(types::aim_cluster_runtime_configs(),
                [c](const Json& rc) {
-                 return by_runtime_config(*c, types::aim_cluster_models(), "", true, name_of(rc));
+                 return by_runtime_config<api::AIMModel>(*c, types::aim_cluster_models(), "", true,
+                                                         name_of(rc));
                })
       // Cluster models read their pull secrets in the operator namespace.
       .watches(kube::types::secrets(), secret_names_selector(),
@@ -170,13 +171,13 @@ void register_templates(kube::Manager& mgr, const Context& ctx, const DiscoveryO
       .owns(types::aim_template_caches())
       .watches(types::aim_runtime_configs(),
                [c](const Json& rc) {
-                 return by_runtime_config(*c, types::aim_service_templates(), namespace_of(rc),
-                                          false, name_of(rc));
+                 return by_runtime_config<api::AIMServiceTemplate>(
+                     *c, types::aim_service_templates(), namespace_of(rc), false, name_of(rc));
                })
       .watches(types::aim_cluster_runtime_configs(),
                [c](const Json& rc) {
-                 return by_runtime_config(*c, types::aim_service_templates(), "", true,
-                                          name_of(rc));
+                 return by_runtime_config<api::AIMServiceTemplate>(
+                     *c, types::aim_service_templates(), "", true, name_of(rc));
                })
       .watches(kube::types::nodes(),
                [c, ns_filter](const Json& node) -> Requests {
@@ -226,8 +227,8 @@ void register_templates(kube::Manager& mgr, const Context& ctx, const DiscoveryO
       .owns(kube::types::jobs())
       .watches(types::aim_cluster_runtime_configs(),
                [c](const Json& rc) {
-                 return by_runtime_config(*c, types::aim_cluster_service_templates(), "", true,
-                                          name_of(rc));
+                 return by_runtime_config<api::AIMServiceTemplate>(
+                     *c, types::aim_cluster_service_templates(), "", true, name_of(rc));
                })
       .watches(kube::types::nodes(),
                [c, cl_filter](const Json& node) -> Requests {

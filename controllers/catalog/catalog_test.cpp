@@ -187,18 +187,23 @@ TEST(CatalogRuntimeConfig, InvalidGlobsAndNegativeHeadroom) {
 }
 
 TEST(CatalogHealth, JobStates) {
+  auto health = [](const Json& job) {
+    auto typed = api::decode<api::Job>(job);
+    EXPECT_TRUE(typed) << typed.error;
+    return job_health("J", typed ? &*typed.value : nullptr);
+  };
   EXPECT_EQ(job_health("J", nullptr).reason, "JobNotFound");
   Json job = {
       {"status", {{"conditions", Json::array({{{"type", "Complete"}, {"status", "True"}}})}}}};
-  EXPECT_EQ(job_health("J", &job).state, engine::ComponentState::Ready);
+  EXPECT_EQ(health(job).state, engine::ComponentState::Ready);
   job["status"]["conditions"] =
       Json::array({{{"type", "Failed"}, {"status", "True"}, {"reason", "BackoffLimitExceeded"}}});
-  auto h = job_health("J", &job);
+  auto h = health(job);
   EXPECT_EQ(h.state, engine::ComponentState::Failed);
   EXPECT_EQ(h.reason, "JobBackoffLimitExceeded");
   EXPECT_EQ(h.message, "Job failed");
   job["status"] = Json::object();
-  EXPECT_EQ(job_health("J", &job).reason, "JobRunning");
+  EXPECT_EQ(health(job).reason, "JobRunning");
 }
 
 TEST(CatalogHealth, PodStates) {

@@ -101,20 +101,11 @@ std::string status_string(engine::ComponentState s) {
   return engine::to_string(s);
 }
 
-bool job_condition(const Json& job, std::string_view type) {
-  const Json& conds = field(field(job, "status"), "conditions");
-  if (!conds.is_array()) return false;
-  for (const auto& c : conds) {
-    if (str_field(c, "type") == type && str_field(c, "status") == "True") return true;
-  }
-  return false;
+bool job_finished(const api::Job& job) {
+  return api::true_condition(job, "Complete") || api::true_condition(job, "Failed");
 }
 
-bool job_finished(const Json& job) {
-  return job_condition(job, "Complete") || job_condition(job, "Failed");
-}
-
-engine::ComponentHealth job_health(std::string component, const Json* job) {
+engine::ComponentHealth job_health(std::string component, const api::Job* job) {
   using engine::ErrorCategory;
   engine::ComponentHealth h;
   h.component = component;
@@ -124,19 +115,13 @@ engine::ComponentHealth job_health(std::string component, const Json* job) {
                         "Downstream resource not found or being created",
                         engine::Dependency::Downstream);
   }
-  if (job_condition(*job, "Complete")) {
+  if (api::true_condition(*job, "Complete")) {
     h.state = engine::ComponentState::Ready;
     h.reason = "Ready";
     return h;
   }
-  if (job_condition(*job, "Failed")) {
-    std::string reason, message;
-    for (const auto& c : field(field(*job, "status"), "conditions")) {
-      if (str_field(c, "type") == "Failed") {
-        reason = str_field(c, "reason");
-        message = str_field(c, "message");
-      }
-    }
+  if (const api::Condition* failed = api::true_condition(*job, "Failed")) {
+    std::string reason = failed->reason, message = failed->message;
     if (message.empty()) message = "Job failed";
     if (reason == "BackoffLimitExceeded") {
       return error_health(component, ErrorCategory::kInvalidSpec, "JobBackoffLimitExceeded",

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "api/k8s_views.h"
 #include "controllers/catalog/catalog.h"
 #include "controllers/framework.h"
 #include "core/chrono.h"
@@ -49,15 +50,14 @@ engine::ComponentHealth error_health(
 std::string status_string(engine::ComponentState s);
 
 // The Job's condition `type` is True.
-bool job_condition(const Json& job, std::string_view type);
-bool job_finished(const Json& job);  // Complete or Failed
+bool job_finished(const api::Job& job);  // Complete or Failed
 
 // Health of a Job and of its pods (behavior.md §2.8). For a container that failed with a
 // non-zero exit code (not OOMKilled), `tail_log` (when given) returns its last 50 log lines,
 // which are searched for auth / not-found / storage patterns; the matching line, else the last
 // three lines, is appended to the message as a log excerpt.
 using LogReader = std::function<std::string(const Json& pod, const std::string& container)>;
-engine::ComponentHealth job_health(std::string component, const Json* job);
+engine::ComponentHealth job_health(std::string component, const api::Job* job);
 engine::ComponentHealth pods_health(std::string component, const std::vector<Json>& pods,
                                     const LogReader& tail_log = {});
 

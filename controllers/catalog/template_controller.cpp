@@ -37,11 +37,10 @@ DiscoverySlots& DiscoverySlots::instance() {
 }
 
 namespace {
-bool is_discovery_job(const Json& job) {
-  const Json& l = labels_of(job);
-  return str_field(l, std::string(api::kLabelK8sName)) == api::kDiscoveryAppName &&
-         str_field(l, std::string(api::kLabelK8sComponent)) == api::kComponentDiscovery &&
-         str_field(l, std::string(api::kLabelK8sManagedBy)) == api::kManagedByController;
+bool is_discovery_job(const api::Job& job) {
+  return api::label(job.metadata, api::kLabelK8sName) == api::kDiscoveryAppName &&
+         api::label(job.metadata, api::kLabelK8sComponent) == api::kComponentDiscovery &&
+         api::label(job.metadata, api::kLabelK8sManagedBy) == api::kManagedByController;
 }
 }  // namespace
 
@@ -52,7 +51,8 @@ int DiscoverySlots::count_locked(const Context& ctx, int64_t now) {
   int active = 0;
   for (const auto& j : ctx.cache(kube::types::jobs()).list()) {
     cached.insert(kube::object_key(namespace_of(*j), name_of(*j)));
-    if (is_discovery_job(*j) && !job_finished(*j)) ++active;
+    auto job = typed<api::Job>(j);
+    if (job && is_discovery_job(job->typed) && !job_finished(job->typed)) ++active;
   }
   for (auto it = recent_.begin(); it != recent_.end();) {
     if (cached.contains(it->first) || now - it->second > kUnseenSeconds || now < it->second) {
@@ -505,7 +505,7 @@ ComponentHealth job_component(const Context& ctx, const std::string& job_ns,
     }
     o.output = std::move(*parsed);
   }
-  return job_health("DiscoveryJob", o.job->raw.get());
+  return job_health("DiscoveryJob", &o.job->typed);
 }
 
 // The DiscoveryPods component, when the Job has pods: a stuck pod (with a re-check of a pod
