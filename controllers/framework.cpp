@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <mutex>
@@ -17,6 +18,7 @@
 #include "core/digest.h"
 #include "core/strings.h"
 #include "engine/secret_check.h"
+#include "kube/log.h"
 
 namespace aim::controllers {
 
@@ -125,6 +127,19 @@ kube::ListOptions job_pods_selector() {
 
 kube::Store& job_pods(const Context& ctx) {
   return ctx.cache(kube::types::pods(), job_pods_selector());
+}
+
+std::chrono::seconds env_seconds(const char* name, std::chrono::seconds fallback, bool allow_zero) {
+  const char* v = std::getenv(name);
+  if (v == nullptr || *v == '\0') return fallback;
+  char* end = nullptr;
+  long n = std::strtol(v, &end, 10);
+  if (end == v || *end != '\0' || n < 0 || (n == 0 && !allow_zero)) {
+    kube::log::Logger("setup").warn("ignoring an invalid number of seconds",
+                                    {{"variable", name}, {"value", v}});
+    return fallback;
+  }
+  return std::chrono::seconds(n);
 }
 
 std::vector<Json> as_values(const std::vector<kube::ObjectPtr>& objects) {
@@ -267,12 +282,17 @@ std::string string_at(const Json& object, const char* a, const char* b) {
 }
 }  // namespace
 
+std::string annotation_of(const Json& object, std::string_view key) {
+  auto m = object.find("metadata");
+  if (m == object.end() || !m->is_object()) return {};
+  auto a = m->find("annotations");
+  if (a == m->end() || !a->is_object()) return {};
+  auto v = a->find(key);
+  return v != a->end() && v->is_string() ? v->get<std::string>() : std::string();
+}
+
 bool is_paused(const Json& object) {
-  const auto& meta = object.value("metadata", empty_object());
-  auto ann = meta.find("annotations");
-  if (ann == meta.end() || !ann->is_object()) return false;
-  auto v = ann->find(api::kAnnotationReconciliationPaused);
-  return v != ann->end() && v->is_string() && v->get<std::string>() == "true";
+  return annotation_of(object, api::kAnnotationReconciliationPaused) == "true";
 }
 
 bool is_being_deleted(const Json& object) {
@@ -280,9 +300,10 @@ bool is_being_deleted(const Json& object) {
 }
 
 bool has_finalizer(const Json& object, std::string_view finalizer) {
-  const auto& meta = object.value("metadata", empty_object());
-  auto f = meta.find("finalizers");
-  if (f == meta.end() || !f->is_array()) return false;
+  auto m = object.find("metadata");
+  if (m == object.end() || !m->is_object()) return false;
+  auto f = m->find("finalizers");
+  if (f == m->end() || !f->is_array()) return false;
   return std::any_of(f->begin(), f->end(), [&](const Json& v) {
     return v.is_string() && v.get<std::string>() == finalizer;
   });
@@ -303,16 +324,6 @@ const Json& labels_of(const Json& object) {
   if (m == object.end() || !m->is_object()) return empty_object();
   auto l = m->find("labels");
   return l != m->end() && l->is_object() ? *l : empty_object();
-}
-
-// The annotation's value, or "".
-std::string annotation_of(const Json& object, const std::string& key) {
-  auto m = object.find("metadata");
-  if (m == object.end() || !m->is_object()) return {};
-  auto a = m->find("annotations");
-  if (a == m->end() || !a->is_object()) return {};
-  auto v = a->find(key);
-  return v != a->end() && v->is_string() ? v->get<std::string>() : std::string();
 }
 
 std::string label(const Json& object, std::string_view key) {
@@ -418,9 +429,10 @@ void set_controller_owner(Json& child, const Json& owner) {
 }
 
 bool is_controlled_by(const Json& child, const Json& owner) {
-  const auto& meta = child.value("metadata", empty_object());
-  auto refs = meta.find("ownerReferences");
-  if (refs == meta.end() || !refs->is_array()) return false;
+  auto meta = child.find("metadata");
+  if (meta == child.end() || !meta->is_object()) return false;
+  auto refs = meta->find("ownerReferences");
+  if (refs == meta->end() || !refs->is_array()) return false;
   const std::string uid = uid_of(owner);
   return std::any_of(refs->begin(), refs->end(), [&](const Json& r) {
     return r.value("controller", false) && r.value("uid", "") == uid;
@@ -522,10 +534,12 @@ Result<std::pair<ApplyOutcome, Json>, kube::Error> apply_child(const Context& ct
   mark_managed(body);
   body["metadata"].erase("resourceVersion");
   const std::string hash_key(api::kAnnotationAppliedHash);
-  const std::string hash = sha256_hex(comparable(body).dump()).substr(0, 16);
+  Json compared = comparable(body);
+  const std::string hash = sha256_hex(compared.dump()).substr(0, 16);
   body["metadata"]["annotations"][hash_key] = hash;
+  compared["metadata"]["annotations"][hash_key] = hash;
   const bool absent = live == nullptr || live->is_null();
-  if (!absent && annotation_of(*live, hash_key) == hash && json_subset(comparable(body), *live))
+  if (!absent && annotation_of(*live, hash_key) == hash && json_subset(compared, *live))
     return std::pair{ApplyOutcome::kUnchanged, *live};
   // Created by apply as well, so every field is owned by the apply of `field_manager` and one
   // it stops setting later is removed (a field set by a create belongs to that create).
@@ -541,11 +555,16 @@ Result<std::pair<ApplyOutcome, Json>, kube::Error> apply_child(const Context& ct
 // ---- status and conditions ---------------------------------------------------------------------
 
 std::vector<engine::Condition> conditions_of(const Json& object) {
-  std::vector<engine::Condition> out;
   auto st = object.find("status");
-  if (st == object.end() || !st->is_object()) return out;
-  auto cs = st->find("conditions");
-  if (cs == st->end() || !cs->is_array()) return out;
+  if (st == object.end()) return {};
+  return status_conditions(*st);
+}
+
+std::vector<engine::Condition> status_conditions(const Json& status) {
+  std::vector<engine::Condition> out;
+  if (!status.is_object()) return out;
+  auto cs = status.find("conditions");
+  if (cs == status.end() || !cs->is_array()) return out;
   for (const auto& c : *cs) {
     if (auto parsed = engine::condition_from_json(c)) out.push_back(std::move(*parsed));
   }

@@ -100,6 +100,10 @@ struct Context {
 kube::ListOptions job_pods_selector();
 // ctx.cache(pods, job_pods_selector()): the shared cache of those pods.
 kube::Store& job_pods(const Context& ctx);
+// A whole number of seconds from the environment variable `name`, else `fallback` (unset or
+// empty); a value that is not a number of seconds (or 0 without `allow_zero`) is logged and
+// ignored.
+std::chrono::seconds env_seconds(const char* name, std::chrono::seconds fallback, bool allow_zero);
 // The objects of a cache listing as values, for the engine's functions that take JSON objects
 // (engine/pod_issue.h, the pod inspectors).
 std::vector<Json> as_values(const std::vector<kube::ObjectPtr>& objects);
@@ -173,9 +177,9 @@ bool has_finalizer(const Json& object, std::string_view finalizer);
 std::string name_of(const Json& object);
 std::string namespace_of(const Json& object);
 std::string uid_of(const Json& object);
-const Json& labels_of(const Json& object);                              // {} when none
-std::string label(const Json& object, std::string_view key);            // "" when absent
-std::string annotation_of(const Json& object, const std::string& key);  // "" when absent
+const Json& labels_of(const Json& object);                            // {} when none
+std::string label(const Json& object, std::string_view key);          // "" when absent
+std::string annotation_of(const Json& object, std::string_view key);  // "" when absent
 
 // Adds / removes a finalizer with an optimistic-concurrency update (resourceVersion). Conflict
 // and NotFound come back as errors; callers requeue on Conflict.
@@ -238,6 +242,8 @@ Result<std::pair<ApplyOutcome, Json>, kube::Error> apply_child(const Context& ct
 
 // The object's status.conditions as engine conditions.
 std::vector<engine::Condition> conditions_of(const Json& object);
+// The conditions of a status object (what a reconcile is about to write), without wrapping it.
+std::vector<engine::Condition> status_conditions(const Json& status);
 // Merges `desired` into the old conditions (engine::merge_conditions: timestamps kept when status
 // and reason are unchanged, stale conditions dropped), stamps observedGeneration and writes
 // status["conditions"].

@@ -165,6 +165,8 @@ RemoteFile file_of(const std::string& path, const std::string& data) {
   return f;
 }
 
+std::vector<RemoteFile> block_edge_files(Fixture& fx);  // below, with the O_DIRECT tests
+
 class DownloaderTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -204,6 +206,16 @@ class DownloaderTest : public ::testing::Test {
     auto st = PartialState::fresh(f.path, data.size(), f.identity, opts.chunk_size);
     st.done = std::move(done);
     ASSERT_TRUE(save_state(dest / kStagingDir / (key + ".part.json"), st).ok());
+  }
+
+  // The files around the 4 KiB block edges come out byte-identical with no byte written by
+  // O_DIRECT (off, or refused).
+  void expect_block_edge_files_through_the_page_cache() {
+    auto files = block_edge_files(fx);
+    auto r = run(files);
+    ASSERT_TRUE(r.ok()) << r.error().message;
+    for (const auto& f : files) EXPECT_EQ(read_file(dest / f.path), fx.blobs[f.path]) << f.path;
+    EXPECT_EQ(r->direct_bytes, 0u);
   }
 
   Fixture fx;
@@ -385,29 +397,17 @@ TEST_F(DownloaderTest, DirectIoWritesByteIdenticalFilesOfEverySize) {
 
 TEST_F(DownloaderTest, DirectIoOffWritesThroughThePageCache) {
   opts.direct_io = DirectIo::kOff;
-  auto files = block_edge_files(fx);
-  auto r = run(files);
-  ASSERT_TRUE(r.ok()) << r.error().message;
-  for (const auto& f : files) EXPECT_EQ(read_file(dest / f.path), fx.blobs[f.path]) << f.path;
-  EXPECT_EQ(r->direct_bytes, 0u);
+  expect_block_edge_files_through_the_page_cache();
 }
 
 TEST_F(DownloaderTest, FallsBackToThePageCacheWhenODirectIsRefusedAtOpen) {
   opts.direct_io_fault = DirectIoFault::kRefuseOpen;  // as on a filesystem without O_DIRECT
-  auto files = block_edge_files(fx);
-  auto r = run(files);
-  ASSERT_TRUE(r.ok()) << r.error().message;
-  for (const auto& f : files) EXPECT_EQ(read_file(dest / f.path), fx.blobs[f.path]) << f.path;
-  EXPECT_EQ(r->direct_bytes, 0u);
+  expect_block_edge_files_through_the_page_cache();
 }
 
 TEST_F(DownloaderTest, FallsBackToThePageCacheWhenADirectWriteIsRefused) {
   opts.direct_io_fault = DirectIoFault::kRefuseWrite;  // opens, then EINVAL on the first write
-  auto files = block_edge_files(fx);
-  auto r = run(files);
-  ASSERT_TRUE(r.ok()) << r.error().message;
-  for (const auto& f : files) EXPECT_EQ(read_file(dest / f.path), fx.blobs[f.path]) << f.path;
-  EXPECT_EQ(r->direct_bytes, 0u);
+  expect_block_edge_files_through_the_page_cache();
 }
 
 TEST_F(DownloaderTest, DirectIoOnFailsWhereODirectIsRefused) {

@@ -719,8 +719,8 @@ kube::ReconcileResult ArtifactReconciler::write(ArtifactRun& run) {
   auto written = write_status(ctx_, types::aim_artifacts(), obj, status);
   if (!written.ok()) return aim::fail(kube::ReconcileError(written.error()));
   if (written.value())
-    emit_condition_events(ctx_.events(kController), obj, old_conditions,
-                          conditions_of(Json{{"status", status}}), run.comps);
+    emit_condition_events(ctx_.events(kController), obj, old_conditions, status_conditions(status),
+                          run.comps);
 
   if (run.requeue) return kube::Action::requeue_after(*run.requeue);
   if (root == api::kStatusProgressing) return kube::Action::requeue_after(std::chrono::seconds(10));

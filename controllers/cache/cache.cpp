@@ -27,20 +27,6 @@ std::map<std::string, std::string> parse_pairs(const char* text) {
   return out;
 }
 
-// A positive number of seconds from the environment, else `fallback`.
-std::chrono::seconds env_seconds(const char* name, std::chrono::seconds fallback, bool allow_zero) {
-  const char* v = std::getenv(name);
-  if (v == nullptr || *v == '\0') return fallback;
-  char* end = nullptr;
-  long n = std::strtol(v, &end, 10);
-  if (end == v || *end != '\0' || n < 0 || (n == 0 && !allow_zero)) {
-    kube::log::Logger("setup").warn("ignoring an invalid number of seconds",
-                                    {{"variable", name}, {"value", v}});
-    return fallback;
-  }
-  return std::chrono::seconds(n);
-}
-
 }  // namespace
 
 std::string default_fetch_image() {

@@ -274,16 +274,17 @@ Inputs fetch(const Context& ctx, const api::AIMTemplateCache& cache) {
   return in;
 }
 
+struct ApplyFailure {
+  engine::Condition condition;
+  kube::Error error;
+};
+
 // apply: creates the planned artifact of each source without one. A failure is reported on the
 // cache (condition and Warning event) and retried with backoff; nullopt when all went well.
 // `shared_pending`: an artifact of that name exists but does not match yet (another cache of the
 // same source made it and it has no status yet). Its events go to the cache its labels name, not
 // to this one, so the caller looks again shortly (found by bench/operator: two templates of one
 // model in Shared mode, the second cache waited forever).
-struct ApplyFailure {
-  engine::Condition condition;
-  kube::Error error;
-};
 
 Result<std::optional<ApplyFailure>, kube::ReconcileResult> apply(
     const Context& ctx, const Cached<api::AIMTemplateCache>& cache, const tc::Observation& o,
@@ -365,8 +366,8 @@ kube::ReconcileResult reconcile(const Context& ctx, const kube::Request& req) {
   auto written = write_status(ctx, types::aim_template_caches(), obj, status);
   if (!written.ok()) return aim::fail(kube::ReconcileError(written.error()));
   if (written.value())
-    emit_condition_events(ctx.events(kController), obj, old_conditions,
-                          conditions_of(Json{{"status", status}}), o.components);
+    emit_condition_events(ctx.events(kController), obj, old_conditions, status_conditions(status),
+                          o.components);
   if (failure) return aim::fail(kube::ReconcileError(failure->error));
   if (state.infrastructure_error) return aim::fail(kube::ReconcileError("infrastructure error"));
   if (shared_pending) return kube::Action::requeue_after(tc::kSharedArtifactRecheck);

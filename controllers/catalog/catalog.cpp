@@ -286,21 +286,14 @@ void register_runtime_configs(kube::Manager& mgr, const Context& ctx) {
 }
 
 // A non-negative number of seconds from the environment, else `fallback`.
-std::chrono::seconds env_seconds(const char* name, std::chrono::seconds fallback) {
-  const char* v = std::getenv(name);
-  if (v == nullptr || *v == '\0') return fallback;
-  char* end = nullptr;
-  long n = std::strtol(v, &end, 10);
-  return end != v && *end == '\0' && n >= 0 ? std::chrono::seconds(n) : fallback;
-}
-
 }  // namespace
 
 DiscoveryOptions DiscoveryOptions::from_env() {
   DiscoveryOptions o;
-  o.deadline = env_seconds("AIM_DISCOVERY_DEADLINE_SECONDS", o.deadline);
+  o.deadline = env_seconds("AIM_DISCOVERY_DEADLINE_SECONDS", o.deadline, true);
   if (o.deadline.count() == 0) o.deadline = DiscoveryOptions{}.deadline;
-  o.unschedulable_grace = env_seconds("AIM_UNSCHEDULABLE_GRACE_SECONDS", o.unschedulable_grace);
+  o.unschedulable_grace =
+      env_seconds("AIM_UNSCHEDULABLE_GRACE_SECONDS", o.unschedulable_grace, true);
   return o;
 }
 

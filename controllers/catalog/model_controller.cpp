@@ -483,7 +483,7 @@ kube::ReconcileResult reconcile_model(const Context& ctx, const ModelScope& scop
   set_conditions(status, raw, last_of_each_type(state.conditions), ctx.now_rfc3339());
   auto written = write_status(ctx, scope.model_type, raw, status);
   emit_condition_events(ctx.events("aim-" + scope.controller + "-controller"), raw, old_conditions,
-                        conditions_of(Json{{"status", status}}), components);
+                        status_conditions(status), components);
   if (!written) return fail(kube::ReconcileError(written.error()));
   // A metadata failure that is not infrastructure (auth, missing image or secret, bad labels) is
   // retried once a minute: Secrets and registries are not watched, and fixing them must heal.

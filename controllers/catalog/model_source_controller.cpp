@@ -240,7 +240,7 @@ kube::ReconcileResult reconcile_model_source(const Context& ctx, const kube::Req
   set_conditions(status, raw, desired, ctx.now_rfc3339());
   auto written = write_status(ctx, type, raw, status);
   emit_condition_events(ctx.events("aim-cluster-model-source-controller"), raw, old_conditions,
-                        conditions_of(Json{{"status", status}}), components);
+                        status_conditions(status), components);
   if (!written) return fail(kube::ReconcileError(written.error()));
   if (!apply_error.empty()) return fail(kube::ReconcileError("apply failed: " + apply_error));
   return kube::Action::requeue_after(std::chrono::seconds(interval));

@@ -102,8 +102,7 @@ kube::ReconcileResult reconcile_runtime_config(const Context& ctx, bool cluster,
   auto written = write_status(ctx, type, cfg, status);
   std::string reporter =
       cluster ? "aim-cluster-runtime-config-controller" : "aim-runtime-config-controller";
-  emit_condition_events(ctx.events(reporter), cfg, old_conditions,
-                        conditions_of(Json{{"status", status}}));
+  emit_condition_events(ctx.events(reporter), cfg, old_conditions, status_conditions(status));
   if (!written) return fail(kube::ReconcileError(written.error()));
   return kube::Action::done();
 }

@@ -753,7 +753,7 @@ kube::ReconcileResult write_status_and_finish(const Context& ctx, const Template
   set_conditions(status, raw, desired, ctx.now_rfc3339());
   auto written = write_status(ctx, scope.template_type, raw, status);
   emit_condition_events(ctx.events("aim-" + scope.controller + "-controller"), raw,
-                        conditions_of(raw), conditions_of(Json{{"status", status}}), components);
+                        conditions_of(raw), status_conditions(status), components);
   if (!written) return fail(kube::ReconcileError(written.error()));
   if (!applied.error.empty()) return fail(kube::ReconcileError("apply failed: " + applied.error));
   return finish(state, components, applied.requeue);

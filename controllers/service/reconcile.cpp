@@ -117,10 +117,6 @@ api::ResolvedReference resolved_ref(const R& obj, bool cluster) {
   return ref;
 }
 
-std::vector<engine::Condition> conditions_from_status(const Json& status) {
-  return conditions_of(Json{{"status", status}});
-}
-
 // One event when the automatic choice changes (seed 001 explainability): a new template chosen,
 // or the selection failing in a new way. Compared with the previous status.templateSelection;
 // without one, with the previous resolvedTemplate and TemplateReady reason.
@@ -305,11 +301,8 @@ void observe_caching(const Context& ctx, World& w) {
 engine::PodIssueOptions pod_issue_options() {
   static const engine::PodIssueOptions options = [] {
     engine::PodIssueOptions o;
-    if (const char* v = std::getenv("AIM_UNSCHEDULABLE_GRACE_SECONDS"); v && *v) {
-      char* end = nullptr;
-      const long n = std::strtol(v, &end, 10);
-      if (*end == '\0' && n >= 0) o.unschedulable_grace = std::chrono::seconds(n);
-    }
+    o.unschedulable_grace =
+        env_seconds("AIM_UNSCHEDULABLE_GRACE_SECONDS", o.unschedulable_grace, true);
     return o;
   }();
   return options;
@@ -737,7 +730,7 @@ kube::ReconcileResult reconcile(const Context& ctx, const kube::Request& req) {
 
   // Events (transitions only).
   auto* rec = ctx.events(kControllerName);
-  emit_condition_events(rec, raw, old_conditions, conditions_from_status(status), components);
+  emit_condition_events(rec, raw, old_conditions, status_conditions(status), components);
   if (w.tmpl.selection) emit_selection_event(rec, svc, old_conditions, *w.tmpl.selection);
 
   if (!written) return fail(kube::ReconcileError(written.error()));
