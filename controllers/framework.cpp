@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
+#include <initializer_list>
 #include <map>
 #include <mutex>
 
@@ -158,20 +159,41 @@ kube::ListOptions managed_children_selector() {
   return o;
 }
 
-void node_for_cache(Json& node) {
+namespace {
+// `object` reduced to the top-level `keys` and the metadata `meta_keys` it has.
+Json kept_fields(Json& object, std::initializer_list<const char*> keys,
+                 std::initializer_list<const char*> meta_keys) {
   Json kept = Json::object();
-  for (const char* key : {"apiVersion", "kind"})
-    if (auto it = node.find(key); it != node.end()) kept[key] = std::move(*it);
-  if (auto meta = node.find("metadata"); meta != node.end() && meta->is_object()) {
+  for (const char* key : keys)
+    if (auto it = object.find(key); it != object.end()) kept[key] = std::move(*it);
+  if (auto meta = object.find("metadata"); meta != object.end() && meta->is_object()) {
     Json& m = kept["metadata"] = Json::object();
-    for (const char* key : {"name", "uid", "resourceVersion", "labels", "deletionTimestamp"})
+    for (const char* key : meta_keys)
       if (auto it = meta->find(key); it != meta->end()) m[key] = std::move(*it);
   }
+  return kept;
+}
+}  // namespace
+
+void node_for_cache(Json& node) {
+  Json kept = kept_fields(node, {"apiVersion", "kind"},
+                          {"name", "uid", "resourceVersion", "labels", "deletionTimestamp"});
   if (auto st = node.find("status"); st != node.end() && st->is_object()) {
     if (auto it = st->find("allocatable"); it != st->end())
       kept["status"]["allocatable"] = std::move(*it);
   }
   node = std::move(kept);
+}
+
+void event_for_cache(Json& event) {
+  event = kept_fields(event, {"apiVersion", "kind", "involvedObject", "reason", "message", "type"},
+                      {"name", "namespace", "uid", "resourceVersion"});
+}
+
+kube::ListOptions inference_service_events_selector() {
+  kube::ListOptions o;
+  o.field_selector = "involvedObject.kind=InferenceService";
+  return o;
 }
 
 void configure_caches(kube::InformerFactory& informers) {
@@ -180,8 +202,10 @@ void configure_caches(kube::InformerFactory& informers) {
       types::http_routes()};
   if (informers.has_rule(kube::types::nodes())) return;  // configured by an earlier register_*
   const std::string selector = managed_children_selector().label_selector;
-  for (const auto& type : children) informers.set_rule(type, {selector, {}});
-  informers.set_rule(kube::types::nodes(), {{}, node_for_cache});
+  for (const auto& type : children) informers.set_rule(type, {selector, {}, {}});
+  informers.set_rule(kube::types::nodes(), {{}, {}, node_for_cache});
+  informers.set_rule(types::core_events(),
+                     {{}, inference_service_events_selector().field_selector, event_for_cache});
 }
 
 void mark_managed(Json& child) {

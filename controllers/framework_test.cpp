@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "api/template_cache.h"
+#include "controllers/typed.h"
 #include "kube/testing/fake_client.h"
 
 namespace aim::controllers {
@@ -218,6 +220,67 @@ TEST(Framework, CachedNodesKeepOnlyWhatTheControllersRead) {
                           {"resourceVersion", "7"},
                           {"labels", {{"amd.com/gpu.device-id", "74a1"}}}}},
                         {"status", {{"allocatable", {{"amd.com/gpu", "8"}}}}}}));
+}
+
+TEST_F(FrameworkClient, OnlyEventsAboutInferenceServicesAreCachedAndTrimmed) {
+  auto event = [](const std::string& name, const std::string& kind) {
+    return Json{{"apiVersion", "v1"},
+                {"kind", "Event"},
+                {"metadata", {{"name", name}, {"namespace", "ns1"}, {"uid", name + "-uid"}}},
+                {"involvedObject", {{"kind", kind}, {"name", "s"}, {"namespace", "ns1"}}},
+                {"reason", "InternalError"},
+                {"message", "fails"},
+                {"type", "Warning"},
+                {"source", {{"component", "kserve"}}},
+                {"count", 3}};
+  };
+  const Json e1 = fake->inject(types::core_events(), kube::WatchEvent::Type::kAdded,
+                               event("e1", "InferenceService"));
+  fake->inject(types::core_events(), kube::WatchEvent::Type::kAdded, event("e2", "AIMService"));
+  fake->inject(types::core_events(), kube::WatchEvent::Type::kAdded, event("e3", "Pod"));
+  kube::InformerFactory informers(fake);
+  configure_caches(informers);
+  auto informer = informers.informer(types::core_events());
+  informers.start();
+  ASSERT_TRUE(informer->wait_for_sync(std::chrono::seconds(10)));
+  EXPECT_EQ(informer->store().size(), 1u);
+  auto cached = informer->store().get("ns1", "e1");
+  ASSERT_TRUE(cached);
+  Json expected = event("e1", "InferenceService");
+  expected.erase("source");
+  expected.erase("count");
+  expected["metadata"]["uid"] = e1["metadata"]["uid"];
+  expected["metadata"]["resourceVersion"] = e1["metadata"]["resourceVersion"];
+  EXPECT_EQ(*cached, expected);
+  informers.stop();
+}
+
+TEST(Typed, AnObjectVersionIsDecodedOncePerThread) {
+  Json cache = {{"apiVersion", "aim.eai.amd.com/v1alpha1"},
+                {"kind", "AIMTemplateCache"},
+                {"metadata", {{"name", "c"}, {"namespace", "ns1"}, {"uid", "u1"}}},
+                {"spec", {{"templateName", "t1"}}}};
+  // No resourceVersion: every call decodes.
+  auto a = decoded_once<api::AIMTemplateCache>(cache);
+  ASSERT_TRUE(a);
+  EXPECT_NE(a, decoded_once<api::AIMTemplateCache>(cache));
+  cache["metadata"]["resourceVersion"] = "7";
+  auto b = decoded_once<api::AIMTemplateCache>(cache);
+  EXPECT_EQ(b, decoded_once<api::AIMTemplateCache>(cache)) << "one version, one decode";
+  EXPECT_EQ(b->spec.template_name, "t1");
+  // A new version of the object (same address) is decoded again.
+  cache["spec"]["templateName"] = "t2";
+  cache["metadata"]["resourceVersion"] = "8";
+  auto c = decoded_once<api::AIMTemplateCache>(cache);
+  EXPECT_EQ(c->spec.template_name, "t2");
+  // Another object of the same version string is another object.
+  Json other = cache;
+  other["metadata"]["uid"] = "u2";
+  EXPECT_NE(decoded_once<api::AIMTemplateCache>(other), c);
+  // What does not read as the kind is nullptr (and indexes nothing).
+  Json bad = cache;
+  bad["spec"] = "not an object";
+  EXPECT_FALSE(decoded_once<api::AIMTemplateCache>(bad));
 }
 
 TEST_F(FrameworkClient, WriteStatusOnlyWhenChanged) {

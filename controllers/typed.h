@@ -8,6 +8,7 @@
 //   is_being_deleted(*cache->raw) ...      // the JSON the cache holds
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -85,13 +86,45 @@ std::optional<T> typed_or_none(const api::Json& j) {
   return d ? std::move(d.value) : std::nullopt;
 }
 
+// `j` read as R, or nullptr when it does not read as R. One object version is decoded once per
+// thread: a store runs every index function of a kind over the same object one after the other
+// (the AIMService cache has six), and the watch map functions then see that object again. The
+// memo is keyed by the object's address, uid and resourceVersion (a resourceVersion names one
+// version of one object); an object without a resourceVersion is decoded every time.
+template <class R>
+std::shared_ptr<const R> decoded_once(const api::Json& j) {
+  struct Memo {
+    const api::Json* at = nullptr;
+    std::string uid, resource_version;
+    std::shared_ptr<const R> value;
+  };
+  thread_local Memo memo;
+  auto text = [](const api::Json& meta, const char* key) -> std::string_view {
+    auto it = meta.find(key);
+    return it != meta.end() && it->is_string() ? std::string_view(it->get_ref<const std::string&>())
+                                               : std::string_view();
+  };
+  std::string_view uid, rv;
+  if (auto meta = j.find("metadata"); meta != j.end() && meta->is_object()) {
+    uid = text(*meta, "uid");
+    rv = text(*meta, "resourceVersion");
+  }
+  if (!rv.empty() && memo.at == &j && memo.uid == uid && memo.resource_version == rv)
+    return memo.value;
+  auto d = api::decode<R>(j);
+  std::shared_ptr<const R> value =
+      d ? std::make_shared<const R>(std::move(*d.value)) : std::shared_ptr<const R>();
+  memo = Memo{&j, std::string(uid), std::string(rv), value};
+  return value;
+}
+
 // A cache index function over objects of kind R (objects that do not read as R index nothing).
 template <class R, class F>
 kube::Store::IndexFunc typed_index(F f) {
   return [f = std::move(f)](const api::Json& j) -> std::vector<std::string> {
-    auto d = api::decode<R>(j);
+    auto d = decoded_once<R>(j);
     if (!d) return {};
-    return f(*d.value);
+    return f(*d);
   };
 }
 
@@ -99,9 +132,9 @@ kube::Store::IndexFunc typed_index(F f) {
 template <class R, class F>
 kube::MapFunc typed_map(F f) {
   return [f = std::move(f)](const api::Json& j) -> std::vector<kube::Request> {
-    auto d = api::decode<R>(j);
+    auto d = decoded_once<R>(j);
     if (!d) return {};
-    return f(*d.value);
+    return f(*d);
   };
 }
 

@@ -380,7 +380,7 @@ TEST_F(ControllerTest, CachedObjectsHaveNoManagedFieldsButKeepTheRestOfTheirMeta
 }
 
 TEST_F(ControllerTest, ACacheRuleRestrictsAndTrimsEveryInformerOfItsKind) {
-  factory_->set_rule(types::config_maps(), {"owner=me", [](Json& o) { o.erase("data"); }});
+  factory_->set_rule(types::config_maps(), {"owner=me", "", [](Json& o) { o.erase("data"); }});
   auto map = [](const Json& cm) -> std::vector<Request> {
     return {Request{cm["metadata"]["namespace"], cm["metadata"]["name"]}};
   };
@@ -417,7 +417,7 @@ TEST_F(ControllerTest, ACacheRuleRestrictsAndTrimsEveryInformerOfItsKind) {
             "owner=me,role=job");
   EXPECT_EQ(factory_->informer(types::config_maps(), "", jobs)->store().size(), 1u);
   // A rule set after an informer of its kind exists would leave objects it excludes cached.
-  EXPECT_THROW(factory_->set_rule(types::config_maps(), {"owner=you", {}}), std::logic_error);
+  EXPECT_THROW(factory_->set_rule(types::config_maps(), {"owner=you", "", {}}), std::logic_error);
   EXPECT_TRUE(factory_->has_rule(types::config_maps()));
   EXPECT_FALSE(factory_->has_rule(kWidgets));
 }

@@ -125,11 +125,12 @@ ListOptions InformerFactory::effective_selectors(const ResourceType& type,
   ListOptions out = selectors;
   std::lock_guard lock(mu_);
   auto rule = rules_.find(kind_id(type));
-  if (rule != rules_.end() && !rule->second.label_selector.empty()) {
-    out.label_selector = out.label_selector.empty()
-                             ? rule->second.label_selector
-                             : rule->second.label_selector + "," + out.label_selector;
-  }
+  if (rule == rules_.end()) return out;
+  auto and_with = [](std::string& selector, const std::string& required) {
+    if (!required.empty()) selector = selector.empty() ? required : required + "," + selector;
+  };
+  and_with(out.label_selector, rule->second.label_selector);
+  and_with(out.field_selector, rule->second.field_selector);
   return out;
 }
 

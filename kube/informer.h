@@ -36,11 +36,13 @@ void strip_for_cache(Json& object);
 using Transform = std::function<void(Json& object)>;
 
 // How every informer of one kind is made, whoever asks for it (controller-runtime's cache
-// ByObject): `label_selector` is ANDed with the caller's selector, so only objects the operator
-// needs are listed, watched and cached (for children: the ones it labelled as its own), and
-// `transform` trims each object before it is stored.
+// ByObject): `label_selector` and `field_selector` are ANDed with the caller's selectors, so only
+// objects the operator needs are listed, watched and cached (for children: the ones it labelled
+// as its own; for Events: the ones about the kind it reads them for), and `transform` trims each
+// object before it is stored.
 struct CacheRule {
   std::string label_selector;
+  std::string field_selector;
   Transform transform;
 };
 

@@ -610,6 +610,41 @@ TEST_F(ServiceReconcile, MissingNamedRuntimeConfigBlocksApplies) {
   EXPECT_TRUE(fake->objects(types::inference_services(), kNs).empty());
 }
 
+TEST_F(ServiceReconcile, AWarningEventOnItsInferenceServiceFailsTheService) {
+  put(types::aim_models(), model("llama", "docker.io/amd/llama:1"));
+  put(types::aim_service_templates(), tmpl("llama-mi300x-fp8", "llama", "MI300X", "fp8"));
+  put(types::aim_services(),
+      service("chat", {{"model", {{"name", "llama"}}}, {"caching", {{"mode", "Never"}}}}));
+  settle("chat");
+  auto isvcs = fake->objects(types::inference_services(), kNs);
+  ASSERT_EQ(isvcs.size(), 1u);
+  const Json& isvc = isvcs[0];
+  auto warning = [&](const std::string& name, const std::string& uid) {
+    return Json{{"apiVersion", "v1"},
+                {"kind", "Event"},
+                {"metadata", {{"name", name}, {"namespace", kNs}}},
+                {"involvedObject",
+                 {{"kind", "InferenceService"},
+                  {"name", isvc["metadata"]["name"]},
+                  {"namespace", kNs},
+                  {"uid", uid}}},
+                {"reason", "InternalError"},
+                {"message", "admission webhook denied the request"},
+                {"type", "Warning"}};
+  };
+  // About an earlier InferenceService of the same name: not this one's problem.
+  put(types::core_events(), warning("old", "another-uid"));
+  settle("chat");
+  EXPECT_EQ(get(types::aim_services(), "chat")["status"]["status"], "Starting");
+
+  put(types::core_events(), warning("now", isvc["metadata"]["uid"]));
+  settle("chat");
+  Json svc = get(types::aim_services(), "chat");
+  EXPECT_EQ(svc["status"]["status"], "Failed");
+  EXPECT_NE(svc.dump().find("admission webhook denied the request"), std::string::npos)
+      << svc["status"].dump();
+}
+
 TEST_F(ServiceReconcile, SpecChangeReappliesTheInferenceServiceOnce) {
   put(types::aim_models(), model("llama", "docker.io/amd/llama:1"));
   put(types::aim_service_templates(), tmpl("t", "llama", "MI300X", "fp8"));

@@ -142,14 +142,17 @@ bool field_selector_matches(const Json& object, const std::string& selector) {
     bool negate = eq > 0 && term[eq - 1] == '!';
     std::string field = term.substr(0, negate ? eq - 1 : eq);
     std::string value = term.substr(term.compare(eq, 2, "==") == 0 ? eq + 2 : eq + 1);
-    std::string actual;
-    if (field == "metadata.name") {
-      actual = str(object, "metadata", "name");
-    } else if (field == "metadata.namespace") {
-      actual = str(object, "metadata", "namespace");
-    } else {
-      continue;  // unsupported fields do not filter
+    // Any dotted path of string fields (the API server supports a few per kind, such as
+    // metadata.name for all and involvedObject.kind or type for Events).
+    const Json* at = &object;
+    for (std::size_t from = 0; at && from <= field.size();) {
+      auto dot = field.find('.', from);
+      if (dot == std::string::npos) dot = field.size();
+      auto it = at->is_object() ? at->find(field.substr(from, dot - from)) : at->end();
+      at = at->is_object() && it != at->end() ? &*it : nullptr;
+      from = dot + 1;
     }
+    const std::string actual = at && at->is_string() ? at->get<std::string>() : std::string();
     if ((actual == value) == negate) return false;
   }
   return true;
