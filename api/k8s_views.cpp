@@ -76,6 +76,7 @@ void PodStatus::describe(Fields<PodStatus>& f) {
   f.doc("The fields of a pod's status the operator reads.");
   f.field("phase", &PodStatus::phase, "Pending, Running, Succeeded, Failed or Unknown.");
   f.field("reason", &PodStatus::reason, "Why the pod is in its phase (Evicted, ...).");
+  f.field("message", &PodStatus::message, "A human-readable account of the pod's phase.");
   f.field("conditions", &PodStatus::conditions, "PodScheduled, Ready, ...");
   f.field("initContainerStatuses", &PodStatus::init_container_statuses, "One per init container.");
   f.field("containerStatuses", &PodStatus::container_statuses, "One per container.");
@@ -103,6 +104,25 @@ std::optional<Quantity> storage_request(const PersistentVolumeClaim& pvc) {
   auto it = pvc.spec.resources->requests->find("storage");
   if (it == pvc.spec.resources->requests->end() || it->second.value.is_null()) return std::nullopt;
   return it->second;
+}
+
+void NodeSpecView::describe(Fields<NodeSpecView>& f) {
+  f.doc("A node's spec (nothing of it is read).");
+}
+
+void NodeStatusView::describe(Fields<NodeStatusView>& f) {
+  f.doc("The fields of a node's status the operator reads.");
+  f.field("allocatable", &NodeStatusView::allocatable,
+          "What pods can be given on this node, by resource name.");
+}
+
+void Secret::describe(Fields<Secret>& f) {
+  f.doc("A Secret's type and data.");
+  f.field("apiVersion", &Secret::api_version, "API version.");
+  f.field("kind", &Secret::kind, "Kind.");
+  f.field("metadata", &Secret::metadata, "Standard object metadata.");
+  f.field("type", &Secret::type, "kubernetes.io/dockerconfigjson, kubernetes.io/dockercfg, ...");
+  f.field("data", &Secret::data, "Base64-encoded values by key.");
 }
 
 void ObjectHead::describe(Fields<ObjectHead>& f) {

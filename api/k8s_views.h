@@ -99,6 +99,7 @@ bool condition_true(const ObservedConditions& conditions, std::string_view type)
 struct PodStatus {
   std::optional<std::string> phase;
   std::optional<std::string> reason;  // Evicted, ...
+  std::optional<std::string> message;
   ObservedConditions conditions;
   std::optional<std::vector<ContainerStatus>> init_container_statuses;
   std::optional<std::vector<ContainerStatus>> container_statuses;
@@ -282,6 +283,38 @@ struct Event {
   std::optional<std::string> type;  // Normal, Warning
   Json extra;                       // source, count, firstTimestamp, ...
   static void describe(Fields<Event>& f);
+};
+
+// ---- v1 Node and Secret ------------------------------------------------------------------------
+
+struct NodeSpecView {
+  Json extra;
+  static void describe(Fields<NodeSpecView>& f);
+};
+
+struct NodeStatusView {
+  std::optional<std::map<std::string, Quantity>> allocatable;  // amd.com/gpu, cpu, memory, ...
+  Json extra;
+  static void describe(Fields<NodeStatusView>& f);
+};
+
+struct NodeTag {
+  using Spec = NodeSpecView;
+  using Status = NodeStatusView;
+  static constexpr KindInfo info = {"", "v1", "Node", "nodes", "node", "NodeList", false};
+};
+using Node = Resource<NodeTag>;
+
+// A Secret's type and data (base64 values, as the API server sends them). Only image pull
+// secrets are read with their data; every other Secret is watched as metadata only.
+struct Secret {
+  std::optional<std::string> api_version;
+  std::optional<std::string> kind;
+  ObjectMeta metadata;
+  std::optional<std::string> type;
+  std::optional<StringMap> data;
+  Json extra;
+  static void describe(Fields<Secret>& f);
 };
 
 // ---- storage.k8s.io/v1 StorageClass and CSIStorageCapacity ------------------------------------

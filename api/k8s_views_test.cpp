@@ -97,6 +97,21 @@ const Json kEvent = Json::parse(R"({
   "source": {"component": "inferenceservice-controller"}
 })");
 
+const Json kNode = Json::parse(R"({
+  "apiVersion": "v1", "kind": "Node",
+  "metadata": {"name": "gpu-0", "uid": "n1", "labels": {"amd.com/gpu.device-id": "74a1"}},
+  "spec": {"podCIDR": "10.0.0.0/24"},
+  "status": {"allocatable": {"amd.com/gpu": "8", "cpu": "96", "pods": 110},
+             "capacity": {"amd.com/gpu": "8"}, "conditions": [{"type": "Ready", "status": "True"}]}
+})");
+
+const Json kSecret = Json::parse(R"({
+  "apiVersion": "v1", "kind": "Secret",
+  "metadata": {"name": "pull", "namespace": "ns"},
+  "type": "kubernetes.io/dockerconfigjson",
+  "data": {".dockerconfigjson": "e30="}, "immutable": true
+})");
+
 template <class T>
 T decoded(const Json& j) {
   auto d = decode<T>(j);
@@ -112,6 +127,8 @@ TEST(K8sViews, DecodeThenEncodeGivesBackTheObject) {
   EXPECT_EQ(encode(decoded<HTTPRoute>(kRoute)), kRoute);
   EXPECT_EQ(encode(decoded<HorizontalPodAutoscaler>(kHpa)), kHpa);
   EXPECT_EQ(encode(decoded<Event>(kEvent)), kEvent);
+  EXPECT_EQ(encode(decoded<Node>(kNode)), kNode);
+  EXPECT_EQ(encode(decoded<Secret>(kSecret)), kSecret);
 }
 
 TEST(K8sViews, TheFieldsTheServiceControllerReads) {
@@ -176,6 +193,15 @@ TEST(K8sViews, TheFieldsTheOperatorReads) {
   EXPECT_EQ(t->exit_code, 3);
   EXPECT_EQ(t->message, "{\"class\": \"auth\"}");
   EXPECT_EQ(t->finished_at, "2026-12-06T00:00:09Z");
+
+  Node node = decoded<Node>(kNode);
+  ASSERT_TRUE(node.status.allocatable);
+  EXPECT_EQ(node.status.allocatable->at("amd.com/gpu").str(), "8");
+  EXPECT_EQ(node.status.allocatable->at("pods").str(), "110");
+
+  Secret secret = decoded<Secret>(kSecret);
+  EXPECT_EQ(secret.type, "kubernetes.io/dockerconfigjson");
+  EXPECT_EQ(secret.data->at(".dockerconfigjson"), "e30=");
 
   PersistentVolumeClaim claim = decoded<PersistentVolumeClaim>(kClaim);
   EXPECT_EQ(claim.status.phase, "Bound");

@@ -81,8 +81,10 @@ class NodeGpuFilter {
       }
     }
     // Allocatable counts bound a pod's GPU count (GPUCountNotAvailable).
-    const Json& alloc = node.value("status", Json::object()).value("allocatable", Json());
-    if (alloc.is_object()) fp += "allocatable=" + alloc.dump() + "\n";
+    if (auto typed_node = api::decode<api::Node>(node);
+        typed_node && typed_node.value->status.allocatable) {
+      fp += "allocatable=" + api::encode(*typed_node.value->status.allocatable).dump() + "\n";
+    }
     std::lock_guard lock(mu_);
     if (gone) {
       seen_.erase(name);

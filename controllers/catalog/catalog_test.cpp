@@ -38,12 +38,19 @@ Json model(const std::string& name, const Json& deployments, const std::string& 
   return m;
 }
 
+// The templates `model` (JSON, as the cache holds it) plans from its spec.imageMetadata.
+std::vector<Json> planned(const ModelScope& scope, const Json& model) {
+  auto m = api::decode<api::AIMModel>(model);
+  EXPECT_TRUE(m) << m.error;
+  return m ? plan_templates(scope, *m.value, m.value->spec.image_metadata) : std::vector<Json>{};
+}
+
 TEST(CatalogPlanTemplates, OnePerRecommendedDeploymentWithTheReferenceNameAndShape) {
   Json deps = Json::array(
       {{{"gpuModel", "MI300X"}, {"gpuCount", 1}, {"metric", "latency"}, {"precision", "fp8"}},
        {{"gpuModel", ""}, {"gpuCount", 0}, {"metric", "throughput"}, {"profileId", "p1"}}});
   auto m = model("qwen-qwen3-32b", deps);
-  auto plan = plan_templates(ModelScope::namespaced(), m, m["spec"]["imageMetadata"]);
+  auto plan = planned(ModelScope::namespaced(), m);
   ASSERT_EQ(plan.size(), 2u);
   // behavior.md §4.6 worked example.
   EXPECT_EQ(plan[0]["metadata"]["name"],
@@ -65,7 +72,7 @@ TEST(CatalogPlanTemplates, OnePerRecommendedDeploymentWithTheReferenceNameAndSha
 TEST(CatalogPlanTemplates, ClusterModelsMakeClusterTemplatesWithoutNamespace) {
   Json deps = Json::array({{{"gpuModel", "MI325X"}, {"gpuCount", 8}}});
   auto m = model("c", deps, "");
-  auto plan = plan_templates(ModelScope::cluster_scoped(), m, m["spec"]["imageMetadata"]);
+  auto plan = planned(ModelScope::cluster_scoped(), m);
   ASSERT_EQ(plan.size(), 1u);
   EXPECT_EQ(plan[0]["kind"], "AIMClusterServiceTemplate");
   EXPECT_FALSE(plan[0]["metadata"].contains("namespace"));
@@ -77,7 +84,7 @@ TEST(CatalogPlanTemplates, CustomModelGetsOneAutoTemplateOrOnePerCustomTemplate)
   m["spec"]["custom"] = {{"hardware", {{"gpu", {{"requests", 1}, {"model", "MI300X"}}}}}};
   m["spec"]["env"] =
       Json::array({{{"name", "A"}, {"value", "1"}}, {{"name", "B"}, {"value", "2"}}});
-  auto single = plan_templates(ModelScope::namespaced(), m, nullptr);
+  auto single = planned(ModelScope::namespaced(), m);
   ASSERT_EQ(single.size(), 1u);
   EXPECT_EQ(single[0]["spec"]["type"], "unoptimized");
   EXPECT_EQ(single[0]["spec"]["modelSources"][0]["modelId"], "org/m");
@@ -89,7 +96,7 @@ TEST(CatalogPlanTemplates, CustomModelGetsOneAutoTemplateOrOnePerCustomTemplate)
                     {"profile", {{"metric", "latency"}, {"precision", "fp8"}}},
                     {"hardware", {{"gpu", {{"requests", 4}}}}},
                     {"env", Json::array({{{"name", "B"}, {"value", "template"}}})}}});
-  auto declared = plan_templates(ModelScope::namespaced(), m, nullptr);
+  auto declared = planned(ModelScope::namespaced(), m);
   ASSERT_EQ(declared.size(), 1u);
   EXPECT_EQ(declared[0]["metadata"]["labels"]["aim.eai.amd.com/template.alias"], "fast");
   EXPECT_EQ(declared[0]["spec"]["metric"], "latency");
@@ -99,7 +106,16 @@ TEST(CatalogPlanTemplates, CustomModelGetsOneAutoTemplateOrOnePerCustomTemplate)
   EXPECT_EQ(declared[0]["spec"]["env"][1]["value"], "template");
   EXPECT_NE(declared[0]["metadata"]["name"], single[0]["metadata"]["name"]);
 
-  auto cluster = plan_templates(ModelScope::cluster_scoped(), m, nullptr);
+  // CPU: a template's non-zero fields win over custom.hardware.cpu, and become resources.
+  m["spec"]["custom"]["hardware"]["cpu"] = {{"requests", "2"}};
+  m["spec"]["customTemplates"][0]["hardware"]["cpu"] = {{"requests", "0"}, {"limits", "4"}};
+  auto with_cpu = planned(ModelScope::namespaced(), m);
+  ASSERT_EQ(with_cpu.size(), 1u);
+  EXPECT_EQ(with_cpu[0]["spec"]["hardware"]["cpu"], (Json{{"requests", "2"}, {"limits", "4"}}));
+  EXPECT_EQ(with_cpu[0]["spec"]["resources"],
+            (Json{{"requests", {{"cpu", "2"}}}, {"limits", {{"cpu", "4"}}}}));
+
+  auto cluster = planned(ModelScope::cluster_scoped(), m);
   EXPECT_FALSE(cluster[0]["spec"].contains("env")) << "cluster custom templates carry no env";
 }
 
@@ -206,32 +222,39 @@ TEST(CatalogHealth, JobStates) {
   EXPECT_EQ(health(job).reason, "JobRunning");
 }
 
+// A pod as the cache holds it, read as the inspector reads it.
+api::Pod typed_pod(Json status) {
+  auto d = api::decode<api::Pod>(Json{
+      {"apiVersion", "v1"}, {"kind", "Pod"}, {"metadata", {{"name", "p"}}}, {"status", status}});
+  EXPECT_TRUE(d) << d.error;
+  return d ? *d.value : api::Pod{};
+}
+
 TEST(CatalogHealth, PodStates) {
   EXPECT_EQ(pods_health("P", {}).reason, "NoPods");
-  Json pull = {{"status",
-                {{"phase", "Pending"},
+  api::Pod pull =
+      typed_pod({{"phase", "Pending"},
                  {"containerStatuses",
                   Json::array({{{"name", "discovery"},
                                 {"state",
                                  {{"waiting",
                                    {{"reason", "ImagePullBackOff"},
-                                    {"message", "pull access denied, unauthorized"}}}}}}})}}}};
+                                    {"message", "pull access denied, unauthorized"}}}}}}})}});
   auto h = pods_health("P", {pull});
   EXPECT_EQ(h.reason, "ImagePullAuthFailure");
   EXPECT_EQ(h.state, engine::ComponentState::Failed);
-  Json failed = {
-      {"status",
-       {{"phase", "Failed"},
-        {"containerStatuses",
-         Json::array({{{"name", "discovery"},
-                       {"state",
-                        {{"terminated",
-                          {{"exitCode", 3}, {"reason", "Error"}, {"message", "boom"}}}}}}})}}}};
+  api::Pod failed = typed_pod(
+      {{"phase", "Failed"},
+       {"containerStatuses",
+        Json::array(
+            {{{"name", "discovery"},
+              {"state",
+               {{"terminated", {{"exitCode", 3}, {"reason", "Error"}, {"message", "boom"}}}}}}})}});
   h = pods_health("P", {failed});
   EXPECT_EQ(h.reason, "PodFailed");
   EXPECT_EQ(h.message, "Container discovery failed with exit code 3: boom");
   // The log decides the category; the matching line is the excerpt.
-  h = pods_health("P", {failed}, [](const Json&, const std::string& c) {
+  h = pods_health("P", {failed}, [](const api::Pod&, const std::string& c) {
     EXPECT_EQ(c, "discovery");
     return std::string("loading\nOSError: [Errno 28] No space left on device\nbye\n");
   });
@@ -240,15 +263,21 @@ TEST(CatalogHealth, PodStates) {
   EXPECT_FALSE(h.error.has_value());
   EXPECT_NE(h.message.find("Log excerpt:\nOSError: [Errno 28] No space left on device"),
             std::string::npos);
-  h = pods_health("P", {failed}, [](const Json&, const std::string&) {
+  h = pods_health("P", {failed}, [](const api::Pod&, const std::string&) {
     return std::string("Cannot access gated repo for url https://hf.co/x\n");
   });
   EXPECT_EQ(h.reason, "AuthError");
   h = pods_health("P", {failed},
-                  [](const Json&, const std::string&) { return std::string("a\nb\nc\nd\n"); });
+                  [](const api::Pod&, const std::string&) { return std::string("a\nb\nc\nd\n"); });
   EXPECT_EQ(h.reason, "PodFailed");
   EXPECT_NE(h.message.find("Log excerpt:\nb\nc\nd"), std::string::npos);
-  Json done = {{"status", {{"phase", "Succeeded"}}}};
+  // A pod that failed without a container to blame (evicted): the pod's own reason and message.
+  h = pods_health("P", {typed_pod({{"phase", "Failed"},
+                                   {"reason", "Evicted"},
+                                   {"message", "The node was low on resource: memory."}})});
+  EXPECT_EQ(h.reason, "PodEvicted");
+  EXPECT_EQ(h.message, "The node was low on resource: memory.");
+  api::Pod done = typed_pod({{"phase", "Succeeded"}});
   EXPECT_EQ(pods_health("P", {done}).reason, "PodsReady");
 }
 

@@ -1,9 +1,12 @@
 #include "controllers/catalog/internal.h"
 
+#include <array>
 #include <cstdio>
 #include <ctime>
 #include <regex>
 
+#include "api/runtime_config.h"
+#include "controllers/typed.h"
 #include "core/base64.h"
 #include "core/strings.h"
 
@@ -28,36 +31,6 @@ kube::ReconcileResult finish(const engine::DerivedState& state,
     return kube::Action::requeue_after(d);
   }
   return kube::Action::done();
-}
-
-const Json& field(const Json& object, std::string_view key) {
-  static const Json kNull;
-  if (!object.is_object()) return kNull;
-  auto it = object.find(std::string(key));
-  return it == object.end() ? kNull : *it;
-}
-
-std::string str_field(const Json& object, std::string_view key) {
-  const Json& v = field(object, key);
-  return v.is_string() ? v.get<std::string>() : std::string();
-}
-
-bool non_empty_array(const Json& v) {
-  return v.is_array() && !v.empty();
-}
-
-const Json* find_condition(const Json& object, std::string_view type) {
-  const Json& conds = field(field(object, "status"), "conditions");
-  if (!conds.is_array()) return nullptr;
-  for (const auto& c : conds) {
-    if (str_field(c, "type") == type) return &c;
-  }
-  return nullptr;
-}
-
-bool condition_true(const Json& object, std::string_view type) {
-  const Json* c = find_condition(object, type);
-  return c != nullptr && str_field(*c, "status") == "True";
 }
 
 engine::Condition make_condition(std::string type, bool status, std::string reason,
@@ -145,33 +118,40 @@ engine::ComponentHealth job_health(std::string component, const api::Job* job) {
 }
 
 namespace {
-const Json* waiting_pull_error(const Json& pod, std::string& container) {
-  for (const char* key : {"initContainerStatuses", "containerStatuses"}) {
-    const Json& list = field(field(pod, "status"), key);
-    if (!list.is_array()) continue;
-    for (const auto& cs : list) {
-      const Json& waiting = field(field(cs, "state"), "waiting");
-      std::string reason = str_field(waiting, "reason");
-      if (reason == "ImagePullBackOff" || reason == "ErrImagePull") {
-        container = str_field(cs, "name");
-        return &waiting;
-      }
+// The container statuses of a pod, init containers first or last.
+std::vector<const api::ContainerStatus*> container_statuses(const api::Pod& pod, bool init_first) {
+  std::vector<const api::ContainerStatus*> out;
+  const auto& init = pod.status.init_container_statuses;
+  const auto& main = pod.status.container_statuses;
+  for (const auto* list : init_first ? std::array{&init, &main} : std::array{&main, &init})
+    if (*list)
+      for (const auto& cs : **list) out.push_back(&cs);
+  return out;
+}
+
+const api::ContainerStateWaiting* waiting_pull_error(const api::Pod& pod, std::string& container) {
+  for (const auto* cs : container_statuses(pod, true)) {
+    if (!cs->state || !cs->state->waiting) continue;
+    const auto& reason = cs->state->waiting->reason;
+    if (reason == "ImagePullBackOff" || reason == "ErrImagePull") {
+      container = cs->name;
+      return &*cs->state->waiting;
     }
   }
   return nullptr;
 }
 
-const Json* first_terminated(const Json& pod, std::string& container, bool& init) {
-  for (const char* key : {"containerStatuses", "initContainerStatuses"}) {
-    const Json& list = field(field(pod, "status"), key);
-    if (!list.is_array()) continue;
-    for (const auto& cs : list) {
-      const Json& term = field(field(cs, "state"), "terminated");
-      if (term.is_object()) {
-        container = str_field(cs, "name");
-        init = std::string_view(key) == "initContainerStatuses";
-        return &term;
-      }
+const api::ContainerStateTerminated* first_terminated(const api::Pod& pod, std::string& container,
+                                                      bool& init) {
+  const std::size_t main_count =
+      pod.status.container_statuses ? pod.status.container_statuses->size() : 0;
+  std::size_t i = 0;
+  for (const auto* cs : container_statuses(pod, false)) {
+    const bool is_init = i++ >= main_count;
+    if (cs->state && cs->state->terminated) {
+      container = cs->name;
+      init = is_init;
+      return &*cs->state->terminated;
     }
   }
   return nullptr;
@@ -249,7 +229,7 @@ engine::ComponentHealth failed_state(std::string component, std::string reason,
 
 }  // namespace
 
-engine::ComponentHealth pods_health(std::string component, const std::vector<Json>& pods,
+engine::ComponentHealth pods_health(std::string component, const std::vector<api::Pod>& pods,
                                     const LogReader& tail_log) {
   using engine::ErrorCategory;
   const auto down = engine::Dependency::Downstream;
@@ -259,9 +239,10 @@ engine::ComponentHealth pods_health(std::string component, const std::vector<Jso
   }
   for (const auto& pod : pods) {
     std::string container;
-    if (const Json* w = waiting_pull_error(pod, container)) {
-      std::string msg = "Container " + container + ": " + str_field(*w, "message");
-      switch (engine::classify_image_error_text(str_field(*w, "message"))) {
+    if (const auto* w = waiting_pull_error(pod, container)) {
+      const std::string text = w->message.value_or(std::string());
+      std::string msg = "Container " + container + ": " + text;
+      switch (engine::classify_image_error_text(text)) {
         case engine::ImageErrorKind::kAuth:
           return error_health(component, ErrorCategory::kAuth, "ImagePullAuthFailure", msg, down);
         case engine::ImageErrorKind::kNotFound:
@@ -274,18 +255,16 @@ engine::ComponentHealth pods_health(std::string component, const std::vector<Jso
     }
   }
   for (const auto& pod : pods) {
-    if (str_field(field(pod, "status"), "phase") != "Failed") continue;
+    if (pod.status.phase != "Failed") continue;
     std::string container;
     bool init = false;
     std::string reason, message;
-    if (const Json* t = first_terminated(pod, container, init)) {
-      reason = str_field(*t, "reason");
-      int64_t code =
-          field(*t, "exitCode").is_number_integer() ? field(*t, "exitCode").get<int64_t>() : 0;
-      if (code != 0) {
+    if (const auto* t = first_terminated(pod, container, init)) {
+      reason = t->reason.value_or(std::string());
+      if (t->exit_code != 0) {
         message = std::string(init ? "Init container " : "Container ") + container +
-                  " failed with exit code " + std::to_string(code) + ": " +
-                  str_field(*t, "message");
+                  " failed with exit code " + std::to_string(t->exit_code) + ": " +
+                  t->message.value_or(std::string());
         if (reason != "OOMKilled" && tail_log) {
           std::string excerpt;
           auto category = classify_log(tail_log(pod, container), excerpt);
@@ -306,8 +285,8 @@ engine::ComponentHealth pods_health(std::string component, const std::vector<Jso
         message = "Container " + container + " terminated with reason: " + reason;
       }
     } else {
-      reason = str_field(field(pod, "status"), "reason");
-      message = str_field(field(pod, "status"), "message");
+      reason = pod.status.reason.value_or(std::string());
+      message = pod.status.message.value_or(std::string());
       if (message.empty()) message = "Pod failed";
     }
     if (reason == "OOMKilled") return failed_state(component, "PodOOMKilled", message);
@@ -325,14 +304,8 @@ engine::ComponentHealth pods_health(std::string component, const std::vector<Jso
   h.dependency = down;
   bool running = false, pending = false;
   for (const auto& pod : pods) {
-    std::string phase = str_field(field(pod, "status"), "phase");
-    bool ready = false;
-    const Json& conds = field(field(pod, "status"), "conditions");
-    if (conds.is_array()) {
-      for (const auto& c : conds) {
-        if (str_field(c, "type") == "Ready" && str_field(c, "status") == "True") ready = true;
-      }
-    }
+    const std::string phase = pod.status.phase.value_or(std::string());
+    const bool ready = api::condition_true(pod.status.conditions, "Ready");
     if (phase == "Succeeded" || (phase == "Running" && ready)) {
       h.state = engine::ComponentState::Ready;
       h.reason = "PodsReady";
@@ -365,13 +338,13 @@ engine::ResolvedRuntimeConfig resolve_runtime_config(const Context& ctx, std::st
   std::string effective = engine::effective_runtime_config_name(name);
   std::optional<Json> ns_spec, cl_spec;
   if (!ns.empty()) {
-    if (auto o = ctx.cache(types::aim_runtime_configs()).get(ns, effective)) {
-      ns_spec = o->value("spec", Json::object());
-    }
+    if (auto o = typed<api::AIMRuntimeConfig>(
+            ctx.cache(types::aim_runtime_configs()).get(ns, effective)))
+      ns_spec = api::encode(o->typed.spec);
   }
-  if (auto o = ctx.cache(types::aim_cluster_runtime_configs()).get("", effective)) {
-    cl_spec = o->value("spec", Json::object());
-  }
+  if (auto o = typed<api::AIMClusterRuntimeConfig>(
+          ctx.cache(types::aim_cluster_runtime_configs()).get("", effective)))
+    cl_spec = api::encode(o->typed.spec);
   return engine::resolve_runtime_config(effective, ns_spec, cl_spec);
 }
 
@@ -395,14 +368,12 @@ engine::ComponentHealth runtime_config_health(const engine::ResolvedRuntimeConfi
 registry::PullSecret pull_secret_from(const std::string& name, const Json& secret) {
   registry::PullSecret ps;
   ps.name = name;
-  ps.type = str_field(secret, "type");
-  const Json& data = field(secret, "data");
-  if (data.is_object()) {
-    for (const auto& [k, v] : data.items()) {
-      if (!v.is_string()) continue;
-      if (auto d = base64_decode(v.get<std::string>())) ps.data[k] = *d;
-    }
-  }
+  auto s = api::decode<api::Secret>(secret);
+  if (!s) return ps;  // no usable data: the registry then reports the credentials missing
+  ps.type = s.value->type.value_or(std::string());
+  if (s.value->data)
+    for (const auto& [k, v] : *s.value->data)
+      if (auto d = base64_decode(v)) ps.data[k] = *d;
   return ps;
 }
 

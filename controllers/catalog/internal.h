@@ -25,15 +25,6 @@ kube::ReconcileResult finish(const engine::DerivedState& state,
                              const std::vector<engine::ComponentHealth>& components,
                              std::optional<std::chrono::seconds> requeue_after);
 
-// JSON accessors that never throw on a missing or mistyped field.
-const Json& field(const Json& object, std::string_view key);  // null Json when absent
-std::string str_field(const Json& object, std::string_view key);
-bool non_empty_array(const Json& v);
-
-// A condition by type in an object's status, or nullptr.
-const Json* find_condition(const Json& object, std::string_view type);
-bool condition_true(const Json& object, std::string_view type);
-
 // engine::Condition with the given values (timestamps are filled by set_conditions).
 engine::Condition make_condition(std::string type, bool status, std::string reason,
                                  std::string message);
@@ -56,9 +47,9 @@ bool job_finished(const api::Job& job);  // Complete or Failed
 // non-zero exit code (not OOMKilled), `tail_log` (when given) returns its last 50 log lines,
 // which are searched for auth / not-found / storage patterns; the matching line, else the last
 // three lines, is appended to the message as a log excerpt.
-using LogReader = std::function<std::string(const Json& pod, const std::string& container)>;
+using LogReader = std::function<std::string(const api::Pod& pod, const std::string& container)>;
 engine::ComponentHealth job_health(std::string component, const api::Job* job);
-engine::ComponentHealth pods_health(std::string component, const std::vector<Json>& pods,
+engine::ComponentHealth pods_health(std::string component, const std::vector<api::Pod>& pods,
                                     const LogReader& tail_log = {});
 
 // A Secret object (kubernetes.io/dockerconfigjson or dockercfg) as the registry client's

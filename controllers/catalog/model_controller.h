@@ -28,7 +28,8 @@ Result<Json, engine::ComponentHealth> inspect_image_metadata(const Context& ctx,
 
 // The templates a model generates from `metadata` (behavior.md §4.6, §4.7), without owner
 // references or controller labels.
-std::vector<Json> plan_templates(const ModelScope& scope, const Json& model, const Json& metadata);
+std::vector<Json> plan_templates(const ModelScope& scope, const api::AIMModel& model,
+                                 const std::optional<api::ImageMetadata>& metadata);
 
 kube::ReconcileResult reconcile_model(const Context& ctx, const ModelScope& scope,
                                       const kube::Request& req);

@@ -528,11 +528,16 @@ std::optional<ComponentHealth> pods_component(const Context& ctx, const std::str
                                 o.pod_issue->state);
   }
   if (pods.empty()) return std::nullopt;
-  return pods_health("DiscoveryPods", pods, [&](const Json& pod, const std::string& container) {
-    auto log = ctx.client->get_raw("/api/v1/namespaces/" + job_ns + "/pods/" + name_of(pod) +
-                                   "/log?container=" + container + "&tailLines=50");
-    return log ? *log : std::string();
-  });
+  std::vector<api::Pod> typed_pods;
+  for (const auto& p : pods)
+    if (auto d = api::decode<api::Pod>(p)) typed_pods.push_back(std::move(*d.value));
+  return pods_health(
+      "DiscoveryPods", typed_pods, [&](const api::Pod& pod, const std::string& container) {
+        auto log =
+            ctx.client->get_raw("/api/v1/namespaces/" + job_ns + "/pods/" + name_of(pod.metadata) +
+                                "/log?container=" + container + "&tailLines=50");
+        return log ? *log : std::string();
+      });
 }
 
 // The DiscoveryJob component of a failed attempt (no error category: Ready carries its reason).
