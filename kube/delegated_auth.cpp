@@ -37,7 +37,8 @@ class ApiServerReviewer final : public Reviewer {
     out.user.uid = user.value("uid", "");
     for (const auto& g : user.value("groups", Json::array()))
       if (g.is_string()) out.user.groups.push_back(g.get<std::string>());
-    for (const auto& [key, values] : user.value("extra", Json::object()).items()) {
+    const Json extra = user.value("extra", Json::object());  // items() keeps no temporary alive
+    for (const auto& [key, values] : extra.items()) {
       auto& list = out.user.extra[key];
       for (const auto& v : values)
         if (v.is_string()) list.push_back(v.get<std::string>());

@@ -86,7 +86,6 @@ void Manager::stop_controllers() {
 aim::Result<void, std::string> Manager::run() {
   // --- endpoints ---
   metrics::add_process_collector(registry_);
-  const bool same_address = options_.metrics_bind_address == options_.health_probe_bind_address;
   auto metrics_handler = [this](const HttpRequest&) {
     return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", registry_.render()};
   };
@@ -101,6 +100,9 @@ aim::Result<void, std::string> Manager::run() {
   if (!metrics_addr) return fail(metrics_addr.error());
   auto health_addr = parse_bind_address(options_.health_probe_bind_address);
   if (!health_addr) return fail(health_addr.error());
+  // One server for both; port 0 asks for two ports, whatever the host.
+  const bool same_address = options_.metrics_bind_address == options_.health_probe_bind_address &&
+                            metrics_addr->port != 0;
   const bool secure = options_.metrics_secure && metrics_addr->port >= 0;
   if (secure && same_address && health_addr->port >= 0)
     return fail(std::string(

@@ -177,6 +177,7 @@ TEST_F(ManagerTest, SecureMetricsAuthenticateOverTlsAndProbesStayPlain) {
 
 TEST_F(ManagerTest, SecureMetricsRefuseToShareTheProbeAddress) {
   options_.metrics_secure = true;
+  options_.metrics_bind_address = "127.0.0.1:1";  // refused before anything binds
   options_.health_probe_bind_address = options_.metrics_bind_address;
   Manager mgr(client_, options_);
   auto r = mgr.run();
