@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <poll.h>
 #include <pthread.h>
@@ -68,10 +69,11 @@ class Connection {
  public:
   explicit Connection(int fd) : fd_(fd) {}
   ~Connection() {
-    if (ssl_ != nullptr) {
-      SSL_shutdown(ssl_);  // best effort close_notify; the socket closes right after
-      SSL_free(ssl_);
-    }
+    if (ssl_ == nullptr) return;
+    // close_notify, best effort (the socket closes right after); not after a fatal error.
+    if (clean_) SSL_shutdown(ssl_);
+    SSL_free(ssl_);
+    ERR_clear_error();  // this thread's OpenSSL error queue: nothing reads it
   }
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -80,7 +82,7 @@ class Connection {
   bool handshake(SSL_CTX* ctx) {
     ssl_ = SSL_new(ctx);
     if (ssl_ == nullptr || SSL_set_fd(ssl_, fd_) != 1) return false;
-    return SSL_accept(ssl_) == 1;
+    return clean_ = SSL_accept(ssl_) == 1;
   }
   // Waits up to timeout_ms for data, then reads some: > 0 bytes read, <= 0 closed, error or
   // timeout.
@@ -90,7 +92,11 @@ class Connection {
       pollfd p{fd_, POLLIN, 0};
       if (::poll(&p, 1, timeout_ms) <= 0) return 0;
     }
-    if (ssl_ != nullptr) return SSL_read(ssl_, buf, static_cast<int>(size));
+    if (ssl_ != nullptr) {
+      int n = SSL_read(ssl_, buf, static_cast<int>(size));
+      if (n <= 0) clean_ = clean_ && SSL_get_error(ssl_, n) == SSL_ERROR_ZERO_RETURN;
+      return n;
+    }
     ssize_t n;
     do n = ::recv(fd_, buf, size, 0);
     while (n < 0 && errno == EINTR);
@@ -99,12 +105,15 @@ class Connection {
   bool write_all(const std::string& data) {
     if (ssl_ == nullptr) return send_all(fd_, data);
     // Without SSL_MODE_ENABLE_PARTIAL_WRITE a successful SSL_write wrote everything.
-    return data.empty() || SSL_write(ssl_, data.data(), static_cast<int>(data.size())) > 0;
+    if (data.empty()) return true;
+    clean_ = clean_ && SSL_write(ssl_, data.data(), static_cast<int>(data.size())) > 0;
+    return clean_;
   }
 
  private:
   int fd_;
   SSL* ssl_ = nullptr;
+  bool clean_ = false;  // handshake done and no fatal TLS error since
 };
 
 }  // namespace
