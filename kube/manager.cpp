@@ -83,8 +83,7 @@ void Manager::stop_controllers() {
   for (auto* c : running) c->stop();
 }
 
-aim::Result<void, std::string> Manager::run() {
-  // --- endpoints ---
+aim::Result<void, std::string> Manager::serve_endpoints() {
   metrics::add_process_collector(registry_);
   auto metrics_handler = [this](const HttpRequest&) {
     return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", registry_.render()};
@@ -149,11 +148,19 @@ aim::Result<void, std::string> Manager::run() {
   } else if (same_address) {
     health_port_.store(metrics_port_.load());
   }
+  return Ok{};
+}
+
+aim::Result<void, std::string> Manager::run() {
+  auto served = serve_endpoints();
   {
     std::lock_guard lock(mu_);
-    serving_ = true;
+    serving_ = served.ok();
+    // A failed start ends run() at once: wait_serving() must not wait for it.
+    if (!served) stop_requested_ = true;
   }
   cv_.notify_all();
+  if (!served) return served;
 
   // --- caches, then leadership, then controllers ---
   informers_.start();

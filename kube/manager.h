@@ -95,6 +95,7 @@ class Manager {
   bool wait_serving(std::chrono::milliseconds timeout);
 
  private:
+  aim::Result<void, std::string> serve_endpoints();  // /metrics, /healthz, /readyz
   void start_controllers();
   void stop_controllers();
 

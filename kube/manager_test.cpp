@@ -129,6 +129,10 @@ TEST_F(ManagerTest, BadBindAddressFailsRun) {
   auto r = mgr.run();
   ASSERT_FALSE(r.ok());
   EXPECT_THAT(r.error(), ::testing::HasSubstr("nonsense"));
+  // Nothing will serve: a waiter learns it at once, not at its timeout.
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_FALSE(mgr.wait_serving(std::chrono::seconds(20)));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(10));
 }
 
 // Secure metrics with a reviewer that allows one token: TLS, 401/403/200, health stays plain.
