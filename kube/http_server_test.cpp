@@ -249,6 +249,21 @@ TEST_F(HttpsServerTest, CertificateDirectoryIsVerifiedAndReloadedWhenItChanges) 
   EXPECT_EQ(r->status, 200);
 }
 
+TEST_F(HttpsServerTest, MinimumTlsVersionIsEnforced) {
+  TlsServingOptions o;
+  o.min_version = "1.3";
+  auto tls = TlsServing::create(o);
+  ASSERT_TRUE(tls.ok()) << tls.error();
+  ASSERT_TRUE(server_.start("127.0.0.1:0", *tls).ok());
+  auto handshake = [&](const std::string& version) {
+    std::string cmd = "openssl s_client -connect 127.0.0.1:" + std::to_string(server_.port()) +
+                      " " + version + " </dev/null >/dev/null 2>&1";
+    return std::system(cmd.c_str()) == 0;
+  };
+  EXPECT_TRUE(handshake("-tls1_3"));
+  EXPECT_FALSE(handshake("-tls1_2"));
+}
+
 TEST(TlsServingTest, ErrorsNameTheProblem) {
   TlsServingOptions o;
   o.cert_dir = "/nonexistent-aim-cert-dir";
