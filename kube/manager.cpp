@@ -83,15 +83,15 @@ void Manager::stop_controllers() {
   for (auto* c : running) c->stop();
 }
 
-aim::Result<void, std::string> Manager::run() {
-  // --- endpoints ---
+aim::Result<void, std::string> Manager::serve_endpoints() {
   metrics::add_process_collector(registry_);
-  const bool same_address = options_.metrics_bind_address == options_.health_probe_bind_address;
-  auto metrics_handler = [this] {
+  auto metrics_handler = [this](const HttpRequest&) {
     return HttpResponse{200, "text/plain; version=0.0.4; charset=utf-8", registry_.render()};
   };
-  auto healthz = [] { return HttpResponse{200, "text/plain; charset=utf-8", "ok"}; };
-  auto readyz = [this] {
+  auto healthz = [](const HttpRequest&) {
+    return HttpResponse{200, "text/plain; charset=utf-8", "ok"};
+  };
+  auto readyz = [this](const HttpRequest&) {
     if (ready()) return HttpResponse{200, "text/plain; charset=utf-8", "ok"};
     return HttpResponse{500, "text/plain; charset=utf-8", "informers not synced"};
   };
@@ -99,17 +99,40 @@ aim::Result<void, std::string> Manager::run() {
   if (!metrics_addr) return fail(metrics_addr.error());
   auto health_addr = parse_bind_address(options_.health_probe_bind_address);
   if (!health_addr) return fail(health_addr.error());
+  // One server for both; port 0 asks for two ports, whatever the host.
+  const bool same_address = options_.metrics_bind_address == options_.health_probe_bind_address &&
+                            metrics_addr->port != 0;
+  const bool secure = options_.metrics_secure && metrics_addr->port >= 0;
+  if (secure && same_address && health_addr->port >= 0)
+    return fail(std::string(
+        "secure metrics need a health probe address of their own: probes do not authenticate"));
   if (metrics_addr->port >= 0) {
-    metrics_server_.route("/metrics", metrics_handler);
+    std::shared_ptr<TlsServing> tls;
+    if (secure) {
+      auto created = TlsServing::create(options_.metrics_tls);
+      if (!created) return fail("metrics TLS: " + created.error());
+      tls = *created;
+      metrics_auth_ = std::make_unique<DelegatedAuth>(options_.metrics_reviewer
+                                                          ? options_.metrics_reviewer
+                                                          : make_api_server_reviewer(client_));
+      metrics_server_.route("/metrics", metrics_auth_->protect(metrics_handler));
+    } else {
+      metrics_server_.route("/metrics", metrics_handler);
+    }
     if (same_address) {
       metrics_server_.route("/healthz", healthz);
       metrics_server_.route("/readyz", readyz);
     }
-    auto started = metrics_server_.start(options_.metrics_bind_address);
+    auto started = metrics_server_.start(options_.metrics_bind_address, tls);
     if (!started) return fail("metrics server: " + started.error());
     metrics_port_.store(metrics_server_.port());
     log_.info("serving metrics",
-              {{"address", options_.metrics_bind_address}, {"port", metrics_server_.port()}});
+              {{"address", options_.metrics_bind_address},
+               {"port", metrics_server_.port()},
+               {"secure", secure},
+               {"certificate", !secure              ? "none"
+                               : tls->self_signed() ? "self-signed"
+                                                    : options_.metrics_tls.cert_dir}});
   }
   if (health_addr->port >= 0 && !(same_address && metrics_addr->port >= 0)) {
     health_server_.route("/healthz", healthz);
@@ -125,11 +148,19 @@ aim::Result<void, std::string> Manager::run() {
   } else if (same_address) {
     health_port_.store(metrics_port_.load());
   }
+  return Ok{};
+}
+
+aim::Result<void, std::string> Manager::run() {
+  auto served = serve_endpoints();
   {
     std::lock_guard lock(mu_);
-    serving_ = true;
+    serving_ = served.ok();
+    // A failed start ends run() at once: wait_serving() must not wait for it.
+    if (!served) stop_requested_ = true;
   }
   cv_.notify_all();
+  if (!served) return served;
 
   // --- caches, then leadership, then controllers ---
   informers_.start();

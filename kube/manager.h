@@ -1,6 +1,9 @@
 // Manager: the process around the controllers. It owns the shared client, the informer
 // factory (one cache per watched type), the controllers, leader election, event recorders
 // and the HTTP endpoints (/metrics; /healthz and /readyz, ready once the caches have synced).
+// With metrics_secure, /metrics is served over TLS and only to callers the API server
+// authenticates and authorizes (kube/delegated_auth.h), as controller-runtime's secure serving;
+// the health probes stay plain HTTP on their own address.
 //
 // Caches start at once (a standby is warm when it takes over); controllers start only while
 // this process holds the leader lease. Shutdown (request_stop, e.g. from SIGTERM): controllers
@@ -27,18 +30,27 @@
 #include "core/result.h"
 #include "kube/client.h"
 #include "kube/controller.h"
+#include "kube/delegated_auth.h"
 #include "kube/events.h"
 #include "kube/http_server.h"
 #include "kube/informer.h"
 #include "kube/leader_election.h"
 #include "kube/log.h"
 #include "kube/metrics.h"
+#include "kube/tls_serving.h"
 
 namespace aim::kube {
 
 struct ManagerOptions {
   std::string metrics_bind_address = ":8080";       // "0" disables
   std::string health_probe_bind_address = ":8081";  // "0" disables
+  // Secure metrics: TLS with metrics_tls's certificate (self-signed in memory when its cert_dir
+  // is empty), and a TokenReview and SubjectAccessReview per caller (cached). Needs a health
+  // probe address of its own.
+  bool metrics_secure = false;
+  TlsServingOptions metrics_tls;
+  // Who answers the reviews: the API server through the manager's client when null.
+  std::shared_ptr<Reviewer> metrics_reviewer;
   bool leader_elect = true;
   std::string leader_election_id = "aim-engine-leader";
   std::string leader_election_namespace = "aim-system";
@@ -83,6 +95,7 @@ class Manager {
   bool wait_serving(std::chrono::milliseconds timeout);
 
  private:
+  aim::Result<void, std::string> serve_endpoints();  // /metrics, /healthz, /readyz
   void start_controllers();
   void stop_controllers();
 
@@ -104,6 +117,7 @@ class Manager {
   std::atomic<bool> leading_{false};
   std::atomic<int> metrics_port_{-1};
   std::atomic<int> health_port_{-1};
+  std::unique_ptr<DelegatedAuth> metrics_auth_;  // before the server: it outlives the handlers
   HttpServer metrics_server_;
   HttpServer health_server_;
 };

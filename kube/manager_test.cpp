@@ -129,6 +129,64 @@ TEST_F(ManagerTest, BadBindAddressFailsRun) {
   auto r = mgr.run();
   ASSERT_FALSE(r.ok());
   EXPECT_THAT(r.error(), ::testing::HasSubstr("nonsense"));
+  // Nothing will serve: a waiter learns it at once, not at its timeout.
+  const auto t0 = std::chrono::steady_clock::now();
+  EXPECT_FALSE(mgr.wait_serving(std::chrono::seconds(20)));
+  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(10));
+}
+
+// Secure metrics with a reviewer that allows one token: TLS, 401/403/200, health stays plain.
+class AllowOneToken final : public Reviewer {
+ public:
+  aim::Result<Authentication, std::string> authenticate(const std::string& token) override {
+    if (token == "good" || token == "denied") return Authentication{true, {token + "-user"}};
+    return Authentication{};
+  }
+  aim::Result<Authorization, std::string> authorize(const UserInfo& user, const std::string&,
+                                                    const std::string&) override {
+    return Authorization{user.username == "good-user", ""};
+  }
+};
+
+TEST_F(ManagerTest, SecureMetricsAuthenticateOverTlsAndProbesStayPlain) {
+  options_.leader_elect = false;
+  options_.metrics_secure = true;
+  options_.metrics_reviewer = std::make_shared<AllowOneToken>();
+  Manager mgr(client_, options_);
+  aim::Result<void, std::string> result = Ok{};
+  std::thread runner([&] { result = mgr.run(); });
+  ASSERT_TRUE(mgr.wait_serving(std::chrono::seconds(30)));
+  http::TlsOptions skip;
+  skip.insecure_skip_verify = true;
+  http::Session s(skip);
+  auto scrape = [&](const std::string& token) {
+    http::Request req;
+    req.url = "https://127.0.0.1:" + std::to_string(mgr.metrics_port()) + "/metrics";
+    if (!token.empty()) req.headers = {{"Authorization", "Bearer " + token}};
+    auto r = s.perform(req);
+    return r.ok() ? r.value() : http::Response{};
+  };
+  EXPECT_EQ(scrape("").status, 401);
+  EXPECT_EQ(scrape("unknown").status, 401);
+  EXPECT_EQ(scrape("denied").status, 403);
+  auto ok = scrape("good");
+  EXPECT_EQ(ok.status, 200);
+  EXPECT_THAT(ok.body, ::testing::HasSubstr("process_cpu_seconds_total "));
+  EXPECT_EQ(fetch(mgr.metrics_port(), "/metrics").status, 0);  // no plain HTTP answer
+  EXPECT_EQ(fetch(mgr.health_port(), "/healthz").status, 200);
+  mgr.request_stop();
+  runner.join();
+  EXPECT_TRUE(result.ok()) << result.error();
+}
+
+TEST_F(ManagerTest, SecureMetricsRefuseToShareTheProbeAddress) {
+  options_.metrics_secure = true;
+  options_.metrics_bind_address = "127.0.0.1:1";  // refused before anything binds
+  options_.health_probe_bind_address = options_.metrics_bind_address;
+  Manager mgr(client_, options_);
+  auto r = mgr.run();
+  ASSERT_FALSE(r.ok());
+  EXPECT_THAT(r.error(), ::testing::HasSubstr("health probe address of their own"));
 }
 
 TEST_F(ManagerTest, WithoutLeaderElectionControllersStartAtOnce) {

@@ -48,6 +48,24 @@ int main(int argc, char** argv) {
   app.add_option("--metrics-bind-address", options.metrics_bind_address,
                  "Address of the metrics endpoint; \"0\" disables it")
       ->capture_default_str();
+  app.add_flag("--metrics-secure", options.metrics_secure,
+               "Serve metrics over HTTPS, to callers the API server authenticates (TokenReview) "
+               "and authorizes for GET /metrics (SubjectAccessReview)")
+      ->capture_default_str();
+  app.add_option("--metrics-cert-dir", options.metrics_tls.cert_dir,
+                 "Directory of the metrics serving certificate (reloaded when it changes); empty: "
+                 "a self-signed certificate made at start")
+      ->capture_default_str();
+  app.add_option("--metrics-cert-name", options.metrics_tls.cert_name,
+                 "Certificate file (PEM chain) in --metrics-cert-dir")
+      ->capture_default_str();
+  app.add_option("--metrics-key-name", options.metrics_tls.key_name,
+                 "Private key file (PEM) in --metrics-cert-dir")
+      ->capture_default_str();
+  app.add_option("--metrics-tls-min-version", options.metrics_tls.min_version,
+                 "Lowest TLS version of the secure metrics endpoint: 1.2 or 1.3")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"1.2", "1.3"}));
   app.add_option("--health-probe-bind-address", options.health_probe_bind_address,
                  "Address of /healthz and /readyz; \"0\" disables it")
       ->capture_default_str();

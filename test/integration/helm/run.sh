@@ -102,6 +102,21 @@ if [ -f "$defaults" ]; then
   if [ -z "$missing" ]; then ok "restricted pod security (defaults)"; else bad "restricted pod security (defaults)" "missing$missing"; fi
 fi
 
+# Secure metrics cost RBAC only when asked for: the review rules and the reader role appear in
+# the metrics-secure rendering and nowhere else.
+for f in "$work"/*.yaml; do
+  name=$(basename "$f" .yaml)
+  [ -f "$HERE/values/$name.yaml" ] || continue
+  if [ "$name" = metrics-secure ]; then want=yes; else want=no; fi
+  got=no
+  grep -q "tokenreviews" "$f" && grep -q "subjectaccessreviews" "$f" && grep -q -- "-metrics-reader" "$f" && got=yes
+  if [ "$got" = "$want" ] && { [ "$want" = yes ] || ! grep -qE "tokenreviews|subjectaccessreviews|metrics-reader" "$f"; }; then
+    ok "secure-metrics RBAC only where asked for ($name)"
+  else
+    bad "secure-metrics RBAC only where asked for ($name)" "want $want"
+  fi
+done
+
 # The plain bundle (deploy/operator) is the other way to install; it may grant more than the
 # chart's least-privilege roles, never less.
 if [ -f "$defaults" ]; then
@@ -134,6 +149,8 @@ refuse "an existing ServiceAccount without a name" "serviceAccount.name is requi
   --set serviceAccount.create=false
 refuse "the same metrics and health port" "metrics.port and healthProbe.port must differ" \
   --set metrics.port=8081
+refuse "an unknown metrics TLS version" 'metrics.tlsMinVersion must be "1.2" or "1.3"' \
+  --set metrics.tlsMinVersion=1.1
 refuse "a kube API qps of zero" "kubeApi.qps must be a number between 1 and 100000" \
   --set kubeApi.qps=0
 refuse "a kube API burst that is no number" "kubeApi.burst must be a whole number" \

@@ -98,6 +98,13 @@ aim-engine-artifact-status-updater
 {{- end }}
 
 {{/*
+"true" when /metrics is served over HTTPS with authentication and authorization.
+*/}}
+{{- define "aim-engine.metricsSecure" -}}
+{{- and .Values.metrics.enabled .Values.metrics.secure | toString }}
+{{- end }}
+
+{{/*
 Checks of values the operator would otherwise reject at start (a crash loop). Renders nothing.
 */}}
 {{- define "aim-engine.validate" -}}
@@ -124,6 +131,9 @@ Checks of values the operator would otherwise reject at start (a crash loop). Re
 {{- if or (lt (int $p) 1) (gt (int $p) 65535) }}
 {{- fail (printf "%s must be a port number (got %v)" $k $p) }}
 {{- end }}
+{{- end }}
+{{- if not (has (toString .Values.metrics.tlsMinVersion) (list "1.2" "1.3")) }}
+{{- fail (printf "metrics.tlsMinVersion must be \"1.2\" or \"1.3\" (got %q)" (toString .Values.metrics.tlsMinVersion)) }}
 {{- end }}
 {{- if and .Values.metrics.enabled (eq (int .Values.metrics.port) (int .Values.healthProbe.port)) }}
 {{- fail "metrics.port and healthProbe.port must differ" }}
