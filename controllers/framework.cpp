@@ -13,6 +13,7 @@
 #include "api/conditions.h"
 #include "api/constants.h"
 #include "api/kinds.h"
+#include "api/runtime_config.h"
 #include "api/template_cache.h"
 #include "controllers/typed.h"
 #include "core/chrono.h"
@@ -148,6 +149,25 @@ std::vector<Json> as_values(const std::vector<kube::ObjectPtr>& objects) {
   out.reserve(objects.size());
   for (const auto& o : objects) out.push_back(*o);
   return out;
+}
+
+// ---- runtime configs ---------------------------------------------------------------------------
+
+engine::ResolvedRuntimeConfig resolve_runtime_config(const Context& ctx, std::string_view ns,
+                                                     std::string_view requested) {
+  const std::string name = engine::effective_runtime_config_name(requested);
+  // An object that exists is present even when it does not read as its kind (its own
+  // controller reports why); its spec is then empty.
+  auto spec_of = [](const kube::ObjectPtr& c) -> std::optional<Json> {
+    if (!c) return std::nullopt;
+    auto rc = typed<api::AIMRuntimeConfig>(c);
+    return rc ? api::encode(rc->typed.spec) : Json::object();
+  };
+  std::optional<Json> ns_spec;
+  if (!ns.empty())
+    ns_spec = spec_of(ctx.cache(types::aim_runtime_configs()).get(std::string(ns), name));
+  return engine::resolve_runtime_config(
+      requested, ns_spec, spec_of(ctx.cache(types::aim_cluster_runtime_configs()).get("", name)));
 }
 
 // ---- what the operator caches ------------------------------------------------------------------

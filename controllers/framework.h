@@ -29,6 +29,7 @@
 #include "api/resource.h"
 #include "core/result.h"
 #include "engine/health.h"
+#include "engine/runtime_config.h"
 #include "kube/client.h"
 #include "kube/controller.h"
 #include "kube/events.h"
@@ -107,6 +108,16 @@ std::chrono::seconds env_seconds(const char* name, std::chrono::seconds fallback
 // The objects of a cache listing as values, for the engine's functions that take JSON objects
 // (engine/pod_issue.h, the pod inspectors).
 std::vector<Json> as_values(const std::vector<kube::ObjectPtr>& objects);
+
+// ---- runtime configs ---------------------------------------------------------------------------
+
+// Runtime config resolution from the informer caches (behavior.md §4.12): the AIMRuntimeConfig
+// `requested` (or `default` when empty) in `ns` (skipped when `ns` is empty, i.e. for
+// cluster-scoped objects) merged over the AIMClusterRuntimeConfig of that name, with presence
+// semantics. One for every controller. Reads only caches: call it from a controller that watches
+// both config kinds (or after ctx.cache() of both types was created before the manager started).
+engine::ResolvedRuntimeConfig resolve_runtime_config(const Context& ctx, std::string_view ns,
+                                                     std::string_view requested);
 
 // ---- what the operator caches ------------------------------------------------------------------
 

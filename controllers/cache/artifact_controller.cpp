@@ -262,8 +262,8 @@ std::optional<artifact::StorageProblem> ArtifactReconciler::storage_problem(
 
 // ---- upstream: runtime config, downloader, URI, secrets, file patterns ----
 void ArtifactReconciler::check_upstream(ArtifactRun& run) {
-  run.rc = cache_internal::resolve_runtime_config(
-      ctx_, run.ns, run.spec().runtime_config_name.value_or(std::string()));
+  run.rc =
+      resolve_runtime_config(ctx_, run.ns, run.spec().runtime_config_name.value_or(std::string()));
   if (run.rc.outcome == engine::RuntimeConfigOutcome::kNotFound)
     run.comps.push_back(health("RuntimeConfig", ComponentState::Failed, run.rc.reason,
                                run.rc.message, Dependency::Upstream,

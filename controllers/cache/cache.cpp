@@ -123,19 +123,4 @@ void register_cache_controllers(kube::Manager& mgr, const Context& ctx,
     register_dynamo_model_controller(mgr, ctx);
 }
 
-namespace cache_internal {
-
-engine::ResolvedRuntimeConfig resolve_runtime_config(const Context& ctx, const std::string& ns,
-                                                     const std::string& requested) {
-  std::string name = engine::effective_runtime_config_name(requested);
-  std::optional<Json> ns_spec, cl_spec;
-  if (auto o = ctx.cache(types::aim_runtime_configs()).get(ns, name))
-    ns_spec = engine::migrate_runtime_config(o->value("spec", Json::object()));
-  if (auto o = ctx.cache(types::aim_cluster_runtime_configs()).get("", name))
-    cl_spec = engine::migrate_runtime_config(o->value("spec", Json::object()));
-  return engine::resolve_runtime_config(requested, ns_spec, cl_spec);
-}
-
-}  // namespace cache_internal
-
 }  // namespace aim::controllers

@@ -21,9 +21,6 @@ kube::ReconcileResult reconcile_artifact(const Context& ctx, const CacheOptions&
                                          const kube::Request& req);
 
 namespace cache_internal {
-// The runtime config of a namespaced object from the informer caches (behavior.md §4.12).
-engine::ResolvedRuntimeConfig resolve_runtime_config(const Context& ctx, const std::string& ns,
-                                                     const std::string& requested);
 // A failed create: nothing to do when the namespace is going away (creates are forbidden then),
 // else the error (retried with backoff).
 inline kube::ReconcileResult create_failed(const Context& ctx, const std::string& ns,

@@ -256,8 +256,8 @@ struct Inputs {
 Inputs fetch(const Context& ctx, const api::AIMTemplateCache& cache) {
   Inputs in;
   const std::string ns = namespace_of(cache.metadata);
-  in.runtime_config = cache_internal::resolve_runtime_config(
-      ctx, ns, cache.spec.runtime_config_name.value_or(std::string()));
+  in.runtime_config =
+      resolve_runtime_config(ctx, ns, cache.spec.runtime_config_name.value_or(std::string()));
   const std::string& tname = cache.spec.template_name;
   const std::string scope = cache.spec.template_scope;
   if (scope != api::kScopeCluster) {

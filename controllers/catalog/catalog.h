@@ -18,14 +18,6 @@
 
 namespace aim::controllers::catalog {
 
-// Runtime config resolution from the informer caches (behavior.md §4.12): the AIMRuntimeConfig
-// `name` (or `default` when empty) in `ns` (skipped when `ns` is empty, i.e. for cluster-scoped
-// objects) merged over the AIMClusterRuntimeConfig of that name, with presence semantics.
-// Reads only caches: call it from a controller that watches both config kinds (or after
-// ctx.cache() of both types was created before the manager started).
-engine::ResolvedRuntimeConfig resolve_runtime_config(const Context& ctx, std::string_view ns,
-                                                     std::string_view name);
-
 // The `RuntimeConfig` component of a resolution: Ready / ConfigFound or DefaultConfigNotFound,
 // or Failed / ConfigNotFound (MissingUpstream). `upstream` marks it as an upstream dependency
 // (cluster-scoped kinds).

@@ -5,8 +5,6 @@
 #include <ctime>
 #include <regex>
 
-#include "api/runtime_config.h"
-#include "controllers/typed.h"
 #include "core/base64.h"
 #include "core/strings.h"
 
@@ -332,21 +330,6 @@ engine::ComponentHealth pods_health(std::string component, const std::vector<api
 }
 
 // ---- runtime config ----------------------------------------------------------------------------
-
-engine::ResolvedRuntimeConfig resolve_runtime_config(const Context& ctx, std::string_view ns,
-                                                     std::string_view name) {
-  std::string effective = engine::effective_runtime_config_name(name);
-  std::optional<Json> ns_spec, cl_spec;
-  if (!ns.empty()) {
-    if (auto o = typed<api::AIMRuntimeConfig>(
-            ctx.cache(types::aim_runtime_configs()).get(ns, effective)))
-      ns_spec = api::encode(o->typed.spec);
-  }
-  if (auto o = typed<api::AIMClusterRuntimeConfig>(
-          ctx.cache(types::aim_cluster_runtime_configs()).get("", effective)))
-    cl_spec = api::encode(o->typed.spec);
-  return engine::resolve_runtime_config(effective, ns_spec, cl_spec);
-}
 
 engine::ComponentHealth runtime_config_health(const engine::ResolvedRuntimeConfig& resolved,
                                               bool upstream) {

@@ -226,16 +226,7 @@ struct World {
 
 // Runtime config: namespace over cluster, presence-based merge.
 void observe_runtime_config(const Context& ctx, World& w) {
-  const std::string requested = w.spec().runtime_config_name.value_or(std::string());
-  const std::string name = engine::effective_runtime_config_name(requested);
-  auto spec_of = [](const kube::ObjectPtr& c) -> std::optional<Json> {
-    if (!c) return std::nullopt;
-    auto rc = typed<api::AIMRuntimeConfig>(c);
-    return engine::migrate_runtime_config(rc ? api::encode(rc->typed.spec) : Json::object());
-  };
-  w.rc = engine::resolve_runtime_config(
-      requested, spec_of(ctx.cache(types::aim_runtime_configs()).get(w.ns, name)),
-      spec_of(ctx.cache(types::aim_cluster_runtime_configs()).get("", name)));
+  w.rc = resolve_runtime_config(ctx, w.ns, w.spec().runtime_config_name.value_or(std::string()));
   if (w.rc.spec.is_object()) w.rc_spec = w.rc.spec;
   w.rc_typed = typed_or_none<api::AIMRuntimeConfigSpec>(w.rc_spec).value_or(w.rc_typed);
   if (w.rc.outcome == engine::RuntimeConfigOutcome::kFound) {
