@@ -1,8 +1,9 @@
 // engine/routing: AIMService route path templates (`{.metadata.labels['team']}`, a JSONPath
 // subset) rendered against the service object, and the HTTPRoute built from the runtime config's
 // and the service's routing settings. Mode byte 0: the first line is the template, the rest (when
-// it is JSON) the service, else a fixed service. Mode 1: three JSON documents separated by
-// "\n--\n": runtime config routing, service routing, service.
+// it is a JSON object) the service, else a fixed service. Mode 1: two JSON documents separated by
+// "\n--\n", the runtime config's and the service's spec.routing, rendered for the fixed service
+// (the controller renders the object the API server sent: an object with metadata).
 #include <nlohmann/json.hpp>
 
 #include "engine/routing.h"
@@ -34,19 +35,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   if (mode == 0) {
     auto parts = fuzz::split(text, "\n", 2);
     nlohmann::json service = parts.size() > 1 ? json_or_null(parts[1]) : nlohmann::json();
-    if (service.is_null()) service = fixed_service();
+    if (!service.is_object()) service = fixed_service();
     auto path = engine::render_route_path(std::string(parts[0]), service);
     if (path && (path->empty() || path->front() != '/' || path->size() > 200))
       fuzz::violated("rendered path is not normalized", *path);
     return 0;
   }
-  auto parts = fuzz::split(text, "\n--\n", 3);
+  auto parts = fuzz::split(text, "\n--\n", 2);
   nlohmann::json rc = json_or_null(parts[0]);
   nlohmann::json svc_routing = parts.size() > 1 ? json_or_null(parts[1]) : nlohmann::json();
-  nlohmann::json service = parts.size() > 2 ? json_or_null(parts[2]) : fixed_service();
   auto cfg = engine::resolve_routing(rc, svc_routing);
   if (cfg.enabled) {
-    auto route = engine::render_http_route(cfg, service);
+    auto route = engine::render_http_route(cfg, fixed_service());
     if (route) (void)route->object.dump();
   }
   return 0;

@@ -2,6 +2,8 @@
 // Mode byte: 0 a WWW-Authenticate header value, 1 a token endpoint's answer, 2 a
 // .dockerconfigjson ({"auths": {...}}), 3 a legacy .dockercfg, 4 a docker config server key
 // (normalize_registry_host, keychain lookups).
+#include <chrono>
+
 #include "fuzz/fuzz_input.h"
 #include "registry/auth.h"
 
@@ -18,7 +20,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     case 1: {
       auto token = registry::parse_token_response(text);
-      if (token && token->expires_in.count() < 0) fuzz::violated("negative expires_in", text);
+      if (!token) break;
+      if (token->expires_in.count() <= 0) fuzz::violated("expires_in not positive", text);
+      // What the client does with it (registry/client.cpp caches the token until then).
+      (void)(std::chrono::steady_clock::now() + token->expires_in);
       break;
     }
     case 2:

@@ -116,7 +116,7 @@ struct Registry {
   std::string host = "127.0.0.1:" + std::to_string(server.port());
 };
 
-Registry& registry() {
+Registry& fake_registry() {
   static Registry* r = new Registry();  // never destroyed: the server's threads outlive main
   return *r;
 }
@@ -146,7 +146,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     return 0;
   }
-  Registry& reg = registry();
+  Registry& reg = fake_registry();
   {
     std::lock_guard<std::mutex> lock(mu);
     docs = documents(text);
