@@ -371,7 +371,10 @@ aim::Result<ExecCredential, std::string> parse_exec_credential(std::string_view 
   // Never quote the output, it holds the credential.
   auto j = nlohmann::json::parse(output, nullptr, false);
   if (j.is_discarded() || !j.is_object()) return fail(std::string("output is not JSON"));
-  if (j.value("kind", "") != "ExecCredential")
+  // Not j.value("kind", ""): that throws type_error for a kind that is not a string, and the
+  // exception left the decoder (found by fuzz/kubeconfig_fuzz.cpp).
+  auto kind = j.find("kind");
+  if (kind == j.end() || !kind->is_string() || kind->get<std::string>() != "ExecCredential")
     return fail(std::string("output is not an ExecCredential"));
   auto st = j.find("status");
   if (st == j.end() || !st->is_object()) return fail(std::string("ExecCredential has no status"));

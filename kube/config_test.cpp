@@ -356,6 +356,18 @@ TEST(ExecCredential, ExpiryOutsideTheClocksRangeIsRejected) {
   EXPECT_EQ(ok->expiry, std::chrono::system_clock::from_time_t(9214646400));
 }
 
+// Found by fuzz/kubeconfig_fuzz.cpp: a kind that is not a string threw nlohmann's type_error out
+// of the decoder ("type must be string, but is number"), which ended the process.
+TEST(ExecCredential, KindThatIsNotAStringIsNotAnExecCredential) {
+  for (const char* out : {R"({"kind":5,"status":{"token":"t"}})",
+                          R"({"kind":["ExecCredential"],"status":{"token":"t"}})",
+                          R"({"kind":null,"status":{"token":"t"}})"}) {
+    auto cred = parse_exec_credential(out);
+    ASSERT_FALSE(cred.ok()) << out;
+    EXPECT_EQ(cred.error(), "output is not an ExecCredential") << out;
+  }
+}
+
 TEST(ExecCredential, FailuresAreClearAndQuoteNoOutput) {
   TempDir dir;
   std::string failing = dir.write("fail.sh", "#!/bin/sh\necho secret-ish >&2\nexit 4\n", true);
