@@ -359,9 +359,13 @@ TEST(ExecCredential, ExpiryOutsideTheClocksRangeIsRejected) {
 // Found by fuzz/kubeconfig_fuzz.cpp: a kind that is not a string threw nlohmann's type_error out
 // of the decoder ("type must be string, but is number"), which ended the process.
 TEST(ExecCredential, KindThatIsNotAStringIsNotAnExecCredential) {
-  for (const char* out : {R"({"kind":5,"status":{"token":"t"}})",
-                          R"({"kind":["ExecCredential"],"status":{"token":"t"}})",
-                          R"({"kind":null,"status":{"token":"t"}})"}) {
+  for (
+      const char* out :
+      {R"({"kind":5,"status":{"token":"t"}})",
+       R"({"kind":["ExecCredential"],"status":{"token":"t"}})",
+       R"({"kind":null,"status":{"token":"t"}})",
+       // the fuzzer's own input
+       R"({"apiVersion":"client.hautentiUUUUUUUUUUUUUUUUUUUUUUUUUUUUUUUUUcatio/v0","kind":{"apiVersion":"client.a00Z"}})"}) {
     auto cred = parse_exec_credential(out);
     ASSERT_FALSE(cred.ok()) << out;
     EXPECT_EQ(cred.error(), "output is not an ExecCredential") << out;
