@@ -10,7 +10,8 @@
 // later ones), so an index can point at a manifest and a manifest at its config by digest.
 // Modes: 0 inspect "<registry>/fuzz/img:t" (document 0 answers the tag, the others their
 // digests), 1 fetch_manifest, 2 list_tags (document N is page N), 3 the rest is a JSON object of
-// labels, or else a recommendedDeployments value.
+// labels, or else (when it is UTF-8, as every label parsed from a config is) a
+// recommendedDeployments value.
 #include <cctype>
 #include <cstdlib>
 #include <map>
@@ -139,7 +140,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (v.is_string()) labels[k] = v.get<std::string>();
       }
       labels_metadata(labels);
-    } else {
+    } else if (fuzz::valid_utf8(text)) {  // a label value comes from a parsed JSON config
       auto d = registry::parse_recommended_deployments(text);
       if (d) (void)d->dump();
       labels_metadata({{"com.amd.aim.model.recommendedDeployments", std::string(text)}});
