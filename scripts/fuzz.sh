@@ -55,7 +55,7 @@ echo "fuzz build: $(($(date +%s) - start)) s"
 
 mkdir -p "$OUT"
 [[ -f "$OUT/runs.tsv" ]] ||
-  printf 'date\tcommit\tharness\tseconds\texecs\texec_per_s\tcov\tft\tcorpus\tresult\n' >"$OUT/runs.tsv"
+  printf 'date\tcommit\tharness\tseconds\telapsed\texecs\texec_per_s\tcov\tft\tcorpus\tresult\n' >"$OUT/runs.tsv"
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:symbolize=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}"
@@ -68,10 +68,12 @@ for n in "${names[@]}"; do
   log="$work/last.log"
   before=$(ls "$work/artifacts" | wc -l)
   printf '\n==> %s: %s s\n' "$n" "$seconds"
+  run_start=$(date +%s)
   # The scratch corpus first: libFuzzer writes what it finds to the first directory only.
   "$BUILD/fuzz/${n}_fuzz" -max_total_time="$seconds" -timeout="$TIMEOUT" -print_final_stats=1 \
     -artifact_prefix="$work/artifacts/" "$work/corpus" "fuzz/corpus/$n" >"$log" 2>&1
   rc=$?
+  elapsed=$(($(date +%s) - run_start))
   execs=$(sed -nE 's/^stat::number_of_executed_units: *([0-9]+).*/\1/p' "$log" | tail -1)
   rate=$(sed -nE 's/^stat::average_exec_per_sec: *([0-9]+).*/\1/p' "$log" | tail -1)
   # The last status line ("#N DONE cov: C ft: F corp: K/..."), else the last one printed.
@@ -90,10 +92,11 @@ for n in "${names[@]}"; do
     ls -t "$work/artifacts" | head -3 | sed "s|^|  artifact: $work/artifacts/|"
     echo "  log: $log"
   fi
-  printf '%s: %s execs, %s exec/s, cov %s, ft %s, corpus %s: %s\n' "$n" "${execs:-?}" \
-    "${rate:-?}" "${cov:-?}" "${ft:-?}" "${corp:-?}" "$result"
-  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$commit" "$n" "$seconds" \
-    "${execs:-}" "${rate:-}" "${cov:-}" "${ft:-}" "${corp:-}" "$result" >>"$OUT/runs.tsv"
+  printf '%s: %s s, %s execs, %s exec/s, cov %s, ft %s, corpus %s: %s\n' "$n" "$elapsed" \
+    "${execs:-?}" "${rate:-?}" "${cov:-?}" "${ft:-?}" "${corp:-?}" "$result"
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$commit" "$n" \
+    "$seconds" "$elapsed" "${execs:-}" "${rate:-}" "${cov:-}" "${ft:-}" "${corp:-}" "$result" \
+    >>"$OUT/runs.tsv"
   if ((merge)); then
     "$BUILD/fuzz/${n}_fuzz" -merge=1 -timeout="$TIMEOUT" "fuzz/corpus/$n" "$work/corpus" \
       >"$work/merge.log" 2>&1 && echo "  merged into fuzz/corpus/$n: $(ls "fuzz/corpus/$n" | wc -l) files" ||
