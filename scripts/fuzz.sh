@@ -4,13 +4,14 @@
 #
 #   scripts/fuzz.sh                      every harness, 60 s each
 #   scripts/fuzz.sh semver 600           one harness for ten minutes
-#   scripts/fuzz.sh '' 15                every harness, 15 s each (the CI suite, scripts/test.sh fuzz)
+#   scripts/fuzz.sh '' 12                every harness, 12 s each (the CI suite, scripts/test.sh fuzz)
 #   scripts/fuzz.sh --merge kubeconfig   ... then minimize what it found into fuzz/corpus/kubeconfig
 #   scripts/fuzz.sh --list               the harness names
 #
 # Each harness reads its seed corpus fuzz/corpus/NAME read-only and writes the inputs it finds to
 # .local/fuzz/NAME/corpus, which later runs start from (so runs split over several commands add
-# up); --merge adds the ones that reach new coverage to the repository's corpus. A crash, leak,
+# up); --merge adds the ones that reach new edges to the repository's corpus (edges only, not
+# libFuzzer's finer features: that keeps the corpus in hundreds of files, not thousands). A crash, leak,
 # timeout (an input that takes more than AIM_FUZZ_TIMEOUT s, default 10) or out-of-memory fails
 # the harness; the input is kept in .local/fuzz/NAME/artifacts/. Every run is appended to
 # .local/fuzz/runs.tsv. Ends with one line "N passed, N failed" (one count per harness).
@@ -98,7 +99,7 @@ for n in "${names[@]}"; do
     "$seconds" "$elapsed" "${execs:-}" "${rate:-}" "${cov:-}" "${ft:-}" "${corp:-}" "$result" \
     >>"$OUT/runs.tsv"
   if ((merge)); then
-    "$BUILD/fuzz/${n}_fuzz" -merge=1 -timeout="$TIMEOUT" "fuzz/corpus/$n" "$work/corpus" \
+    "$BUILD/fuzz/${n}_fuzz" -merge=1 -use_counters=0 -timeout="$TIMEOUT" "fuzz/corpus/$n" "$work/corpus" \
       >"$work/merge.log" 2>&1 && echo "  merged into fuzz/corpus/$n: $(ls "fuzz/corpus/$n" | wc -l) files" ||
       echo "  merge failed (see $work/merge.log)"
   fi
