@@ -4,17 +4,17 @@
 #
 #   scripts/fuzz.sh                      every harness, 60 s each
 #   scripts/fuzz.sh semver 600           one harness for ten minutes
-#   scripts/fuzz.sh '' 12                every harness, 12 s each (the CI suite, scripts/test.sh fuzz)
+#   scripts/fuzz.sh '' 12                every harness, 12 s each (CI: scripts/test.sh fuzz)
 #   scripts/fuzz.sh --merge kubeconfig   ... then minimize what it found into fuzz/corpus/kubeconfig
 #   scripts/fuzz.sh --list               the harness names
 #
 # Each harness reads its seed corpus fuzz/corpus/NAME read-only and writes the inputs it finds to
 # .local/fuzz/NAME/corpus, which later runs start from (so runs split over several commands add
 # up); --merge adds the ones that reach new edges to the repository's corpus (edges only, not
-# libFuzzer's finer features: that keeps the corpus in hundreds of files, not thousands). A crash, leak,
-# timeout (an input that takes more than AIM_FUZZ_TIMEOUT s, default 10) or out-of-memory fails
-# the harness; the input is kept in .local/fuzz/NAME/artifacts/. Every run is appended to
-# .local/fuzz/runs.tsv. Ends with one line "N passed, N failed" (one count per harness).
+# libFuzzer's finer features: hundreds of files, not thousands). A crash, leak, timeout (an input
+# that takes more than AIM_FUZZ_TIMEOUT s, default 10) or out-of-memory fails the harness; the
+# input is kept in .local/fuzz/NAME/artifacts/. Every run is appended to .local/fuzz/runs.tsv.
+# Ends with one line "N passed, N failed" (one count per harness).
 set -uo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
