@@ -72,7 +72,13 @@ std::optional<std::pair<int64_t, int64_t>> parse_parts(std::string_view s) {
   tm.tm_hour = hour;
   tm.tm_min = min;
   tm.tm_sec = sec;
-  return std::make_pair(static_cast<int64_t>(timegm(&tm)) - offset, micros);
+  const int64_t unix_seconds = static_cast<int64_t>(timegm(&tm)) - offset;
+  // Callers hold times as std::chrono::system_clock time points: nanoseconds in 64 bits, about
+  // 1677-09-21 to 2262-04-11. Converting a time outside ("0226-01-01T00:00:00Z", year 9999)
+  // overflows, so it is rejected here (found by fuzz/chrono_fuzz.cpp).
+  constexpr int64_t kLimit = std::numeric_limits<int64_t>::max() / 1000000000 - 1;
+  if (unix_seconds < -kLimit || unix_seconds > kLimit) return std::nullopt;
+  return std::make_pair(unix_seconds, micros);
 }
 
 }  // namespace

@@ -15,7 +15,8 @@ namespace aim {
 
 // Unix seconds of an RFC 3339 timestamp: "T", "t" or " " between date and time, optional
 // fractional seconds (dropped), "Z" or a numeric offset (honoured). Every field is range-checked;
-// nullopt for anything else, including trailing text.
+// nullopt for anything else, including trailing text, and for times a
+// std::chrono::system_clock::time_point cannot hold (before 1677-09-22 or after 2262-04-11).
 std::optional<int64_t> parse_rfc3339(std::string_view text);
 
 // The same with the fraction kept to the microsecond (metav1.MicroTime, lease renew times).

@@ -30,6 +30,22 @@ TEST(Rfc3339, RejectsEverythingElse) {
     EXPECT_FALSE(parse_rfc3339(bad).has_value()) << bad;
 }
 
+// Found by fuzz/chrono_fuzz.cpp: parse_rfc3339_time("0226-01-01T00:00:00.000000Z") overflowed
+// int64 nanoseconds in system_clock::from_time_t (UBSan: signed integer overflow). Every caller
+// turns the seconds into a system_clock time point, so times outside its range are rejected.
+TEST(Rfc3339, RejectsTimesTheSystemClockCannotHold) {
+  for (const char* bad :
+       {"0226-01-01T00:00:00.000000Z", "0001-01-01T00:00:00Z", "1677-09-21T00:12:43Z",
+        "2262-04-11T23:47:16Z", "9999-12-31T23:59:59Z", "2262-04-11T23:47:15-01:00"}) {
+    EXPECT_FALSE(parse_rfc3339(bad).has_value()) << bad;
+    EXPECT_FALSE(parse_rfc3339_time(bad).has_value()) << bad;
+  }
+  EXPECT_EQ(parse_rfc3339("2262-04-11T23:47:15Z"), 9223372035);
+  EXPECT_EQ(parse_rfc3339("1677-09-21T00:12:45Z"), -9223372035);
+  EXPECT_EQ(parse_rfc3339_time("2262-04-11T23:47:15.999999Z"),
+            std::chrono::system_clock::from_time_t(9223372035) + std::chrono::microseconds(999999));
+}
+
 TEST(Rfc3339, FormatsAsTheApiServerDoesAndRoundTrips) {
   EXPECT_EQ(format_rfc3339(0), "1970-01-01T00:00:00Z");
   EXPECT_EQ(format_rfc3339(1767323045), "2026-01-02T03:04:05Z");

@@ -4,6 +4,7 @@
 #include <array>
 #include <cctype>
 #include <cmath>
+#include <limits>
 #include <utility>
 
 #include "core/strings.h"
@@ -131,12 +132,16 @@ std::int64_t parse_vram_bytes(std::string_view vram) {
     mult = std::int64_t{1} << 40;
     v.pop_back();
   }
+  // A label is text anyone can write: a size beyond int64 bytes is no size either (it overflowed
+  // here; found by fuzz/quantity_fuzz.cpp).
+  constexpr std::int64_t kMax = std::numeric_limits<std::int64_t>::max();
   std::int64_t n = 0;
   for (char c : v) {
     if (c < '0' || c > '9') return 0;
+    if (n > (kMax - (c - '0')) / 10) return 0;
     n = n * 10 + (c - '0');
   }
-  return n * mult;
+  return n > kMax / mult ? 0 : n * mult;
 }
 
 std::string format_vram_gi(std::int64_t bytes) {

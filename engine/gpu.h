@@ -38,7 +38,8 @@ std::vector<std::string> device_ids_for_gpu_model(std::string_view model);
 // The static per-GPU VRAM (e.g. "192G") of a normalized model, if known.
 std::optional<std::string> static_gpu_vram(std::string_view model);
 
-// "192G" -> 192 GiB, "1T" -> 1 TiB, "1024" -> 1024 bytes; any other character gives 0.
+// "192G" -> 192 GiB, "1T" -> 1 TiB, "1024" -> 1024 bytes; any other character, or a size
+// beyond int64 bytes, gives 0.
 std::int64_t parse_vram_bytes(std::string_view vram);
 
 // Bytes as whole GiB, "<n>Gi"; "0" for zero.

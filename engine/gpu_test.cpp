@@ -47,6 +47,17 @@ TEST(Gpu, VramTableAndParsing) {
   EXPECT_EQ(format_vram_gi(0), "0");
 }
 
+// Found by fuzz/quantity_fuzz.cpp: a long number in a VRAM label overflowed int64 (UBSan: signed
+// integer overflow in parse_vram_bytes). Beyond int64 bytes is no size.
+TEST(Gpu, VramBeyondInt64IsNoSize) {
+  EXPECT_EQ(parse_vram_bytes("26666666666666666666666666666666666666666666666"), 0);
+  EXPECT_EQ(parse_vram_bytes("9223372036854775807"), 9223372036854775807LL);
+  EXPECT_EQ(parse_vram_bytes("9223372036854775808"), 0);
+  EXPECT_EQ(parse_vram_bytes("8589934591G"), 8589934591LL << 30);
+  EXPECT_EQ(parse_vram_bytes("8589934592G"), 0);  // 2^63 bytes
+  EXPECT_EQ(parse_vram_bytes("8388608T"), 0);
+}
+
 TEST(Gpu, NodeLabels) {
   struct Case {
     NodeLabels labels;

@@ -11,14 +11,17 @@
 namespace aim::engine {
 
 std::optional<std::int64_t> quantity_value(const nlohmann::json& q) {
-  constexpr long double kMax = 9.2e18L;
+  // Everything below 2^63 fits in int64 (long double holds such integers exactly). The bound
+  // was 9.2e18, so "9223192238622286222" was rejected while the same JSON number was accepted
+  // (found by fuzz/quantity_fuzz.cpp).
+  constexpr long double kLimit = 9223372036854775808.0L;
   if (q.is_number_integer()) {
     auto v = q.get<std::int64_t>();
     return v >= 0 ? std::optional<std::int64_t>(v) : std::nullopt;
   }
   if (q.is_number_float()) {
     long double v = q.get<double>();
-    if (!(v >= 0) || v > kMax) return std::nullopt;
+    if (!(v >= 0) || v >= kLimit) return std::nullopt;
     return static_cast<std::int64_t>(std::ceil(v));
   }
   if (!q.is_string()) return std::nullopt;
@@ -54,7 +57,7 @@ std::optional<std::int64_t> quantity_value(const nlohmann::json& q) {
   for (const auto& [sfx, mult] : kSuffixes) {
     if (suffix != sfx) continue;
     long double v = std::strtold(number.c_str(), nullptr) * mult;
-    if (!(v >= 0) || v > kMax) return std::nullopt;
+    if (!(v >= 0) || v >= kLimit) return std::nullopt;
     return static_cast<std::int64_t>(std::ceil(v));
   }
   return std::nullopt;

@@ -1,5 +1,6 @@
 #include "fetch/failure.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -88,9 +89,16 @@ std::optional<std::chrono::milliseconds> parse_retry_after(
   std::tm tm{};
   std::string s(v);
   if (!strptime(s.c_str(), "%a, %d %b %Y %H:%M:%S GMT", &tm)) return std::nullopt;
-  auto at = std::chrono::system_clock::from_time_t(timegm(&tm));
-  auto d = std::chrono::duration_cast<std::chrono::milliseconds>(at - now);
-  return d.count() < 0 ? std::chrono::milliseconds(0) : d;
+  // In seconds: a date the clock's 64-bit nanoseconds cannot hold (year 4034, or 1000) overflowed
+  // in from_time_t (found by fuzz/source_uri_fuzz.cpp). A date more than a day ahead waits a day,
+  // as a delta of more than nine digits does.
+  const int64_t at = static_cast<int64_t>(timegm(&tm));
+  const int64_t now_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
+  constexpr int64_t kDay = 86400;
+  if (at > now_ms / 1000 + kDay) return std::chrono::milliseconds(std::chrono::hours(24));
+  if (at < now_ms / 1000 - kDay) return std::chrono::milliseconds(0);
+  return std::chrono::milliseconds(std::max<int64_t>(0, at * 1000 - now_ms));
 }
 
 Failure classify_http(long status, const http::Headers& headers, std::string_view context) {

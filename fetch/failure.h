@@ -58,7 +58,8 @@ Failure classify_http(long status, const http::Headers& headers, std::string_vie
 Failure classify_transport(const http::Error& error, std::string_view context);
 Failure classify_errno(int err, std::string_view context);
 
-// Retry-After: delta seconds or an HTTP date. `now` is injected for tests.
+// Retry-After: delta seconds or an HTTP date (more than nine digits, or a date more than a day
+// ahead, count as a day). `now` is injected for tests.
 std::optional<std::chrono::milliseconds> parse_retry_after(
     std::string_view value, std::chrono::system_clock::time_point now);
 

@@ -85,6 +85,23 @@ TEST(RetryAfter, SecondsAndHttpDates) {
   EXPECT_FALSE(parse_retry_after("", now).has_value());
 }
 
+// Found by fuzz/source_uri_fuzz.cpp: a date the clock cannot hold overflowed int64 nanoseconds in
+// system_clock::from_time_t (UBSan: signed integer overflow). Far dates now wait a day or not at
+// all.
+TEST(RetryAfter, DatesFarAheadOrBehind) {
+  auto now = std::chrono::system_clock::from_time_t(1445412480);  // Wed, 21 Oct 2015 07:28:00 GMT
+  EXPECT_EQ(parse_retry_after("Wed, 2 Oct 4034 07:28:30 GMT", now),
+            std::chrono::milliseconds(std::chrono::hours(24)));
+  EXPECT_EQ(parse_retry_after("Thu, 22 Oct 2015 07:28:00 GMT", now),
+            std::chrono::milliseconds(std::chrono::hours(24)));
+  EXPECT_EQ(parse_retry_after("Thu, 22 Oct 2015 07:28:01 GMT", now),
+            std::chrono::milliseconds(std::chrono::hours(24)));
+  EXPECT_EQ(parse_retry_after("Wed, 2 Oct 1000 07:28:30 GMT", now), std::chrono::milliseconds(0));
+  auto later = now + std::chrono::milliseconds(250);
+  EXPECT_EQ(parse_retry_after("Wed, 21 Oct 2015 07:28:30 GMT", later),
+            std::chrono::milliseconds(29750));
+}
+
 TEST(Backoff, HonoursRetryAfterAndGrowsOtherwise) {
   RetryPolicy p;
   p.base = std::chrono::milliseconds(100);

@@ -362,13 +362,22 @@ Result<ExecCredential> run_exec_credential(const ExecCredentialConfig& exec,
     return plugin_error(fmt::format("exited with status {}", WEXITSTATUS(status)));
   }
 
-  // Parse; never quote the output, it holds the credential.
+  auto cred = parse_exec_credential(output);
+  if (!cred) return plugin_error(cred.error());
+  return std::move(cred).value();
+}
+
+aim::Result<ExecCredential, std::string> parse_exec_credential(std::string_view output) {
+  // Never quote the output, it holds the credential.
   auto j = nlohmann::json::parse(output, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return plugin_error("output is not JSON");
-  if (j.value("kind", "") != "ExecCredential")
-    return plugin_error("output is not an ExecCredential");
+  if (j.is_discarded() || !j.is_object()) return fail(std::string("output is not JSON"));
+  // Not j.value("kind", ""): that throws type_error for a kind that is not a string, and the
+  // exception left the decoder (found by fuzz/kubeconfig_fuzz.cpp).
+  auto kind = j.find("kind");
+  if (kind == j.end() || !kind->is_string() || kind->get<std::string>() != "ExecCredential")
+    return fail(std::string("output is not an ExecCredential"));
   auto st = j.find("status");
-  if (st == j.end() || !st->is_object()) return plugin_error("ExecCredential has no status");
+  if (st == j.end() || !st->is_object()) return fail(std::string("ExecCredential has no status"));
   ExecCredential cred;
   auto str = [&](const char* k) {
     auto it = st->find(k);
@@ -378,12 +387,13 @@ Result<ExecCredential> run_exec_credential(const ExecCredentialConfig& exec,
   cred.client_cert_pem = str("clientCertificateData");
   cred.client_key_pem = str("clientKeyData");
   if (cred.client_cert_pem.empty() != cred.client_key_pem.empty())
-    return plugin_error("status has clientCertificateData without clientKeyData or vice versa");
+    return fail(
+        std::string("status has clientCertificateData without clientKeyData or vice versa"));
   if (cred.token.empty() && cred.client_cert_pem.empty())
-    return plugin_error("status has neither a token nor a client certificate");
+    return fail(std::string("status has neither a token nor a client certificate"));
   if (std::string exp = str("expirationTimestamp"); !exp.empty()) {
     if (auto t = parse_rfc3339(exp)) cred.expiry = std::chrono::system_clock::from_time_t(*t);
-    if (!cred.expiry) return plugin_error("expirationTimestamp is not an RFC 3339 time");
+    if (!cred.expiry) return fail(std::string("expirationTimestamp is not an RFC 3339 time"));
   }
   return cred;
 }

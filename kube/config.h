@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "http/client.h"
@@ -28,6 +29,9 @@ struct ExecCredential {
   std::string client_key_pem;
   std::optional<std::chrono::system_clock::time_point> expiry;  // none: valid until rejected
 };
+
+// Decodes what a plugin printed; the error says what is wrong without quoting the output.
+aim::Result<ExecCredential, std::string> parse_exec_credential(std::string_view output);
 
 // Runs the plugin (stdin closed, stderr inherited, KUBERNETES_EXEC_INFO set) and decodes its
 // ExecCredential; the plugin is killed when it does not finish within `timeout`.

@@ -338,6 +338,40 @@ printf '%s' '{"kind":"ExecCredential","status":{"clientCertificateData":"CERT","
   EXPECT_FALSE(cred->expiry.has_value());
 }
 
+// Found by fuzz/kubeconfig_fuzz.cpp: an expirationTimestamp the system clock cannot hold (year
+// 1013) overflowed int64 nanoseconds in system_clock::from_time_t (UBSan: signed integer
+// overflow). parse_rfc3339 now rejects such times, so the credential is refused.
+TEST(ExecCredential, ExpiryOutsideTheClocksRangeIsRejected) {
+  for (const char* when : {"1013-12-07T10:00:00Z", "9999-12-31T23:59:59Z"}) {
+    auto cred = parse_exec_credential(
+        std::string(R"({"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential",)") +
+        R"("status":{"token":"t0k","expirationTimestamp":")" + when + R"("}})");
+    ASSERT_FALSE(cred.ok()) << when;
+    EXPECT_EQ(cred.error(), "expirationTimestamp is not an RFC 3339 time");
+  }
+  auto ok = parse_exec_credential(
+      R"({"kind":"ExecCredential","status":{"token":"t0k","expirationTimestamp":"2262-01-01T00:00:00Z"}})");
+  ASSERT_TRUE(ok.ok()) << ok.error();
+  EXPECT_EQ(ok->token, "t0k");
+  EXPECT_EQ(ok->expiry, std::chrono::system_clock::from_time_t(9214646400));
+}
+
+// Found by fuzz/kubeconfig_fuzz.cpp: a kind that is not a string threw nlohmann's type_error out
+// of the decoder ("type must be string, but is number"), which ended the process.
+TEST(ExecCredential, KindThatIsNotAStringIsNotAnExecCredential) {
+  for (
+      const char* out :
+      {R"({"kind":5,"status":{"token":"t"}})",
+       R"({"kind":["ExecCredential"],"status":{"token":"t"}})",
+       R"({"kind":null,"status":{"token":"t"}})",
+       // the fuzzer's own input
+       R"({"apiVersion":"client.hautentiUUUUUUUUUUUUUUUUUUUUUUUUUUUUUUUUUcatio/v0","kind":{"apiVersion":"client.a00Z"}})"}) {
+    auto cred = parse_exec_credential(out);
+    ASSERT_FALSE(cred.ok()) << out;
+    EXPECT_EQ(cred.error(), "output is not an ExecCredential") << out;
+  }
+}
+
 TEST(ExecCredential, FailuresAreClearAndQuoteNoOutput) {
   TempDir dir;
   std::string failing = dir.write("fail.sh", "#!/bin/sh\necho secret-ish >&2\nexit 4\n", true);

@@ -466,6 +466,48 @@ TEST(RegistryClient, InvalidReference) {
   EXPECT_EQ(r.error().kind, ErrorKind::kInvalidReference);
 }
 
+// Found by fuzz/registry_manifest_fuzz.cpp: a string field that a registry sent as another type
+// ({"os": 5} in an index's platform, a number as mediaType, an error code or a config's os) threw
+// nlohmann's type_error out of the client ("type must be string, but is number"). Such fields now
+// read as absent.
+TEST(RegistryClient, FieldsOfTheWrongTypeReadAsAbsent) {
+  const std::string config = R"({"os":5,"architecture":["amd64"],"config":{"Labels":{"a":"b"}}})";
+  const std::string manifest =
+      R"({"mediaType":5,"config":{"digest":")" + sha256_digest(config) + R"("},"layers":[]})";
+  const std::string index = R"({"schemaVersion":2,"manifests":[{"digest":")" +
+                            sha256_digest(manifest) +
+                            R"(","platform":{"os":5,"architecture":"amd64"}}]})";
+  LoopbackServer server([&](const ServerRequest& r) {
+    const std::string m = "/v2/fuzz/img/manifests/", b = "/v2/fuzz/img/blobs/";
+    if (r.target == m + "index")
+      return ServerResponse{
+          200, {{"Content-Type", "application/vnd.oci.image.index.v1+json"}}, index};
+    if (r.target == m + "image")
+      return ServerResponse{200, {{"Content-Type", "application/json"}}, manifest};
+    if (r.target == b + sha256_digest(config)) return ServerResponse{200, {}, config};
+    return ServerResponse{404, {}, R"({"errors":[{"code":7,"message":"no such thing"}]})"};
+  });
+  const std::string host = "127.0.0.1:" + std::to_string(server.port());
+  Client client;
+
+  auto by_index = client.inspect(host + "/fuzz/img:index");
+  ASSERT_FALSE(by_index);
+  EXPECT_EQ(by_index.error().kind, ErrorKind::kNotFound);  // no entry for linux/amd64
+
+  auto image = client.inspect(host + "/fuzz/img:image");
+  ASSERT_TRUE(image) << image.error().message;
+  EXPECT_EQ(image->manifest_media_type, "application/vnd.oci.image.manifest.v1+json");
+  EXPECT_EQ(image->config.os, "");
+  EXPECT_EQ(image->config.architecture, "");
+  EXPECT_EQ(image->config.labels.at("a"), "b");
+
+  auto missing = client.inspect(host + "/fuzz/img:gone");
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().kind, ErrorKind::kNotFound);
+  EXPECT_NE(missing.error().message.find("UNKNOWN: no such thing"), std::string::npos)
+      << missing.error().message;
+}
+
 TEST(RegistryClient, NextLink) {
   EXPECT_EQ(next_link(R"(</v2/x/tags/list?last=b&n=2>; rel="next")"), "/v2/x/tags/list?last=b&n=2");
   EXPECT_EQ(next_link(R"(<http://a/prev>; rel="prev", <http://a/next>; rel="next")"),

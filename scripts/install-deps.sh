@@ -7,6 +7,8 @@ packages=(
   build-essential cmake ninja-build pkg-config git ca-certificates curl
   libcurl4-openssl-dev libssl-dev zlib1g-dev nlohmann-json3-dev libyaml-cpp-dev libspdlog-dev libfmt-dev
   libcli11-dev libgtest-dev libgmock-dev libbenchmark-dev clang-format ccache
+  # the libFuzzer harnesses (fuzz/, scripts/fuzz.sh): clang and its fuzzer/sanitizer runtimes
+  clang-14 libclang-rt-14-dev
   jq python3 python3-venv python3-yaml openssl bc util-linux iproute2
   # the local real node (tools/cluster/node.sh) and the image builds (deploy/images/build.sh)
   containerd runc containernetworking-plugins iptables mmdebstrap skopeo

@@ -11,6 +11,8 @@
 #   scripts/test.sh helm            the chart's checks (+ a fresh cluster for the dry run)
 #   scripts/test.sh runtime         the AIM runtime stand-in's own tests
 #   scripts/test.sh e2e             the release build, images, helm install on a real node
+#   scripts/test.sh fuzz            the fuzz build (clang), every libFuzzer harness for 12 s
+#                                     (scripts/fuzz.sh; AIM_FUZZ_SECONDS sets the time)
 #   scripts/test.sh unit helm ...   several, in the order above
 #
 # Each suite gets exactly its prerequisites: Debian packages (scripts/install-deps.sh, always),
@@ -31,7 +33,7 @@ IT_JOBS="${AIM_IT_JOBS:-$((JOBS + 1))}"
 LOG_DIR="$ROOT/.local/test-logs"
 mkdir -p "$LOG_DIR"
 
-ALL_SUITES=(unit integration cluster registry helm runtime e2e)
+ALL_SUITES=(unit integration cluster registry helm runtime e2e fuzz)
 usage() {
   echo "usage: scripts/test.sh [SUITE...]   (suites: ${ALL_SUITES[*]}; none: all)" >&2
   exit 2
@@ -40,7 +42,7 @@ declare -A want=()
 for arg in "$@"; do
   case "$arg" in
     -h | --help) usage ;;
-    unit | integration | cluster | registry | helm | runtime | e2e) want[$arg]=1 ;;
+    unit | integration | cluster | registry | helm | runtime | e2e | fuzz) want[$arg]=1 ;;
     *) echo "test.sh: unknown suite '$arg'" >&2; usage ;;
   esac
 done
@@ -231,6 +233,9 @@ if wants e2e; then
   tools/cluster/cluster.sh stop >/dev/null 2>&1 || true
   AIM_CLUSTER_DIR="" run_suite e2e test/e2e/run.sh
 fi
+# Every fuzz harness for a bounded time (15 harnesses x 12 s plus the build: under 5 min), from
+# the seed corpora and what earlier runs on this machine found (docs/fuzzing.md).
+if wants fuzz; then run_suite fuzz scripts/fuzz.sh '' "${AIM_FUZZ_SECONDS:-12}"; fi
 
 if command -v ccache >/dev/null; then
   step "compiler cache"
