@@ -210,12 +210,6 @@ void event_for_cache(Json& event) {
                       {"name", "namespace", "uid", "resourceVersion"});
 }
 
-kube::ListOptions inference_service_events_selector() {
-  kube::ListOptions o;
-  o.field_selector = "involvedObject.kind=InferenceService";
-  return o;
-}
-
 void configure_caches(kube::InformerFactory& informers) {
   static const std::vector<kube::ResourceType> children = {
       kube::types::jobs(), kube::types::persistent_volume_claims(), types::inference_services(),
@@ -225,7 +219,7 @@ void configure_caches(kube::InformerFactory& informers) {
   for (const auto& type : children) informers.set_rule(type, {selector, {}, {}});
   informers.set_rule(kube::types::nodes(), {{}, {}, node_for_cache});
   informers.set_rule(types::core_events(),
-                     {{}, inference_service_events_selector().field_selector, event_for_cache});
+                     {{}, "involvedObject.kind=InferenceService", event_for_cache});
 }
 
 void mark_managed(Json& child) {

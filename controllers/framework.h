@@ -126,14 +126,11 @@ engine::ResolvedRuntimeConfig resolve_runtime_config(const Context& ctx, std::st
 // HTTPRoutes are cached only when they carry it, so a cluster's other objects of those kinds
 // cost the operator nothing.
 kube::ListOptions managed_children_selector();
-// The Events the operator reads: those about an InferenceService (KServe's warnings, which the
-// AIMService controller reports). Every other Event, the operator's own included, stays out of
-// its cache: with 1000 services that is about 4000 Events and a tenth of its memory.
-kube::ListOptions inference_service_events_selector();
 // Sets the cache rules of the informer factory (idempotent; before any informer of those kinds
 // exists): the kinds above restricted to managed_children_selector(), Nodes reduced to their
 // name, labels and allocatable resources (node_for_cache), Events to those about an
-// InferenceService, reduced by event_for_cache.
+// InferenceService (KServe's warnings, the only Events a controller reads; the operator's own,
+// about four per AIMService, stay out), reduced by event_for_cache.
 void configure_caches(kube::InformerFactory& informers);
 // What a cached Event keeps: metadata.{name, namespace, uid, resourceVersion}, involvedObject,
 // reason, message and type.

@@ -165,6 +165,11 @@ inline bool is_controlled_by(const api::ObjectMeta& m, const std::string& owner_
 inline std::optional<std::string> non_empty(const std::optional<std::string>& v) {
   return v && !v->empty() ? v : std::nullopt;
 }
+// A list that is set and has at least one element.
+template <class T>
+bool has_items(const std::optional<std::vector<T>>& v) {
+  return v && !v->empty();
+}
 // The names of a LocalObjectReference list such as imagePullSecrets, blanks skipped (the typed
 // form of framework.h's pull_secret_names).
 inline std::vector<std::string> pull_secret_names(

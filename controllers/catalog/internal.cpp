@@ -1,6 +1,5 @@
 #include "controllers/catalog/internal.h"
 
-#include <array>
 #include <cstdio>
 #include <ctime>
 #include <regex>
@@ -116,24 +115,31 @@ engine::ComponentHealth job_health(std::string component, const api::Job* job) {
 }
 
 namespace {
+// A container's status and whether it belongs to an init container.
+struct ContainerOf {
+  const api::ContainerStatus* status;
+  bool init;
+};
+
 // The container statuses of a pod, init containers first or last.
-std::vector<const api::ContainerStatus*> container_statuses(const api::Pod& pod, bool init_first) {
-  std::vector<const api::ContainerStatus*> out;
-  const auto& init = pod.status.init_container_statuses;
-  const auto& main = pod.status.container_statuses;
-  for (const auto* list : init_first ? std::array{&init, &main} : std::array{&main, &init})
-    if (*list)
-      for (const auto& cs : **list) out.push_back(&cs);
+std::vector<ContainerOf> container_statuses(const api::Pod& pod, bool init_first) {
+  std::vector<ContainerOf> out;
+  auto add = [&](const std::optional<std::vector<api::ContainerStatus>>& list, bool init) {
+    if (list)
+      for (const auto& cs : *list) out.push_back({&cs, init});
+  };
+  add(init_first ? pod.status.init_container_statuses : pod.status.container_statuses, init_first);
+  add(init_first ? pod.status.container_statuses : pod.status.init_container_statuses, !init_first);
   return out;
 }
 
 const api::ContainerStateWaiting* waiting_pull_error(const api::Pod& pod, std::string& container) {
-  for (const auto* cs : container_statuses(pod, true)) {
-    if (!cs->state || !cs->state->waiting) continue;
-    const auto& reason = cs->state->waiting->reason;
+  for (const auto& c : container_statuses(pod, true)) {
+    if (!c.status->state || !c.status->state->waiting) continue;
+    const auto& reason = c.status->state->waiting->reason;
     if (reason == "ImagePullBackOff" || reason == "ErrImagePull") {
-      container = cs->name;
-      return &*cs->state->waiting;
+      container = c.status->name;
+      return &*c.status->state->waiting;
     }
   }
   return nullptr;
@@ -141,15 +147,11 @@ const api::ContainerStateWaiting* waiting_pull_error(const api::Pod& pod, std::s
 
 const api::ContainerStateTerminated* first_terminated(const api::Pod& pod, std::string& container,
                                                       bool& init) {
-  const std::size_t main_count =
-      pod.status.container_statuses ? pod.status.container_statuses->size() : 0;
-  std::size_t i = 0;
-  for (const auto* cs : container_statuses(pod, false)) {
-    const bool is_init = i++ >= main_count;
-    if (cs->state && cs->state->terminated) {
-      container = cs->name;
-      init = is_init;
-      return &*cs->state->terminated;
+  for (const auto& c : container_statuses(pod, false)) {
+    if (c.status->state && c.status->state->terminated) {
+      container = c.status->name;
+      init = c.init;
+      return &*c.status->state->terminated;
     }
   }
   return nullptr;
