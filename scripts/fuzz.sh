@@ -4,6 +4,7 @@
 #
 #   scripts/fuzz.sh                      every harness, 60 s each
 #   scripts/fuzz.sh semver 600           one harness for ten minutes
+#   scripts/fuzz.sh '' 0                 replay every corpus input once (what CI runs)
 #   scripts/fuzz.sh '' 12                every harness, 12 s each (CI: scripts/test.sh fuzz)
 #   scripts/fuzz.sh --merge kubeconfig   ... then minimize what it found into fuzz/corpus/kubeconfig
 #   scripts/fuzz.sh --list               the harness names
@@ -71,7 +72,9 @@ for n in "${names[@]}"; do
   printf '\n==> %s: %s s\n' "$n" "$seconds"
   run_start=$(date +%s)
   # The scratch corpus first: libFuzzer writes what it finds to the first directory only.
-  "$BUILD/fuzz/${n}_fuzz" -max_total_time="$seconds" -timeout="$TIMEOUT" -print_final_stats=1 \
+  # SECONDS 0 replays the corpora once (every input, no mutation): deterministic, for CI.
+  if ((seconds == 0)); then limit=(-runs=0); else limit=(-max_total_time="$seconds"); fi
+  "$BUILD/fuzz/${n}_fuzz" "${limit[@]}" -timeout="$TIMEOUT" -print_final_stats=1 \
     -artifact_prefix="$work/artifacts/" "$work/corpus" "fuzz/corpus/$n" >"$log" 2>&1
   rc=$?
   elapsed=$(($(date +%s) - run_start))
