@@ -1,5 +1,6 @@
 #include "fetch/ngc.h"
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "core/base64.h"
@@ -31,10 +32,9 @@ Result<Listing, Failure> NgcSource::list(Transport& transport) {
         },
         "ngc token", ok2xx);
     if (!r.ok()) return fail(r.error());
-    auto j = nlohmann::json::parse(r->body, nullptr, false);
-    if (j.is_discarded() || !j.contains("token") || !j["token"].is_string())
-      return fail(Failure{FailureClass::kAuth, "ngc token endpoint gave no token"});
-    bearer_ = j["token"].get<std::string>();
+    auto token = parse_token(r->body);
+    if (!token) return fail(token.error());
+    bearer_ = std::move(*token);
   }
   Listing l;
   l.revision = uri_.revision;
@@ -48,10 +48,9 @@ Result<Listing, Failure> NgcSource::list(Transport& transport) {
         },
         "ngc " + uri_.repo, ok2xx);
     if (!r.ok()) return fail(r.error());
-    auto j = nlohmann::json::parse(r->body, nullptr, false);
-    if (j.is_discarded() || !j.contains("model") || !j["model"].contains("latestVersionIdStr"))
-      return fail(Failure{FailureClass::kNetwork, "ngc model info has no latestVersionIdStr"});
-    l.revision = j["model"]["latestVersionIdStr"].get<std::string>();
+    auto version = parse_latest_version(r->body);
+    if (!version) return fail(version.error());
+    l.revision = std::move(*version);
   }
   const std::string files = model_base() + "/versions/" + http::url_encode(l.revision) + "/files";
   for (int page = 0, pages = 1; page < pages && page < 10000; ++page) {
@@ -64,22 +63,79 @@ Result<Listing, Failure> NgcSource::list(Transport& transport) {
         },
         "ngc " + uri_.repo + ":" + l.revision, ok2xx);
     if (!r.ok()) return fail(r.error());
-    auto j = nlohmann::json::parse(r->body, nullptr, false);
-    if (j.is_discarded() || !j.contains("modelFiles") || !j["modelFiles"].is_array())
-      return fail(Failure{FailureClass::kNetwork, "ngc file listing is not the expected JSON"});
-    if (j.contains("paginationInfo") && j["paginationInfo"].contains("totalPages"))
-      pages = j["paginationInfo"]["totalPages"].get<int>();
-    for (const auto& mf : j["modelFiles"]) {
-      RemoteFile f;
-      f.path = mf.value("path", "");
-      f.size = mf.value("sizeInBytes", std::uint64_t{0});
-      f.sha256 = mf.value("sha256", "");
-      f.identity = "ngc:" + l.revision + ":" + f.sha256 + ":" + std::to_string(f.size);
-      f.url = files + "/" + encode_path(f.path);
-      l.files.push_back(std::move(f));
-    }
+    auto total = parse_files_page(r->body, files, l);
+    if (!total) return fail(total.error());
+    pages = static_cast<int>(std::min(*total, long{10000}));
   }
   return l;
+}
+
+namespace {
+
+Failure bad_answer(const std::string& what) {
+  return Failure{FailureClass::kNetwork, "ngc " + what};
+}
+
+// The string at key, if the value is an object that has one there.
+const std::string* string_at(const nlohmann::json& j, const char* key) {
+  if (!j.is_object()) return nullptr;
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get_ptr<const std::string*>() : nullptr;
+}
+
+}  // namespace
+
+Result<std::string, Failure> NgcSource::parse_token(const std::string& body) {
+  auto j = nlohmann::json::parse(body, nullptr, false);
+  const std::string* token = string_at(j, "token");
+  if (token == nullptr || token->empty())
+    return fail(Failure{FailureClass::kAuth, "ngc token endpoint gave no token"});
+  return *token;
+}
+
+Result<std::string, Failure> NgcSource::parse_latest_version(const std::string& body) {
+  auto j = nlohmann::json::parse(body, nullptr, false);
+  const std::string* version = nullptr;
+  if (j.is_object() && j.contains("model")) version = string_at(j["model"], "latestVersionIdStr");
+  if (version == nullptr || version->empty())
+    return fail(bad_answer("model info has no latestVersionIdStr string"));
+  return *version;
+}
+
+Result<long, Failure> NgcSource::parse_files_page(const std::string& body,
+                                                  const std::string& files_url, Listing& listing) {
+  auto j = nlohmann::json::parse(body, nullptr, false);
+  if (!j.is_object() || !j.contains("modelFiles") || !j["modelFiles"].is_array())
+    return fail(bad_answer("file listing is not the expected JSON (no modelFiles array)"));
+  long pages = 1;
+  if (auto info = j.find("paginationInfo"); info != j.end() && info->is_object()) {
+    auto total = info->find("totalPages");
+    if (total != info->end()) {
+      if (!total->is_number_integer() || total->get<long>() < 0)
+        return fail(bad_answer("file listing's paginationInfo.totalPages is not a count"));
+      pages = total->get<long>();
+    }
+  }
+  std::size_t index = 0;
+  for (const auto& mf : j["modelFiles"]) {
+    const std::string where = "file listing entry " + std::to_string(index++);
+    const std::string* path = string_at(mf, "path");
+    if (path == nullptr || path->empty()) return fail(bad_answer(where + " has no path"));
+    auto size = mf.find("sizeInBytes");
+    if (size == mf.end() || !size->is_number_unsigned())
+      return fail(bad_answer(where + " (" + *path + ") has no non-negative sizeInBytes"));
+    const std::string* sha256 = string_at(mf, "sha256");
+    if (mf.contains("sha256") && sha256 == nullptr)
+      return fail(bad_answer(where + " (" + *path + ") has a sha256 that is not a string"));
+    RemoteFile f;
+    f.path = *path;
+    f.size = size->get<std::uint64_t>();
+    if (sha256 != nullptr) f.sha256 = *sha256;
+    f.identity = "ngc:" + listing.revision + ":" + f.sha256 + ":" + std::to_string(f.size);
+    f.url = files_url + "/" + encode_path(f.path);
+    listing.files.push_back(std::move(f));
+  }
+  return pages;
 }
 
 http::Request NgcSource::request(const RemoteFile& file, std::optional<ByteRange> range) {

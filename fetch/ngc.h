@@ -30,6 +30,16 @@ class NgcSource final : public Source {
   Result<Listing, Failure> list(Transport& transport) override;
   http::Request request(const RemoteFile& file, std::optional<ByteRange> range) override;
 
+  // The three answers, parsed without trusting their shape (exposed for tests and the fuzzer):
+  // any body that is not what the API documents is a Failure that names the field, never an
+  // exception.
+  static Result<std::string, Failure> parse_token(const std::string& body);
+  static Result<std::string, Failure> parse_latest_version(const std::string& body);
+  // Appends the page's files (their URLs under files_url) to listing; returns totalPages (1 when
+  // the answer has no paginationInfo).
+  static Result<long, Failure> parse_files_page(const std::string& body,
+                                                const std::string& files_url, Listing& listing);
+
  private:
   std::string model_base() const;
   void add_auth(http::Request& req) const;

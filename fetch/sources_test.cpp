@@ -43,6 +43,58 @@ TEST(HfRevisionInfo, ParsesSiblingsWithLfsAndGitBlobs) {
   EXPECT_FALSE(HfSource::parse_revision_info("[]", "org/m", "http://hub").ok());
 }
 
+TEST(NgcAnswers, ParseTheDocumentedShapes) {
+  auto token = NgcSource::parse_token(R"({"token":"t0k","expires_in":300})");
+  ASSERT_TRUE(token.ok());
+  EXPECT_EQ(*token, "t0k");
+  auto version = NgcSource::parse_latest_version(R"({"model":{"latestVersionIdStr":"1.1"}})");
+  ASSERT_TRUE(version.ok());
+  EXPECT_EQ(*version, "1.1");
+  Listing l;
+  l.revision = "1.1";
+  auto pages = NgcSource::parse_files_page(
+      R"({"modelFiles":[{"path":"a b.bin","sizeInBytes":7,"sha256":"aa"},{"path":"c","sizeInBytes":0}],
+          "paginationInfo":{"index":0,"size":2,"totalPages":3}})",
+      "http://ngc/files", l);
+  ASSERT_TRUE(pages.ok()) << pages.error().message;
+  EXPECT_EQ(*pages, 3);
+  ASSERT_EQ(l.files.size(), 2u);
+  EXPECT_EQ(l.files[0].url, "http://ngc/files/a%20b.bin");
+  EXPECT_EQ(l.files[0].size, 7u);
+  EXPECT_EQ(l.files[0].identity, "ngc:1.1:aa:7");
+  EXPECT_TRUE(l.files[1].sha256.empty());
+  auto single = NgcSource::parse_files_page(R"({"modelFiles":[]})", "http://ngc/files", l);
+  ASSERT_TRUE(single.ok());
+  EXPECT_EQ(*single, 1);
+}
+
+// Before, each of these threw nlohmann::json::type_error out of list() (an answer of the wrong
+// shape from a server or a proxy); now each is a Failure that names what is wrong.
+TEST(NgcAnswers, AnyOtherShapeIsAFailureThatSaysWhatIsWrong) {
+  EXPECT_EQ(NgcSource::parse_token(R"({"token":7})").error().cls, FailureClass::kAuth);
+  EXPECT_FALSE(NgcSource::parse_token("not json").ok());
+  EXPECT_FALSE(NgcSource::parse_latest_version(R"({"model":{"latestVersionIdStr":11}})").ok());
+  EXPECT_FALSE(NgcSource::parse_latest_version(R"({"model":"x"})").ok());
+  EXPECT_FALSE(NgcSource::parse_latest_version(R"([1])").ok());
+  const std::pair<const char*, const char*> bad[] = {
+      {R"([])", "no modelFiles array"},
+      {R"({"modelFiles":{}})", "no modelFiles array"},
+      {R"({"modelFiles":[7]})", "entry 0 has no path"},
+      {R"({"modelFiles":[{"path":3,"sizeInBytes":1}]})", "entry 0 has no path"},
+      {R"({"modelFiles":[{"path":"a","sizeInBytes":-1}]})", "no non-negative sizeInBytes"},
+      {R"({"modelFiles":[{"path":"a","sizeInBytes":"5"}]})", "no non-negative sizeInBytes"},
+      {R"({"modelFiles":[{"path":"a","sizeInBytes":5,"sha256":[]}]})", "not a string"},
+      {R"({"modelFiles":[],"paginationInfo":{"totalPages":"2"}})", "totalPages is not a count"},
+      {R"({"modelFiles":[],"paginationInfo":{"totalPages":-4}})", "totalPages is not a count"},
+  };
+  for (const auto& [body, why] : bad) {
+    Listing l;
+    auto r = NgcSource::parse_files_page(body, "http://ngc/files", l);
+    ASSERT_FALSE(r.ok()) << body;
+    EXPECT_NE(r.error().message.find(why), std::string::npos) << body << ": " << r.error().message;
+  }
+}
+
 TEST(S3ListObjectsV2, ParsesContentsAndContinuation) {
   const std::string xml = R"(<?xml version="1.0" encoding="UTF-8"?>
 <ListBucketResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><Name>b</Name><Prefix>m/</Prefix>

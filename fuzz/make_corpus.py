@@ -198,6 +198,15 @@ add("hf_listing", [s for s in src_lits if "siblings" in s or '"sha"' in s] + [js
          "lfs": {"sha256": "c" * 64, "size": 100, "pointerSize": 130}}]})])
 add("s3_listing", [s for s in src_lits if "<" in s and ">" in s])
 
+# --- ngc_answers: the NGC tests' answers and the test server's shapes (mode 0 token, 1 model
+# info, 2 file listing page) -------------------------------------------------------------------
+add("ngc_answers", [s for s in src_lits if '"token"' in s], mode=0)
+add("ngc_answers", [s for s in src_lits if "latestVersionIdStr" in s], mode=1)
+add("ngc_answers", [s for s in src_lits if "modelFiles" in s] + [json.dumps({
+    "modelFiles": [{"path": "config.json", "sizeInBytes": 12, "sha256": "a" * 64},
+                   {"path": "weights/model.safetensors", "sizeInBytes": 1 << 30}],
+    "paginationInfo": {"index": 0, "size": 2, "totalPages": 1}})], mode=2)
+
 # --- source_uri ------------------------------------------------------------------------
 uri_lits = short(literals("fetch/uri_test.cpp"))
 add("source_uri", [s for s in uri_lits if "://" in s], mode=0)

@@ -206,7 +206,7 @@ Result<BearerToken, std::string> parse_token_response(std::string_view body) {
   if (t.token.empty()) return fail(std::string("token response has no token"));
   if (auto e = doc.find("expires_in");
       e != doc.end() && e->is_number_integer() && e->get<long>() > 0) {
-    t.expires_in = std::chrono::seconds(e->get<long>());
+    t.expires_in = std::min(std::chrono::seconds(e->get<long>()), kMaxTokenLifetime);
   }
   return t;
 }

@@ -82,7 +82,10 @@ std::string default_docker_config_path();
 // "index.docker.io"); Docker Hub aliases map to index.docker.io.
 std::string normalize_registry_host(std::string_view server);
 
-// A token endpoint's answer ({"token"|"access_token", "expires_in", "issued_at"}).
+// A token endpoint's answer ({"token"|"access_token", "expires_in", "issued_at"}). A lifetime
+// above kMaxTokenLifetime is cut to it: the token is fetched again a day later at the latest, and
+// a deadline computed from any answer stays in std::chrono's range.
+inline constexpr std::chrono::seconds kMaxTokenLifetime{24 * 60 * 60};
 struct BearerToken {
   std::string token;
   std::chrono::seconds expires_in{60};

@@ -133,5 +133,18 @@ TEST(TokenResponse, Parse) {
   EXPECT_FALSE(parse_token_response("<html>"));
 }
 
+// Found by the registry_auth fuzzer: a lifetime of 305555555550 s overflowed std::chrono when the
+// client turned it into a deadline (seconds to nanoseconds).
+TEST(TokenResponse, ALifetimeIsCutToADay) {
+  auto t = parse_token_response(R"({"token":"abc","expires_in":305555555550})");
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->expires_in, kMaxTokenLifetime);
+  auto deadline = std::chrono::steady_clock::now() + t->expires_in;
+  EXPECT_GT(deadline, std::chrono::steady_clock::now());
+  auto day = parse_token_response(R"({"token":"abc","expires_in":86400})");
+  ASSERT_TRUE(day);
+  EXPECT_EQ(day->expires_in, std::chrono::hours(24));
+}
+
 }  // namespace
 }  // namespace aim::registry

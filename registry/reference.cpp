@@ -156,8 +156,16 @@ Result<RepositoryName, std::string> parse_repository(std::string_view name) {
     return fail("registries must be valid RFC 3986 URI authorities: " + registry);
   }
   if (registry.empty() || registry == kDockerHubAlias) registry = std::string(kDockerHubRegistry);
-  if (registry == kDockerHubRegistry && repo.find('/') == std::string::npos)
+  if (registry == kDockerHubRegistry && repo.find('/') == std::string::npos) {
+    // The name the reference prints must parse again: with its prefix it is still at most 255.
     repo = "library/" + repo;
+    if (repo.size() > 255) {
+      return fail(
+          "repository must be between 2 and 255 characters in length with Docker Hub's "
+          "library/ prefix: " +
+          repo);
+    }
+  }
   return RepositoryName{registry, repo};
 }
 

@@ -61,6 +61,25 @@ TEST(Reference, Str) {
             std::string("ghcr.io/a/b@") + kDigest);
 }
 
+// Found by the image_reference fuzzer: a Docker Hub name of 248-255 characters without a '/'
+// parsed, but with its library/ prefix it printed a name over 255 that did not parse back.
+TEST(Reference, ALongDockerHubNamePrintsToTextThatParsesBack) {
+  for (std::size_t n : {246U, 247U, 248U, 255U}) {
+    std::string name(n, 'k');
+    auto ref = parse_reference(name + ":latest");
+    if (!ref) {
+      EXPECT_GT(n + 8, 255U) << n;
+      EXPECT_NE(ref.error().find("library/ prefix"), std::string::npos) << ref.error();
+      continue;
+    }
+    auto again = parse_reference(ref->str());
+    ASSERT_TRUE(again) << n << ": " << again.error();
+    EXPECT_EQ(again->repository, ref->repository);
+  }
+  EXPECT_TRUE(parse_reference(std::string(247, 'k')));
+  EXPECT_FALSE(parse_reference(std::string(248, 'k')));
+}
+
 TEST(Reference, PlainHttpDefaults) {
   EXPECT_TRUE(default_plain_http("localhost:5000"));
   EXPECT_TRUE(default_plain_http("127.0.0.1:5101"));

@@ -5,7 +5,8 @@
 #   scripts/fuzz.sh                      every harness, 60 s each
 #   scripts/fuzz.sh semver 600           one harness for ten minutes
 #   scripts/fuzz.sh '' 0                 replay every corpus input once (what CI runs)
-#   scripts/fuzz.sh '' 12                every harness, 12 s each (CI: scripts/test.sh fuzz)
+#   scripts/fuzz.sh '' 12                every harness, 12 s each (CI: scripts/test.sh fuzz, with
+#                                        AIM_FUZZ_SEED=1: the same mutations on every run)
 #   scripts/fuzz.sh --merge kubeconfig   ... then minimize what it found into fuzz/corpus/kubeconfig
 #   scripts/fuzz.sh --list               the harness names
 #
@@ -74,6 +75,9 @@ for n in "${names[@]}"; do
   # The scratch corpus first: libFuzzer writes what it finds to the first directory only.
   # SECONDS 0 replays the corpora once (every input, no mutation): deterministic, for CI.
   if ((seconds == 0)); then limit=(-runs=0); else limit=(-max_total_time="$seconds"); fi
+  # AIM_FUZZ_SEED fixes the mutation sequence (CI: a finding replays with the same seed; a slower
+  # machine runs a shorter prefix of the same sequence). Unset: a new seed per run.
+  [[ -n "${AIM_FUZZ_SEED:-}" ]] && limit+=(-seed="$AIM_FUZZ_SEED")
   "$BUILD/fuzz/${n}_fuzz" "${limit[@]}" -timeout="$TIMEOUT" -print_final_stats=1 \
     -artifact_prefix="$work/artifacts/" "$work/corpus" "fuzz/corpus/$n" >"$log" 2>&1
   rc=$?
