@@ -47,8 +47,15 @@ void ContainerStatus::describe(Fields<ContainerStatus>& f) {
   f.field("state", &ContainerStatus::state, "The container's current state.");
 }
 
+void ContainerView::describe(Fields<ContainerView>& f) {
+  f.doc("A container of a pod's spec (the operator reads its own pod's image).");
+  f.field("name", &ContainerView::name, "The container's name.");
+  f.field("image", &ContainerView::image, "The container's image.");
+}
+
 void PodSpecView::describe(Fields<PodSpecView>& f) {
-  f.doc("A pod's spec (nothing read).");
+  f.doc("A pod's spec (its containers' names and images).");
+  f.field("containers", &PodSpecView::containers, "The pod's containers.");
 }
 
 void ObservedCondition::describe(Fields<ObservedCondition>& f) {
@@ -236,6 +243,9 @@ void CSIStorageCapacity::describe(Fields<CSIStorageCapacity>& f) {
   f.field("metadata", &CSIStorageCapacity::metadata, "Standard object metadata.");
   f.field("storageClassName", &CSIStorageCapacity::storage_class_name,
           "The StorageClass the capacity is for.");
+  f.field("capacity", &CSIStorageCapacity::capacity, "The capacity available.");
+  f.field("maximumVolumeSize", &CSIStorageCapacity::maximum_volume_size,
+          "The largest volume that can be created.");
 }
 
 }  // namespace aim::api

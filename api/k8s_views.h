@@ -72,7 +72,15 @@ struct ContainerStatus {
   static void describe(Fields<ContainerStatus>& f);
 };
 
+struct ContainerView {
+  std::optional<std::string> name;
+  std::optional<std::string> image;
+  Json extra;
+  static void describe(Fields<ContainerView>& f);
+};
+
 struct PodSpecView {
+  std::optional<std::vector<ContainerView>> containers;
   Json extra;
   static void describe(Fields<PodSpecView>& f);
 };
@@ -338,7 +346,9 @@ struct CSIStorageCapacity {
   std::optional<std::string> kind;
   ObjectMeta metadata;
   std::optional<std::string> storage_class_name;
-  Json extra;  // capacity, maximumVolumeSize, nodeTopology
+  std::optional<Quantity> capacity;
+  std::optional<Quantity> maximum_volume_size;
+  Json extra;  // nodeTopology
   static void describe(Fields<CSIStorageCapacity>& f);
 };
 

@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "api/constants.h"
+#include "controllers/typed.h"
 #include "engine/env_merge.h"
 #include "engine/service_names.h"
 
@@ -17,10 +18,10 @@ namespace {
 
 constexpr int64_t kGiB = int64_t{1} << 30;
 
-std::string str(const Json& j, const char* key) {
-  if (!j.is_object()) return {};
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+// A typed list (env, imagePullSecrets) as the JSON array a Job spec holds; [] when unset.
+template <class T>
+Json json_list(const std::optional<std::vector<T>>& list) {
+  return list ? api::encode(*list) : Json::array();
 }
 
 std::string scheme_of(const std::string& uri) {
@@ -63,10 +64,10 @@ int64_t pvc_request_bytes(int64_t size, int headroom_percent) {
   return std::max<int64_t>(gib, 1) * kGiB;
 }
 
-std::optional<StorageProblem> storage_problem(int64_t request_bytes, int64_t size_bytes,
-                                              int64_t max_bytes,
-                                              const std::optional<std::string>& storage_class,
-                                              const std::vector<Json>& capacities) {
+std::optional<StorageProblem> storage_problem(
+    int64_t request_bytes, int64_t size_bytes, int64_t max_bytes,
+    const std::optional<std::string>& storage_class,
+    const std::vector<api::CSIStorageCapacity>& capacities) {
   const std::string claim = "a " + display_size(request_bytes) + " PersistentVolumeClaim (" +
                             display_size(size_bytes) + " of model plus headroom)";
   if (max_bytes > 0 && request_bytes > max_bytes) {
@@ -80,12 +81,12 @@ std::optional<StorageProblem> storage_problem(int64_t request_bytes, int64_t siz
   if (!storage_class || storage_class->empty()) return std::nullopt;
   std::optional<int64_t> largest;
   for (const auto& c : capacities) {
-    if (!c.is_object() || c.value("storageClassName", std::string()) != *storage_class) continue;
+    if (c.storage_class_name != *storage_class) continue;
     std::optional<int64_t> v;
-    if (c.contains("maximumVolumeSize"))
-      v = quantity_bytes(c["maximumVolumeSize"]);
-    else if (c.contains("capacity"))
-      v = quantity_bytes(c["capacity"]);
+    if (c.maximum_volume_size)
+      v = quantity_bytes(c.maximum_volume_size->value);
+    else if (c.capacity)
+      v = quantity_bytes(c.capacity->value);
     if (v) largest = std::max(largest.value_or(0), *v);
   }
   if (!largest || request_bytes <= *largest) return std::nullopt;
@@ -180,21 +181,20 @@ std::chrono::seconds retry_delay(int attempt, bool transient, const CacheOptions
   return std::min(d, o.retry_max);
 }
 
-std::string job_image(const Json& spec, const Json& downloader, const CacheOptions& options) {
-  if (downloader.is_object()) {
-    std::string img = str(downloader.value("spec", Json::object()), "image");
-    if (!img.empty()) return img;
-  }
-  std::string img = str(spec, "modelDownloadImage");
+std::string job_image(const api::AIMArtifactSpec& spec,
+                      const api::AIMClusterArtifactDownloader* downloader,
+                      const CacheOptions& options) {
+  if (downloader != nullptr && !downloader->spec.image.empty()) return downloader->spec.image;
+  std::string img = spec.model_download_image.value_or("");
   if (img.empty() || img == api::kDefaultDownloadImage) return options.fetch_image;
   return img;
 }
 
 namespace {
 
-Json job_labels(const Json& artifact, std::string_view component, const CacheOptions& options,
-                bool pod) {
-  Json l{{std::string(api::kLabelCacheName), str(artifact["metadata"], "name")},
+Json job_labels(const api::AIMArtifact& artifact, std::string_view component,
+                const CacheOptions& options, bool pod) {
+  Json l{{std::string(api::kLabelCacheName), name_of(artifact.metadata)},
          {std::string(api::kLabelCacheType), std::string(api::kCacheTypeArtifact)},
          {std::string(api::kLabelComponent), std::string(component)}};
   if (pod)
@@ -204,16 +204,12 @@ Json job_labels(const Json& artifact, std::string_view component, const CacheOpt
 
 // The env shared by both Jobs: runtime config env < artifact env, plus the credentials Secret.
 Json base_env(const JobInput& in, Json defaults) {
-  const Json& spec = in.artifact["spec"];
   Json env = engine::merge_env(defaults, in.runtime_env);
-  if (in.downloader.is_object())
-    env = engine::merge_env(env, in.downloader["spec"].value("env", Json::array()));
-  env = engine::merge_env(env, spec.value("env", Json::array()));
-  return env;
+  if (in.downloader) env = engine::merge_env(env, json_list(in.downloader->spec.env));
+  return engine::merge_env(env, json_list(in.artifact.spec.env));
 }
 
 Json pod_spec(const JobInput& in, Json container, bool fs_group, const CacheOptions& options) {
-  const Json& spec = in.artifact["spec"];
   Json sc{{"runAsUser", 1000}, {"runAsGroup", 1000}, {"runAsNonRoot", true}};
   if (fs_group) sc["fsGroup"] = 1000;
   Json pod{{"restartPolicy", "Never"}, {"securityContext", sc}, {"containers", {container}}};
@@ -224,42 +220,11 @@ Json pod_spec(const JobInput& in, Json container, bool fs_group, const CacheOpti
   }
   if (options.download_tolerations.is_array() && !options.download_tolerations.empty())
     pod["tolerations"] = options.download_tolerations;
-  Json pulls = spec.value("imagePullSecrets", Json::array());
-  if (in.downloader.is_object())
-    for (auto& p : in.downloader["spec"].value("imagePullSecrets", Json::array()))
-      pulls.push_back(p);
+  Json pulls = json_list(in.artifact.spec.image_pull_secrets);
+  if (in.downloader)
+    for (auto& p : json_list(in.downloader->spec.image_pull_secrets)) pulls.push_back(p);
   if (!pulls.empty()) pod["imagePullSecrets"] = pulls;
   return pod;
-}
-
-Json job_object(const JobInput& in, std::string_view component, Json pod,
-                const CacheOptions& options, int ttl, std::chrono::seconds deadline) {
-  const Json& meta = in.artifact["metadata"];
-  Json job{{"apiVersion", "batch/v1"},
-           {"kind", "Job"},
-           {"metadata",
-            {{"name", in.job_name},
-             {"namespace", str(meta, "namespace")},
-             {"labels", job_labels(in.artifact, component, options, false)},
-             {"annotations",
-              {{std::string(kAnnotationAttempt), std::to_string(in.attempt)},
-               {std::string(kAnnotationGeneration), std::to_string(in.generation)}}}}},
-           {"spec",
-            {{"backoffLimit", options.backoff_limit},
-             {"ttlSecondsAfterFinished", ttl},
-             {"activeDeadlineSeconds", deadline.count()},
-             {"template",
-              {{"metadata", {{"labels", job_labels(in.artifact, component, options, true)}}},
-               {"spec", std::move(pod)}}}}}};
-  return job;
-}
-
-Json credentials_env_from(const Json& spec) {
-  Json out = Json::array();
-  auto ref = spec.find("credentialsSecretRef");
-  if (ref != spec.end() && ref->is_object() && !str(*ref, "name").empty())
-    out.push_back({{"secretRef", {{"name", str(*ref, "name")}}}});
-  return out;
 }
 
 // Exit codes after which another pod of the same Job cannot do better.
@@ -272,8 +237,41 @@ Json fail_job_policy(std::string_view container) {
                    {"values", {2, 3, 4, 10}}}}}}}};
 }
 
+Json job_object(const JobInput& in, std::string_view component, Json pod,
+                const CacheOptions& options, int ttl, std::chrono::seconds deadline,
+                std::optional<std::string_view> fail_policy_container) {
+  Json job{{"apiVersion", "batch/v1"},
+           {"kind", "Job"},
+           {"metadata",
+            {{"name", in.job_name},
+             {"namespace", namespace_of(in.artifact.metadata)},
+             {"labels", job_labels(in.artifact, component, options, false)},
+             {"annotations",
+              {{std::string(kAnnotationAttempt), std::to_string(in.attempt)},
+               {std::string(kAnnotationGeneration), std::to_string(in.generation)}}}}},
+           {"spec",
+            {{"backoffLimit", options.backoff_limit},
+             {"ttlSecondsAfterFinished", ttl},
+             {"activeDeadlineSeconds", deadline.count()},
+             {"template",
+              {{"metadata", {{"labels", job_labels(in.artifact, component, options, true)}}},
+               {"spec", std::move(pod)}}}}}};
+  if (fail_policy_container)
+    job.at("spec").emplace("podFailurePolicy", fail_job_policy(*fail_policy_container));
+  return job;
+}
+
+// The credentials Secret as the container's envFrom; [] when the artifact names none.
+Json credentials_env_from(const api::AIMArtifactSpec& spec) {
+  Json out = Json::array();
+  const std::string name =
+      spec.credentials_secret_ref ? spec.credentials_secret_ref->name.value_or("") : "";
+  if (!name.empty()) out.push_back({{"secretRef", {{"name", name}}}});
+  return out;
+}
+
 // spec.include / spec.exclude as aim-fetch arguments (`--include P`, `--exclude P`).
-void push_file_patterns(const Json& spec, Json& args) {
+void push_file_patterns(const api::AIMArtifactSpec& spec, Json& args) {
   const auto filter = file_patterns(spec);
   for (const auto& [flag, list] :
        {std::pair{"--include", &filter.include}, std::pair{"--exclude", &filter.exclude}})
@@ -284,7 +282,7 @@ void push_file_patterns(const Json& spec, Json& args) {
 }
 
 // The same patterns for a custom downloader: AIM_INCLUDE / AIM_EXCLUDE, one glob per line.
-void push_file_pattern_env(const Json& spec, Json& env) {
+void push_file_pattern_env(const api::AIMArtifactSpec& spec, Json& env) {
   const auto filter = file_patterns(spec);
   for (const auto& [name, list] :
        {std::pair{"AIM_INCLUDE", &filter.include}, std::pair{"AIM_EXCLUDE", &filter.exclude}}) {
@@ -296,30 +294,25 @@ void push_file_pattern_env(const Json& spec, Json& env) {
 
 }  // namespace
 
-fetch::FileFilter file_patterns(const Json& spec) {
+fetch::FileFilter file_patterns(const api::AIMArtifactSpec& spec) {
   fetch::FileFilter filter;
-  for (auto [key, list] :
-       {std::pair{"include", &filter.include}, std::pair{"exclude", &filter.exclude}}) {
-    const auto it = spec.find(key);
-    if (it == spec.end() || !it->is_array()) continue;
-    for (const auto& p : *it)
-      if (p.is_string()) list->push_back(p.get<std::string>());
-  }
+  filter.include = spec.include.value_or(std::vector<std::string>{});
+  filter.exclude = spec.exclude.value_or(std::vector<std::string>{});
   return filter;
 }
 
 Json download_job(const JobInput& in, const CacheOptions& options) {
-  const Json& spec = in.artifact["spec"];
-  const Json& meta = in.artifact["metadata"];
-  std::string uri = str(spec, "sourceUri");
+  const api::AIMArtifactSpec& spec = in.artifact.spec;
+  const api::ObjectMeta& meta = in.artifact.metadata;
+  const std::string& uri = spec.source_uri;
   Json defaults = Json::array(
       {env_var("TMPDIR", "/tmp/"), env_var("HF_HOME", "/tmp/.hf"),
        env_var("EXPECTED_SIZE_BYTES", std::to_string(in.expected_size)),
-       env_var("MOUNT_PATH", std::string(kMountPath)), env_var("ARTIFACT_NAME", str(meta, "name")),
-       env_var("ARTIFACT_NAMESPACE", str(meta, "namespace")), env_var("STALL_TIMEOUT", "120"),
+       env_var("MOUNT_PATH", std::string(kMountPath)), env_var("ARTIFACT_NAME", name_of(meta)),
+       env_var("ARTIFACT_NAMESPACE", namespace_of(meta)), env_var("STALL_TIMEOUT", "120"),
        env_var("TARGET_DIR", std::string(kMountPath))});
   if (!in.revision.empty()) defaults.push_back(env_var("ARTIFACT_REVISION", in.revision));
-  const bool aim_fetch = !in.downloader.is_object();
+  const bool aim_fetch = !in.downloader;
   if (!aim_fetch) {
     // The custom downloader contract (AIMClusterArtifactDownloader's description).
     defaults.push_back(env_var("AIM_SOURCE_URI", uri));
@@ -328,7 +321,7 @@ Json download_job(const JobInput& in, const CacheOptions& options) {
     push_file_pattern_env(spec, defaults);
   }
   Json container{{"name", std::string(kDownloadContainer)},
-                 {"image", job_image(spec, in.downloader, options)},
+                 {"image", job_image(spec, in.downloader ? &*in.downloader : nullptr, options)},
                  {"imagePullPolicy", "IfNotPresent"},
                  {"securityContext", {{"runAsUser", 1000}, {"runAsGroup", 1000}}},
                  {"env", base_env(in, defaults)},
@@ -353,24 +346,23 @@ Json download_job(const JobInput& in, const CacheOptions& options) {
     container["command"] = {"aim-fetch"};
     container["args"] = args;
   } else {
-    const Json& ds = in.downloader["spec"];
-    if (ds.contains("command")) container["command"] = ds["command"];
-    Json args = ds.value("args", Json::array());
+    const api::AIMClusterArtifactDownloaderSpec& ds = in.downloader->spec;
+    if (ds.command) container["command"] = *ds.command;
+    Json args = ds.args ? Json(*ds.args) : Json::array();
     args.push_back(uri);
     args.push_back(std::string(kMountPath));
     container["args"] = args;
-    if (ds.contains("resources")) container["resources"] = ds["resources"];
+    if (ds.resources) container["resources"] = api::encode(*ds.resources);
   }
   Json pod = pod_spec(in, container, true, options);
   pod["volumes"] = {{{"name", "cache"}, {"persistentVolumeClaim", {{"claimName", in.pvc_name}}}}};
-  Json job = job_object(in, api::kComponentDownload, pod, options, 600, options.download_deadline);
-  if (aim_fetch) job["spec"]["podFailurePolicy"] = fail_job_policy(kDownloadContainer);
-  return job;
+  return job_object(in, api::kComponentDownload, pod, options, 600, options.download_deadline,
+                    aim_fetch ? std::optional(kDownloadContainer) : std::nullopt);
 }
 
 Json check_size_job(const JobInput& in, const CacheOptions& options) {
-  const Json& spec = in.artifact["spec"];
-  std::string uri = str(spec, "sourceUri");
+  const api::AIMArtifactSpec& spec = in.artifact.spec;
+  const std::string& uri = spec.source_uri;
   Json args{"--check-size", uri, "--termination-log", "/dev/termination-log"};
   if (!in.revision.empty()) {
     args.push_back("--revision");
@@ -378,41 +370,37 @@ Json check_size_job(const JobInput& in, const CacheOptions& options) {
   }
   push_file_patterns(spec, args);
   Json container{{"name", std::string(kCheckSizeContainer)},
-                 {"image", job_image(spec, Json(), options)},
+                 {"image", job_image(spec, nullptr, options)},
                  {"imagePullPolicy", "IfNotPresent"},
                  {"command", {"aim-fetch"}},
                  {"args", args},
                  {"env", base_env(in, Json::array({env_var("HF_HOME", "/tmp/.hf")}))}};
   Json env_from = credentials_env_from(spec);
   if (!env_from.empty()) container["envFrom"] = env_from;
-  Json job = job_object(in, api::kComponentCheckSize, pod_spec(in, container, false, options),
-                        options, 300, options.check_size_deadline);
-  job["spec"]["podFailurePolicy"] = fail_job_policy(kCheckSizeContainer);
-  return job;
+  return job_object(in, api::kComponentCheckSize, pod_spec(in, container, false, options), options,
+                    300, options.check_size_deadline, kCheckSizeContainer);
 }
 
-Json cache_pvc(const Json& artifact, const std::string& name, int64_t request_bytes,
+Json cache_pvc(const api::AIMArtifact& artifact, const std::string& name, int64_t request_bytes,
                const std::optional<std::string>& storage_class) {
-  const Json& meta = artifact["metadata"];
-  const Json& spec = artifact["spec"];
-  Json labels{{std::string(api::kLabelCacheName), str(meta, "name")}};
-  if (str(meta.value("labels", Json::object()), std::string(api::kLabelTemplateCreated).c_str()) ==
-      "true")
+  const api::ObjectMeta& meta = artifact.metadata;
+  Json labels{{std::string(api::kLabelCacheName), name_of(meta)}};
+  if (api::label(meta, api::kLabelTemplateCreated) == "true")
     labels[std::string(api::kLabelCacheType)] = std::string(api::kCacheTypeTemplateCache);
-  std::string uri = str(spec, "sourceUri");
+  const std::string& uri = artifact.spec.source_uri;
   auto p = uri.find("://");
   auto source = sn::sanitize_label_value(p == std::string::npos ? uri : uri.substr(p + 3));
   if (source.ok()) labels[std::string(api::kLabelSourceModel)] = source.value();
-  std::string mode = str(spec, "accessMode");
+  std::string mode = artifact.spec.access_mode.value_or("");
   if (mode.empty()) mode = "ReadWriteMany";
-  Json pvc{
-      {"apiVersion", "v1"},
-      {"kind", "PersistentVolumeClaim"},
-      {"metadata", {{"name", name}, {"namespace", str(meta, "namespace")}, {"labels", labels}}},
-      {"spec",
-       {{"accessModes", {mode}},
-        {"resources", {{"requests", {{"storage", gib_quantity(request_bytes)}}}}}}}};
-  if (storage_class && !storage_class->empty()) pvc["spec"]["storageClassName"] = *storage_class;
+  Json pvc{{"apiVersion", "v1"},
+           {"kind", "PersistentVolumeClaim"},
+           {"metadata", {{"name", name}, {"namespace", namespace_of(meta)}, {"labels", labels}}},
+           {"spec",
+            {{"accessModes", {mode}},
+             {"resources", {{"requests", {{"storage", gib_quantity(request_bytes)}}}}}}}};
+  if (storage_class && !storage_class->empty())
+    pvc.at("spec").emplace("storageClassName", *storage_class);
   return pvc;
 }
 
@@ -428,36 +416,37 @@ std::optional<SizeResult> parse_size_output(std::string_view text) {
   if (it == j.end() || !it->is_number_integer()) return std::nullopt;
   auto n = it->get<int64_t>();
   if (n <= 0 || n > (int64_t{1} << 50)) return std::nullopt;
-  return SizeResult{n, str(j, "revision")};
+  auto revision = j.find("revision");
+  return SizeResult{
+      n, revision != j.end() && revision->is_string() ? revision->get<std::string>() : ""};
 }
 
-DownloaderChoice choose_downloader(const Json& spec, const Json& downloaders) {
-  std::string ref = str(spec, "downloaderRef");
-  std::string uri = str(spec, "sourceUri");
-  std::vector<const Json*> sorted;
-  if (downloaders.is_array())
-    for (auto& d : downloaders) sorted.push_back(&d);
-  std::sort(sorted.begin(), sorted.end(), [](const Json* a, const Json* b) {
-    return str((*a)["metadata"], "name") < str((*b)["metadata"], "name");
+DownloaderChoice choose_downloader(
+    const api::AIMArtifactSpec& spec,
+    const std::vector<api::AIMClusterArtifactDownloader>& downloaders) {
+  const std::string ref = spec.downloader_ref.value_or("");
+  const std::string& uri = spec.source_uri;
+  std::vector<const api::AIMClusterArtifactDownloader*> sorted;
+  for (const auto& d : downloaders) sorted.push_back(&d);
+  std::sort(sorted.begin(), sorted.end(), [](const auto* a, const auto* b) {
+    return name_of(a->metadata) < name_of(b->metadata);
   });
   if (!ref.empty()) {
-    for (auto* d : sorted)
-      if (str((*d)["metadata"], "name") == ref) return {*d, ""};
-    return {Json(), "AIMClusterArtifactDownloader " + ref + " not found"};
+    for (const auto* d : sorted)
+      if (name_of(d->metadata) == ref) return {*d, ""};
+    return {std::nullopt, "AIMClusterArtifactDownloader " + ref + " not found"};
   }
-  std::string scheme = scheme_of(uri);
-  for (auto* d : sorted) {
-    const Json& ds = (*d).value("spec", Json::object());
-    for (auto& s : ds.value("prefixes", Json::array()))
-      if (s.is_string() && !s.get<std::string>().empty() && uri.rfind(s.get<std::string>(), 0) == 0)
-        return {*d, ""};
-    for (auto& s : ds.value("schemes", Json::array()))
-      if (s.is_string() && scheme_of(s.get<std::string>() + "://") == scheme) return {*d, ""};
+  const std::string scheme = scheme_of(uri);
+  for (const auto* d : sorted) {
+    for (const auto& p : d->spec.prefixes.value_or(std::vector<std::string>{}))
+      if (!p.empty() && uri.rfind(p, 0) == 0) return {*d, ""};
+    for (const auto& s : d->spec.schemes.value_or(std::vector<std::string>{}))
+      if (scheme_of(s + "://") == scheme) return {*d, ""};
   }
   static const std::string_view kBuiltin[] = {"hf", "s3", "ngc", "https", "http"};
   if (std::find(std::begin(kBuiltin), std::end(kBuiltin), scheme) != std::end(kBuiltin))
-    return {Json(), ""};
-  return {Json(), "no AIMClusterArtifactDownloader serves the scheme \"" + scheme + "://\""};
+    return {std::nullopt, ""};
+  return {std::nullopt, "no AIMClusterArtifactDownloader serves the scheme \"" + scheme + "://\""};
 }
 
 }  // namespace aim::controllers::artifact

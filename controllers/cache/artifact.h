@@ -10,6 +10,9 @@
 #include <string_view>
 #include <vector>
 
+#include "api/artifact.h"
+#include "api/artifact_downloader.h"
+#include "api/k8s_views.h"
 #include "controllers/cache/cache.h"
 #include "engine/error_class.h"
 #include "engine/quantity.h"
@@ -46,10 +49,10 @@ struct StorageProblem {
   std::string message;
   bool policy = false;  // the operator's limit (fixed by changing the artifact), not capacity
 };
-std::optional<StorageProblem> storage_problem(int64_t request_bytes, int64_t size_bytes,
-                                              int64_t max_bytes,
-                                              const std::optional<std::string>& storage_class,
-                                              const std::vector<Json>& capacities);
+std::optional<StorageProblem> storage_problem(
+    int64_t request_bytes, int64_t size_bytes, int64_t max_bytes,
+    const std::optional<std::string>& storage_class,
+    const std::vector<api::CSIStorageCapacity>& capacities);
 
 std::string pvc_name(const std::string& artifact, const std::string& uid);
 std::string download_job_name(const std::string& artifact, const std::string& uid);
@@ -77,12 +80,15 @@ std::chrono::seconds retry_delay(int attempt, bool transient, const CacheOptions
 
 // The image of the Jobs: a custom downloader's, else spec.modelDownloadImage unless it is empty
 // or the reference's default, else the aim-fetch image.
-std::string job_image(const Json& spec, const Json& downloader, const CacheOptions& options);
+std::string job_image(const api::AIMArtifactSpec& spec,
+                      const api::AIMClusterArtifactDownloader* downloader,
+                      const CacheOptions& options);
 
 struct JobInput {
-  Json artifact;     // the AIMArtifact
+  api::AIMArtifact artifact;
   Json runtime_env;  // merged runtime config env (array or null)
-  Json downloader;   // the AIMClusterArtifactDownloader chosen, or null (aim-fetch)
+  // The AIMClusterArtifactDownloader chosen; none: aim-fetch.
+  std::optional<api::AIMClusterArtifactDownloader> downloader;
   std::string job_name;
   std::string pvc_name;  // download only
   int64_t expected_size = 0;
@@ -94,13 +100,13 @@ inline constexpr std::string_view kAnnotationAttempt = "aim.eai.amd.com/download
 inline constexpr std::string_view kAnnotationGeneration = "aim.eai.amd.com/artifact-generation";
 // The download Job (behavior.md §4.13, with aim-fetch as the container).
 // spec.include / spec.exclude, as aim-fetch takes them (--include / --exclude) and checks them.
-fetch::FileFilter file_patterns(const Json& spec);
+fetch::FileFilter file_patterns(const api::AIMArtifactSpec& spec);
 
 Json download_job(const JobInput& in, const CacheOptions& options);
 // The check-size Job: `aim-fetch --check-size <uri>` printing {"url","sizeBytes","revision"} on
 // stdout and into the termination message.
 Json check_size_job(const JobInput& in, const CacheOptions& options);
-Json cache_pvc(const Json& artifact, const std::string& name, int64_t request_bytes,
+Json cache_pvc(const api::AIMArtifact& artifact, const std::string& name, int64_t request_bytes,
                const std::optional<std::string>& storage_class);
 
 // {"sizeBytes": N (0 < N <= 2^50), "revision"?: …} from a check-size result line.
@@ -111,13 +117,15 @@ struct SizeResult {
 std::optional<SizeResult> parse_size_output(std::string_view text);
 
 // The custom downloader for a source: spec.downloaderRef by name, else the first downloader
-// (by name) whose schemes contain the URI's scheme or whose prefixes prefix it; null when the
-// source is for aim-fetch (hf, s3, ngc, https, http). `downloaders` is an array of objects.
+// (by name) whose schemes contain the URI's scheme or whose prefixes prefix it; none when the
+// source is for aim-fetch (hf, s3, ngc, https, http).
 // Error text when downloaderRef names no downloader or no downloader serves a custom scheme.
 struct DownloaderChoice {
-  Json downloader;  // null: aim-fetch
+  std::optional<api::AIMClusterArtifactDownloader> downloader;  // none: aim-fetch
   std::string error;
 };
-DownloaderChoice choose_downloader(const Json& spec, const Json& downloaders);
+DownloaderChoice choose_downloader(
+    const api::AIMArtifactSpec& spec,
+    const std::vector<api::AIMClusterArtifactDownloader>& downloaders);
 
 }  // namespace aim::controllers::artifact

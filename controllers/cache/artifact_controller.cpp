@@ -35,7 +35,7 @@ constexpr const char* kFieldManager = "aim-artifact-controller";
 
 // The first of spec.include / spec.exclude that aim-fetch would refuse, as a message that says
 // which one and what to fix (the CRD only bounds their length).
-std::optional<std::string> bad_file_pattern(const Json& spec) {
+std::optional<std::string> bad_file_pattern(const api::AIMArtifactSpec& spec) {
   const auto filter = artifact::file_patterns(spec);
   for (const auto& [key, list] :
        {std::pair{"include", &filter.include}, std::pair{"exclude", &filter.exclude}}) {
@@ -152,7 +152,6 @@ ComponentHealth issue_health(std::string component, const engine::PodIssue& issu
 // for a requeue, and builds `status` from the old status.
 struct ArtifactRun {
   Cached<api::AIMArtifact> artifact;
-  Json spec_json;  // spec as JSON, for the pure Job and claim builders of artifact.h
   std::string ns, name, uid;
   api::AIMArtifactStatus status;  // the new status without its conditions
   std::vector<ComponentHealth> comps;
@@ -174,7 +173,7 @@ struct ArtifactRun {
   const api::AIMArtifactSpec& spec() const { return artifact->spec; }
   const api::AIMArtifactStatus& old_status() const { return artifact->status; }
   const Json& raw() const { return *artifact.raw; }
-  bool custom_downloader() const { return choice.downloader.is_object(); }
+  bool custom_downloader() const { return choice.downloader.has_value(); }
   void want_requeue(std::chrono::seconds d) {
     d = std::max(d, std::chrono::seconds(1));
     if (!requeue || d < *requeue) requeue = d;
@@ -251,11 +250,11 @@ std::optional<artifact::StorageProblem> ArtifactReconciler::storage_problem(
         sc = name_of(head.value->metadata);
     }
   }
-  std::vector<Json> capacities;
+  std::vector<api::CSIStorageCapacity> capacities;
   if (sc)
     for (const auto& c : ctx_.cache(kube::types::csi_storage_capacities()).list()) {
       auto cap = api::decode<api::CSIStorageCapacity>(*c);
-      if (cap && cap.value->storage_class_name == *sc) capacities.push_back(*c);
+      if (cap && cap.value->storage_class_name == *sc) capacities.push_back(std::move(*cap.value));
     }
   return artifact::storage_problem(request, size, options_.max_artifact_bytes, sc, capacities);
 }
@@ -275,10 +274,11 @@ void ArtifactReconciler::check_upstream(ArtifactRun& run) {
   }
 
   // Downloader: a custom scheme or spec.downloaderRef.
-  Json downloaders = Json::array();
-  for (auto& d : ctx_.cache(types::aim_cluster_artifact_downloaders()).list())
-    downloaders.push_back(*d);
-  run.choice = artifact::choose_downloader(run.spec_json, downloaders);
+  std::vector<api::AIMClusterArtifactDownloader> downloaders;
+  for (auto& d : typed_list<api::AIMClusterArtifactDownloader>(
+           ctx_.cache(types::aim_cluster_artifact_downloaders()).list()))
+    downloaders.push_back(std::move(d.typed));
+  run.choice = artifact::choose_downloader(run.spec(), downloaders);
   if (!run.choice.error.empty())
     run.comps.push_back(health("Downloader", ComponentState::Failed, "DownloaderNotFound",
                                run.choice.error, Dependency::Upstream,
@@ -301,19 +301,16 @@ void ArtifactReconciler::check_upstream(ArtifactRun& run) {
     auto pull = check_pull_secrets(ctx_, run.ns, pull_secret_names(run.spec().image_pull_secrets),
                                    Dependency::Upstream);
     if (!pull && run.custom_downloader()) {
-      auto dl = api::decode<api::AIMClusterArtifactDownloader>(run.choice.downloader);
-      if (dl)
-        pull =
-            check_pull_secrets(ctx_, run.ns, pull_secret_names(dl.value->spec.image_pull_secrets),
-                               Dependency::Upstream,
-                               "the imagePullSecrets of AIMClusterArtifactDownloader \"" +
-                                   name_of(dl.value->metadata) + "\"");
+      const auto& dl = *run.choice.downloader;
+      pull = check_pull_secrets(
+          ctx_, run.ns, pull_secret_names(dl.spec.image_pull_secrets), Dependency::Upstream,
+          "the imagePullSecrets of AIMClusterArtifactDownloader \"" + name_of(dl.metadata) + "\"");
     }
     if (pull) run.comps.push_back(std::move(*pull));
   }
 
   // include / exclude: a glob the downloader would refuse fails here, before any Job.
-  if (auto bad = bad_file_pattern(run.spec_json))
+  if (auto bad = bad_file_pattern(run.spec()))
     run.comps.push_back(health("FilePatterns", ComponentState::Failed, "InvalidFilePattern", *bad,
                                Dependency::Unspecified, engine::ErrorCategory::kInvalidSpec));
 }
@@ -394,8 +391,8 @@ Stop ArtifactReconciler::check_size(ArtifactRun& run) {
                   "Checking the size of the source");
   };
   if (!job_ptr) {
-    artifact::JobInput in{run.raw(), run.rc_env,   Json(), job_name,      "",
-                          0,         run.revision, 1,      run.generation};
+    artifact::JobInput in{run.artifact.typed, run.rc_env, std::nullopt,  job_name, "", 0,
+                          run.revision,       1,          run.generation};
     Json desired = artifact::check_size_job(in, options_);
     label_child(desired, run.raw(), "artifact", run.rc_spec);
     set_controller_owner(desired, run.raw());
@@ -515,7 +512,7 @@ Stop ArtifactReconciler::create_claim(ArtifactRun& run, int headroom) {
   if (!current.ok()) return cache_internal::create_failed(ctx_, run.ns, current.error());
   if (uid_of(*current) != run.uid)
     return kube::ReconcileResult(kube::Action::done());  // replaced: its own event
-  Json desired = artifact::cache_pvc(run.raw(), run.pvc_name, request, sc);
+  Json desired = artifact::cache_pvc(run.artifact.typed, run.pvc_name, request, sc);
   label_child(desired, run.raw(), "artifact", run.rc_spec);
   set_controller_owner(desired, run.raw());
   auto created = create_child(ctx_, kube::types::persistent_volume_claims(), desired);
@@ -671,8 +668,9 @@ Stop ArtifactReconciler::start_download(ArtifactRun& run, const std::string& job
             "progress will not reach the status",
             {{"namespace", run.ns}, {"error", rb.error().describe()}});
   }
-  artifact::JobInput in{run.raw(), run.rc_env,   run.choice.downloader, job_name,      run.pvc_name,
-                        run.size,  run.revision, attempt + 1,           run.generation};
+  artifact::JobInput in{run.artifact.typed, run.rc_env,   run.choice.downloader,
+                        job_name,           run.pvc_name, run.size,
+                        run.revision,       attempt + 1,  run.generation};
   Json desired = artifact::download_job(in, options_);
   label_child(desired, run.raw(), "artifact", run.rc_spec);
   set_controller_owner(desired, run.raw());
@@ -734,7 +732,6 @@ kube::ReconcileResult ArtifactReconciler::reconcile(const kube::Request& req) {
   if (is_paused(*got->raw))
     return report_paused(ctx_, types::aim_artifacts(), *got->raw, kController);
   ArtifactRun run{std::move(got).value()};
-  run.spec_json = api::encode(run.spec());
   run.ns = namespace_of(run.artifact->metadata);
   run.name = name_of(run.artifact->metadata);
   run.uid = uid_of(run.artifact->metadata);

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "controllers/cache/internal.h"
+#include "controllers/typed.h"
 #include "engine/quantity.h"
 #include "kube/log.h"
 
@@ -64,20 +65,17 @@ CacheOptions CacheOptions::from_env() {
   return o;
 }
 
-FetchImageChoice choose_fetch_image(const std::string& env_image, const nlohmann::json& own_pod,
+FetchImageChoice choose_fetch_image(const std::string& env_image, const api::Pod* own_pod,
                                     const std::string& container) {
   if (!env_image.empty()) return {env_image, "AIM_FETCH_IMAGE"};
-  if (own_pod.is_object()) {
-    const auto& containers =
-        own_pod.value("spec", nlohmann::json::object()).value("containers", nlohmann::json());
-    if (containers.is_array()) {
-      for (const auto& c : containers) {
-        if (!container.empty() && c.value("name", "") != container) continue;
-        std::string image = c.value("image", "");
-        if (image.empty()) break;
-        return {image, "operator pod " + namespace_of(own_pod) + "/" + name_of(own_pod) +
-                           " container " + c.value("name", "")};
-      }
+  if (own_pod != nullptr && own_pod->spec.containers) {
+    for (const auto& c : *own_pod->spec.containers) {
+      const std::string name = c.name.value_or("");
+      if (!container.empty() && name != container) continue;
+      const std::string image = c.image.value_or("");
+      if (image.empty()) break;
+      return {image, "operator pod " + namespace_of(own_pod->metadata) + "/" +
+                         name_of(own_pod->metadata) + " container " + name};
     }
   }
   return {default_fetch_image(), "built-in default"};
@@ -89,17 +87,22 @@ void resolve_fetch_image(CacheOptions& options, kube::Client* client) {
     const char* v = std::getenv(name);
     return std::string(v != nullptr ? v : "");
   };
-  nlohmann::json pod;
+  std::optional<api::Pod> pod;
   const std::string pod_name = env("POD_NAME"), pod_ns = env("POD_NAMESPACE");
   if (env("AIM_FETCH_IMAGE").empty() && client != nullptr && !pod_name.empty() && !pod_ns.empty()) {
     auto got = client->get(kube::types::pods(), pod_ns, pod_name);
-    if (got.ok())
-      pod = got.value();
-    else
+    std::string error = got.ok() ? std::string() : got.error().describe();
+    if (got.ok()) {
+      auto decoded = api::decode<api::Pod>(got.value());
+      pod = std::move(decoded.value);
+      error = decoded.error;
+    }
+    if (!pod)
       log.warn("cannot read the operator's own pod to find its image",
-               {{"pod", pod_ns + "/" + pod_name}, {"error", got.error().describe()}});
+               {{"pod", pod_ns + "/" + pod_name}, {"error", error}});
   }
-  auto choice = choose_fetch_image(env("AIM_FETCH_IMAGE"), pod, env("AIM_OPERATOR_CONTAINER"));
+  auto choice = choose_fetch_image(env("AIM_FETCH_IMAGE"), pod ? &*pod : nullptr,
+                                   env("AIM_OPERATOR_CONTAINER"));
   options.fetch_image = choice.image;
   log.info("downloader image chosen", {{"image", choice.image}, {"source", choice.source}});
 }

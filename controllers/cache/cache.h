@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "api/k8s_views.h"
 #include "controllers/framework.h"
 #include "kube/manager.h"
 
@@ -68,7 +69,7 @@ struct FetchImageChoice {
   std::string
       source;  // "AIM_FETCH_IMAGE", "operator pod <ns>/<name> container <c>", "built-in default"
 };
-FetchImageChoice choose_fetch_image(const std::string& env_image, const nlohmann::json& own_pod,
+FetchImageChoice choose_fetch_image(const std::string& env_image, const api::Pod* own_pod,
                                     const std::string& container);
 // The same with the I/O: reads the environment and the operator's Pod (one GET), logs the
 // choice and stores it in options.fetch_image.

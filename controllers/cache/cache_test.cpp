@@ -13,6 +13,14 @@ using Json = nlohmann::json;
 using namespace artifact;
 constexpr int64_t kGiB = int64_t{1} << 30;
 
+// The typed forms the template cache's stages read (decoded as the informer's objects are).
+template <class T>
+T decoded(const Json& j) {
+  auto d = api::decode<T>(j);
+  EXPECT_TRUE(d) << d.error;
+  return d ? *d.value : T{};
+}
+
 TEST(ArtifactSize, QuantityBytes) {
   EXPECT_EQ(quantity_bytes(Json("15Gi")), 15 * kGiB);
   EXPECT_EQ(quantity_bytes(Json("1.5G")), 1500000000);
@@ -42,7 +50,7 @@ TEST(ArtifactSize, StorageProblemsAreTheOperatorsLimitThenTheClassesLargestVolum
     Json c = {{"storageClassName", sc}};
     if (!capacity.is_null()) c["capacity"] = capacity;
     if (!max.is_null()) c["maximumVolumeSize"] = max;
-    return c;
+    return decoded<api::CSIStorageCapacity>(c);
   };
   // The limit first, whatever the class offers.
   auto limit = storage_problem(3 * ti, 2 * ti, 2 * ti, std::string("fast"), {});
@@ -52,8 +60,8 @@ TEST(ArtifactSize, StorageProblemsAreTheOperatorsLimitThenTheClassesLargestVolum
   EXPECT_FALSE(storage_problem(2 * ti, 2 * ti, 2 * ti, std::string("fast"), {}));
   // maximumVolumeSize wins over capacity; the largest object of the class counts; other
   // classes do not.
-  std::vector<Json> caps = {cap("fast", "100Ti", "1Ti"), cap("fast", "100Ti", "2Ti"),
-                            cap("slow", "100Ti", "50Ti")};
+  std::vector<api::CSIStorageCapacity> caps = {
+      cap("fast", "100Ti", "1Ti"), cap("fast", "100Ti", "2Ti"), cap("slow", "100Ti", "50Ti")};
   auto big = storage_problem(3 * ti, 2 * ti, 0, std::string("fast"), caps);
   ASSERT_TRUE(big);
   EXPECT_EQ(big->reason, "InsufficientStorage");
@@ -142,6 +150,12 @@ Json artifact_obj(Json spec) {
               {"metadata", {{"name", "a1"}, {"namespace", "ns"}, {"uid", "u1"}}},
               {"spec", std::move(spec)}};
 }
+api::AIMArtifact artifact_of(Json spec) {
+  return decoded<api::AIMArtifact>(artifact_obj(std::move(spec)));
+}
+api::AIMClusterArtifactDownloader downloader_of(const Json& j) {
+  return decoded<api::AIMClusterArtifactDownloader>(j);
+}
 
 const Json* env_named(const Json& env, const std::string& name) {
   for (auto& e : env)
@@ -152,13 +166,13 @@ const Json* env_named(const Json& env, const std::string& name) {
 TEST(ArtifactJobs, DownloadJobRunsAimFetchOnThePvcWithTheArtifactToPatch) {
   CacheOptions o;
   o.download_pod_labels = {{"sim/runner", "external"}};
-  JobInput in{artifact_obj({{"sourceUri", "hf://org/m"},
-                            {"modelDownloadImage", "ghcr.io/silogen/aim-artifact-downloader:0.2.0"},
-                            {"credentialsSecretRef", {{"name", "creds"}}},
-                            {"env", {{{"name", "HF_ENDPOINT"}, {"value", "http://x"}}}}}),
+  JobInput in{artifact_of({{"sourceUri", "hf://org/m"},
+                           {"modelDownloadImage", "ghcr.io/silogen/aim-artifact-downloader:0.2.0"},
+                           {"credentialsSecretRef", {{"name", "creds"}}},
+                           {"env", {{{"name", "HF_ENDPOINT"}, {"value", "http://x"}}}}}),
               Json::array({{{"name", "HF_ENDPOINT"}, {"value", "http://rc"}},
                            {{"name", "FROM_RC"}, {"value", "1"}}}),
-              Json(),
+              std::nullopt,
               "a1-download-x",
               "a1-cache-x",
               12345,
@@ -206,7 +220,8 @@ TEST(ArtifactJobs, DeadlinesAndPlacementComeFromTheOptions) {
   o.check_size_deadline = std::chrono::seconds(120);
   o.download_node_selector = {{"role", "egress"}};
   o.download_tolerations = Json::array({{{"key", "egress"}, {"operator", "Exists"}}});
-  JobInput in{artifact_obj({{"sourceUri", "hf://org/m"}}), Json(), Json(), "j", "p", 1, "", 1, 1};
+  JobInput in{
+      artifact_of({{"sourceUri", "hf://org/m"}}), Json(), std::nullopt, "j", "p", 1, "", 1, 1};
   for (const Json& job : {download_job(in, o), check_size_job(in, o)}) {
     const Json& pod = job["spec"]["template"]["spec"];
     EXPECT_EQ(pod["nodeSelector"], (Json{{"role", "egress"}}));
@@ -242,15 +257,18 @@ TEST(FetchImage, EnvThenTheOperatorsContainerThenTheDefault) {
             {{"containers",
               {{{"name", "sidecar"}, {"image", "proxy:1"}},
                {{"name", "manager"}, {"image", "ghcr.io/x/aim-engine:0.1.0"}}}}}}};
-  auto env = choose_fetch_image("my/fetch:2", pod, "manager");
+  const auto decoded = api::decode<api::Pod>(pod);
+  ASSERT_TRUE(decoded) << decoded.error;
+  const api::Pod* own = &*decoded.value;
+  auto env = choose_fetch_image("my/fetch:2", own, "manager");
   EXPECT_EQ(env.image, "my/fetch:2");
   EXPECT_EQ(env.source, "AIM_FETCH_IMAGE");
-  auto named = choose_fetch_image("", pod, "manager");
+  auto named = choose_fetch_image("", own, "manager");
   EXPECT_EQ(named.image, "ghcr.io/x/aim-engine:0.1.0");
   EXPECT_NE(named.source.find("aim-system/op-0"), std::string::npos);
-  EXPECT_EQ(choose_fetch_image("", pod, "").image, "proxy:1");  // the first container
-  EXPECT_EQ(choose_fetch_image("", pod, "absent").image, default_fetch_image());
-  auto fallback = choose_fetch_image("", Json(), "");
+  EXPECT_EQ(choose_fetch_image("", own, "").image, "proxy:1");  // the first container
+  EXPECT_EQ(choose_fetch_image("", own, "absent").image, default_fetch_image());
+  auto fallback = choose_fetch_image("", nullptr, "");
   EXPECT_EQ(fallback.image, default_fetch_image());
   EXPECT_EQ(fallback.source, "built-in default");
 }
@@ -258,11 +276,13 @@ TEST(FetchImage, EnvThenTheOperatorsContainerThenTheDefault) {
 TEST(FetchImage, ArtifactsNamingTheReferenceDownloaderGetOurs) {
   CacheOptions o;
   o.fetch_image = "ghcr.io/x/aim-engine:0.1.0";
-  EXPECT_EQ(job_image({{"modelDownloadImage", "ghcr.io/silogen/aim-artifact-downloader:0.2.0"}},
-                      Json(), o),
-            o.fetch_image);
-  EXPECT_EQ(job_image(Json::object(), Json(), o), o.fetch_image);
-  EXPECT_EQ(job_image({{"modelDownloadImage", "mine:1"}}, Json(), o), "mine:1");
+  auto spec = [](Json j) { return decoded<api::AIMArtifactSpec>(j); };
+  EXPECT_EQ(
+      job_image(spec({{"modelDownloadImage", "ghcr.io/silogen/aim-artifact-downloader:0.2.0"}}),
+                nullptr, o),
+      o.fetch_image);
+  EXPECT_EQ(job_image(spec(Json::object()), nullptr, o), o.fetch_image);
+  EXPECT_EQ(job_image(spec({{"modelDownloadImage", "mine:1"}}), nullptr, o), "mine:1");
 }
 
 TEST(ArtifactJobs, CustomDownloaderSuppliesImageCommandAndArgs) {
@@ -273,8 +293,15 @@ TEST(ArtifactJobs, CustomDownloaderSuppliesImageCommandAndArgs) {
             {"command", {"/dl"}},
             {"args", {"--fast"}},
             {"env", {{{"name", "MLFLOW_TRACKING_URI"}, {"value", "http://mlflow"}}}}}}};
-  JobInput in{
-      artifact_obj({{"sourceUri", "mlflow://models/x/1"}}), Json(), dl, "j", "p", 1, "", 1, 1};
+  JobInput in{artifact_of({{"sourceUri", "mlflow://models/x/1"}}),
+              Json(),
+              downloader_of(dl),
+              "j",
+              "p",
+              1,
+              "",
+              1,
+              1};
   Json c = download_job(in, o)["spec"]["template"]["spec"]["containers"][0];
   EXPECT_EQ(c["image"], "registry.local/mlflow-dl:1");
   EXPECT_EQ(c["command"], Json::array({"/dl"}));
@@ -294,7 +321,7 @@ TEST(ArtifactJobs, FilePatternsReachAimFetchAndCustomDownloaders) {
   Json spec{{"sourceUri", "hf://org/m"},
             {"include", {"*.gguf", "config.json"}},
             {"exclude", {"*-Q2_K*"}}};
-  JobInput in{artifact_obj(spec), Json(), Json(), "j", "p", 1, "abc", 1, 1};
+  JobInput in{artifact_of(spec), Json(), std::nullopt, "j", "p", 1, "abc", 1, 1};
   // aim-fetch: both the download and the check-size Job, so the claim is sized for the selection.
   for (const Json& job : {download_job(in, o), check_size_job(in, o)}) {
     auto args = job["spec"]["template"]["spec"]["containers"][0]["args"].dump();
@@ -303,7 +330,7 @@ TEST(ArtifactJobs, FilePatternsReachAimFetchAndCustomDownloaders) {
         << args;
   }
   Json dl{{"metadata", {{"name", "custom"}}}, {"spec", {{"image", "dl:1"}}}};
-  JobInput custom{artifact_obj(spec), Json(), dl, "j", "p", 1, "abc", 1, 1};
+  JobInput custom{artifact_of(spec), Json(), downloader_of(dl), "j", "p", 1, "abc", 1, 1};
   Json c = download_job(custom, o)["spec"]["template"]["spec"]["containers"][0];
   EXPECT_EQ((*env_named(c["env"], "AIM_INCLUDE"))["value"], "*.gguf\nconfig.json");
   EXPECT_EQ((*env_named(c["env"], "AIM_EXCLUDE"))["value"], "*-Q2_K*");
@@ -313,9 +340,9 @@ TEST(ArtifactJobs, FilePatternsReachAimFetchAndCustomDownloaders) {
 
 TEST(ArtifactJobs, CheckSizeJobAndPvc) {
   CacheOptions o;
-  JobInput in{artifact_obj({{"sourceUri", "s3://b/p"}, {"modelDownloadImage", "my/img:1"}}),
+  JobInput in{artifact_of({{"sourceUri", "s3://b/p"}, {"modelDownloadImage", "my/img:1"}}),
               Json(),
-              Json(),
+              std::nullopt,
               "cs",
               "",
               0,
@@ -332,13 +359,13 @@ TEST(ArtifactJobs, CheckSizeJobAndPvc) {
 
   Json a = artifact_obj({{"sourceUri", "hf://Org/Model.v1"}, {"accessMode", "ReadWriteOnce"}});
   a["metadata"]["labels"] = {{"template-created", "true"}};
-  Json pvc = cache_pvc(a, "a1-cache", 17 * kGiB, std::string("fast"));
+  Json pvc = cache_pvc(decoded<api::AIMArtifact>(a), "a1-cache", 17 * kGiB, std::string("fast"));
   EXPECT_EQ(pvc["spec"]["resources"]["requests"]["storage"], "17Gi");
   EXPECT_EQ(pvc["spec"]["accessModes"], Json::array({"ReadWriteOnce"}));
   EXPECT_EQ(pvc["spec"]["storageClassName"], "fast");
   EXPECT_EQ(pvc["metadata"]["labels"]["aim.eai.amd.com/cache.type"], "template-cache");
   EXPECT_EQ(pvc["metadata"]["labels"]["aim.eai.amd.com/source-model"], "org_model.v1");
-  Json plain = cache_pvc(artifact_obj({{"sourceUri", "hf://o/m"}}), "x", kGiB, std::nullopt);
+  Json plain = cache_pvc(artifact_of({{"sourceUri", "hf://o/m"}}), "x", kGiB, std::nullopt);
   EXPECT_EQ(plain["spec"]["accessModes"], Json::array({"ReadWriteMany"}));
   EXPECT_FALSE(plain["spec"].contains("storageClassName"));
   EXPECT_FALSE(plain["metadata"]["labels"].contains("aim.eai.amd.com/cache.type"));
@@ -367,35 +394,29 @@ TEST(ArtifactSizeCheck, ParsesTheLastLine) {
 }
 
 TEST(ArtifactDownloaders, ChosenByRefSchemeOrPrefix) {
-  Json dls =
-      Json::array({{{"metadata", {{"name", "b-mlflow"}}}, {"spec", {{"schemes", {"mlflow"}}}}},
-                   {{"metadata", {{"name", "a-internal"}}},
-                    {"spec", {{"prefixes", {"https://models.internal/"}}}}}});
-  auto by_ref = choose_downloader({{"sourceUri", "hf://o/m"}, {"downloaderRef", "b-mlflow"}}, dls);
-  EXPECT_EQ(by_ref.downloader["metadata"]["name"], "b-mlflow");
-  EXPECT_FALSE(
-      choose_downloader({{"sourceUri", "x://y"}, {"downloaderRef", "nope"}}, dls).error.empty());
-  EXPECT_EQ(choose_downloader({{"sourceUri", "MLFLOW://m/1"}}, dls).downloader["metadata"]["name"],
-            "b-mlflow");
-  EXPECT_EQ(choose_downloader({{"sourceUri", "https://models.internal/x"}}, dls)
-                .downloader["metadata"]["name"],
-            "a-internal");
+  std::vector<api::AIMClusterArtifactDownloader> dls = {
+      downloader_of({{"metadata", {{"name", "b-mlflow"}}}, {"spec", {{"schemes", {"mlflow"}}}}}),
+      downloader_of({{"metadata", {{"name", "a-internal"}}},
+                     {"spec", {{"prefixes", {"https://models.internal/"}}}}})};
+  auto choose = [&](Json spec) {
+    return choose_downloader(decoded<api::AIMArtifactSpec>(spec), dls);
+  };
+  auto chosen = [&](Json spec) {
+    auto c = choose(std::move(spec));
+    return c.downloader ? name_of(c.downloader->metadata) : std::string("(aim-fetch)");
+  };
+  EXPECT_EQ(chosen({{"sourceUri", "hf://o/m"}, {"downloaderRef", "b-mlflow"}}), "b-mlflow");
+  EXPECT_FALSE(choose({{"sourceUri", "x://y"}, {"downloaderRef", "nope"}}).error.empty());
+  EXPECT_EQ(chosen({{"sourceUri", "MLFLOW://m/1"}}), "b-mlflow");
+  EXPECT_EQ(chosen({{"sourceUri", "https://models.internal/x"}}), "a-internal");
   for (const char* u : {"hf://o/m", "s3://b/p", "ngc://o/m", "https://h/f", "http://h/f"}) {
-    auto c = choose_downloader({{"sourceUri", u}}, dls);
-    EXPECT_TRUE(c.downloader.is_null()) << u;
+    auto c = choose({{"sourceUri", u}});
+    EXPECT_FALSE(c.downloader) << u;
     EXPECT_TRUE(c.error.empty()) << u;
   }
-  EXPECT_NE(choose_downloader({{"sourceUri", "custom://x"}}, dls).error.find("custom://"),
-            std::string::npos);
+  EXPECT_NE(choose({{"sourceUri", "custom://x"}}).error.find("custom://"), std::string::npos);
 }
 
-// The typed forms the template cache's stages read (decoded as the informer's objects are).
-template <class T>
-T decoded(const Json& j) {
-  auto d = api::decode<T>(j);
-  EXPECT_TRUE(d) << d.error;
-  return d ? *d.value : T{};
-}
 api::AIMTemplateCache typed_cache(const Json& j) {
   return decoded<api::AIMTemplateCache>(j);
 }
