@@ -50,10 +50,10 @@ bool append_char(std::uint32_t cp, std::string& out) {
 // Appends decoded character data (no markup in it).
 Result<void, std::string> decode_text(std::string_view s, std::string& out) {
   for (std::size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '&') {
-      out.push_back(s[i]);
-      continue;
-    }
+    const auto amp = s.find('&', i);
+    out.append(s.substr(i, amp == npos ? npos : amp - i));
+    if (amp == npos) break;
+    i = amp;
     const auto semi = s.find(';', i);
     if (semi == npos) return fail("'&' that starts no reference: \"" + clip(s.substr(i)) + "\"");
     const std::string_view ent = s.substr(i + 1, semi - i - 1);
@@ -86,10 +86,10 @@ Result<void, std::string> decode_text(std::string_view s, std::string& out) {
 }
 
 // The document with comments and processing instructions removed and CDATA sections turned into
-// escaped text, so that every '<' left starts a tag. Most answers have none of these: returned
-// as they are.
-Result<std::string, std::string> flatten(const std::string& xml) {
-  if (xml.find("<!") == npos && xml.find("<?", 1) == npos) return xml;
+// escaped text, so that every '<' left starts a tag. Most answers have none of these: nullopt,
+// read them as they are.
+Result<std::optional<std::string>, std::string> flatten(const std::string& xml) {
+  if (xml.find("<!") == npos && xml.find("<?", 1) == npos) return std::optional<std::string>();
   std::string out;
   out.reserve(xml.size());
   std::size_t i = 0;
@@ -127,7 +127,7 @@ Result<std::string, std::string> flatten(const std::string& xml) {
       i = lt + 1;
     }
   }
-  return out;
+  return std::optional<std::string>(std::move(out));
 }
 
 // The decoded text of the first <tag>...</tag> in `s`; nullopt when there is none. Its content
@@ -169,9 +169,9 @@ std::string strip_quotes(std::string s) {
 Result<S3ListPage, std::string> parse_list_objects_v2(const std::string& body) {
   auto flat = flatten(body);
   if (!flat.ok()) return fail(flat.error());
-  const std::string& xml = *flat;
+  const std::string& xml = *flat ? **flat : body;
   if (xml.find("<ListBucketResult") == npos) return fail(std::string("not a ListBucketResult"));
-  if (xml.find("</ListBucketResult>") == npos)
+  if (xml.rfind("</ListBucketResult>") == npos)
     return fail(std::string("the ListBucketResult does not end (a cut answer?)"));
   S3ListPage page;
   // The page's own fields are read from what is outside the <Contents> groups.
