@@ -235,5 +235,27 @@ TEST(Yaml, EmitterOutputParsesBackToTheSameJson) {
   EXPECT_EQ(back.documents[0], v) << to_yaml(v);
 }
 
+// Issue 26 (bench/yaml_emitter): DEL, the C1 controls and U+FFFE/U+FFFF went out raw inside
+// double quotes, where YAML readers refuse them (PyYAML: "unacceptable character #x007f"), and
+// NEL, U+2028 and U+2029 are line breaks to a YAML 1.1 reader. They are written as escapes.
+TEST(Yaml, CharactersOutsideYamlsPrintableSetAreEscaped) {
+  const Json v = {{"del", "a\x7F"},
+                  {"c1", "\xC2\x80\xC2\x85\xC2\x9F"},
+                  {"separators", "\xE2\x80\xA8\xE2\x80\xA9"},
+                  {"nonchars", "\xEF\xBF\xBE\xEF\xBF\xBF"},
+                  {"kept", "\xC2\xA0\xC3\xA9\xE2\x80\xA7\xEF\xBF\xBD\xF0\x9F\x98\x80"}};
+  const std::string yaml = to_yaml(v);
+  EXPECT_EQ(yaml,
+            "c1: \"\\u0080\\u0085\\u009F\"\n"
+            "del: \"a\\u007F\"\n"
+            "kept: \"\xC2\xA0\xC3\xA9\xE2\x80\xA7\xEF\xBF\xBD\xF0\x9F\x98\x80\"\n"
+            "nonchars: \"\\uFFFE\\uFFFF\"\n"
+            "separators: \"\\u2028\\u2029\"\n");
+  auto back = parse_yaml(yaml);
+  ASSERT_EQ(back.error, "");
+  ASSERT_EQ(back.documents.size(), 1u);
+  EXPECT_EQ(back.documents[0], v);
+}
+
 }  // namespace
 }  // namespace aim::api

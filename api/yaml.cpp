@@ -3,6 +3,7 @@
 #include <yaml-cpp/yaml.h>
 
 #include <cctype>
+#include <cstdio>
 #include <regex>
 
 namespace aim::api {
@@ -32,10 +33,47 @@ bool plain_safe(const std::string& s) {
   return true;
 }
 
+// A JSON string is a YAML double-quoted one, except for characters JSON leaves as they are and
+// YAML does not: DEL and the C1 controls are outside YAML's printable set (a reader refuses the
+// document), and NEL, U+2028 and U+2029 are line breaks to a YAML 1.1 reader such as kubectl's
+// (inside quotes they fold to a space). Those are written as \u escapes.
+std::string double_quoted(const std::string& s) {
+  const std::string json = Json(s).dump();
+  std::string out;
+  out.reserve(json.size());
+  auto byte = [&](std::size_t i) {
+    return i < json.size() ? static_cast<unsigned char>(json[i]) : 0u;
+  };
+  char escape[8];
+  for (std::size_t i = 0; i < json.size(); ++i) {
+    unsigned cp = 0;
+    std::size_t len = 0;
+    if (byte(i) == 0x7F) {
+      cp = 0x7F, len = 1;
+    } else if (byte(i) == 0xC2 && byte(i + 1) >= 0x80 && byte(i + 1) <= 0x9F) {
+      cp = byte(i + 1), len = 2;
+    } else if (byte(i) == 0xE2 && byte(i + 1) == 0x80 &&
+               (byte(i + 2) == 0xA8 || byte(i + 2) == 0xA9)) {
+      cp = 0x2000 | (byte(i + 2) & 0x3F), len = 3;
+    } else if (byte(i) == 0xEF && byte(i + 1) == 0xBF &&
+               (byte(i + 2) == 0xBE || byte(i + 2) == 0xBF)) {
+      cp = 0xFFC0 | (byte(i + 2) & 0x3F), len = 3;
+    }
+    if (len == 0) {
+      out.push_back(json[i]);
+      continue;
+    }
+    std::snprintf(escape, sizeof escape, "\\u%04X", cp);
+    out += escape;
+    i += len - 1;
+  }
+  return out;
+}
+
 std::string scalar(const Json& v) {
   if (v.is_string()) {
     const auto s = v.get<std::string>();
-    return plain_safe(s) ? s : Json(s).dump();  // a JSON string is a valid YAML double-quoted one
+    return plain_safe(s) ? s : double_quoted(s);
   }
   if (v.is_object()) return "{}";
   if (v.is_array()) return "[]";

@@ -7,63 +7,6 @@
 namespace aim::fetch {
 namespace {
 
-std::string xml_unescape(std::string_view s) {
-  std::string out;
-  for (size_t i = 0; i < s.size(); ++i) {
-    if (s[i] != '&') {
-      out.push_back(s[i]);
-      continue;
-    }
-    auto semi = s.find(';', i);
-    if (semi == std::string_view::npos) {
-      out.push_back('&');
-      continue;
-    }
-    std::string_view ent = s.substr(i + 1, semi - i - 1);
-    if (ent == "amp")
-      out.push_back('&');
-    else if (ent == "lt")
-      out.push_back('<');
-    else if (ent == "gt")
-      out.push_back('>');
-    else if (ent == "quot")
-      out.push_back('"');
-    else if (ent == "apos")
-      out.push_back('\'');
-    else if (!ent.empty() && ent[0] == '#') {
-      long cp = ent.size() > 1 && (ent[1] == 'x' || ent[1] == 'X')
-                    ? std::strtol(std::string(ent.substr(2)).c_str(), nullptr, 16)
-                    : std::strtol(std::string(ent.substr(1)).c_str(), nullptr, 10);
-      if (cp < 0x80) {
-        out.push_back(static_cast<char>(cp));
-      } else if (cp < 0x800) {
-        out.push_back(static_cast<char>(0xC0 | (cp >> 6)));
-        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-      } else {
-        out.push_back(static_cast<char>(0xE0 | (cp >> 12)));
-        out.push_back(static_cast<char>(0x80 | ((cp >> 6) & 0x3F)));
-        out.push_back(static_cast<char>(0x80 | (cp & 0x3F)));
-      }
-    } else {
-      out.append(s.substr(i, semi - i + 1));
-    }
-    i = semi;
-  }
-  return out;
-}
-
-// The text of the first <tag>…</tag> inside `s`, if any.
-std::optional<std::string> element(std::string_view s, std::string_view tag) {
-  std::string open(1, '<'), close("</");
-  open.append(tag).push_back('>');
-  close.append(tag).push_back('>');
-  auto b = s.find(open);
-  if (b == std::string_view::npos) return std::nullopt;
-  auto e = s.find(close, b + open.size());
-  if (e == std::string_view::npos) return std::nullopt;
-  return xml_unescape(s.substr(b + open.size(), e - b - open.size()));
-}
-
 bool is_md5_hex(const std::string& s) {
   if (s.size() != 32) return false;
   for (char c : s)
@@ -71,42 +14,7 @@ bool is_md5_hex(const std::string& s) {
   return true;
 }
 
-std::string strip_quotes(std::string s) {
-  if (s.size() >= 2 && s.front() == '"' && s.back() == '"') return s.substr(1, s.size() - 2);
-  return s;
-}
-
 }  // namespace
-
-Result<S3ListPage, std::string> parse_list_objects_v2(const std::string& xml) {
-  if (xml.find("<ListBucketResult") == std::string::npos)
-    return fail(std::string("not a ListBucketResult"));
-  S3ListPage page;
-  page.truncated = element(xml, "IsTruncated").value_or("false") == "true";
-  page.next_token = element(xml, "NextContinuationToken").value_or("");
-  size_t pos = 0;
-  while (true) {
-    auto b = xml.find("<Contents>", pos);
-    if (b == std::string::npos) break;
-    auto e = xml.find("</Contents>", b);
-    if (e == std::string::npos) return fail(std::string("unterminated <Contents>"));
-    std::string_view c(xml.data() + b, e - b);
-    S3Object o;
-    auto key = element(c, "Key");
-    auto size = element(c, "Size");
-    if (!key || !size) return fail(std::string("<Contents> without Key or Size"));
-    o.key = *key;
-    try {
-      o.size = std::stoull(*size);
-    } catch (...) {
-      return fail(std::string("bad <Size>"));
-    }
-    o.etag = strip_quotes(element(c, "ETag").value_or(""));
-    page.objects.push_back(std::move(o));
-    pos = e;
-  }
-  return page;
-}
 
 http::Request S3Source::signed_request(
     const std::string& method, const std::string& key,

@@ -113,6 +113,91 @@ TEST(S3ListObjectsV2, ParsesContentsAndContinuation) {
   EXPECT_FALSE(parse_list_objects_v2("<Error><Code>AccessDenied</Code></Error>").ok());
 }
 
+// A page of one object whose <Key> content and <Size> text are given.
+std::string s3_page(const std::string& key, const std::string& size) {
+  return "<ListBucketResult><IsTruncated>false</IsTruncated><Contents><Key>" + key +
+         "</Key><Size>" + size + "</Size></Contents></ListBucketResult>";
+}
+
+// Issue 26: the fuzzers showed character references above U+FFFF encoded in three bytes (the
+// top bits lost), and references that are no XML character (&#0;, surrogates, beyond U+10FFFF)
+// passed as bytes.
+TEST(S3ListObjectsV2, CharacterReferencesDecodeToUtf8AndNonCharactersAreRefused) {
+  auto p = parse_list_objects_v2(s3_page("a&#x1F600;b&#128512;&#xe9;&#x20AC;&#10;&#x10FFFF;", "1"));
+  ASSERT_TRUE(p.ok()) << p.error();
+  EXPECT_EQ(p->objects[0].key,
+            "a\xF0\x9F\x98\x80"
+            "b\xF0\x9F\x98\x80\xC3\xA9\xE2\x82\xAC\n\xF4\x8F\xBF\xBF");
+  for (const char* bad :
+       {"&#0;", "&#x0;", "&#xD800;", "&#xDFFF;", "&#x110000;", "&#xFFFE;", "&#x1;", "&#;", "&#x;",
+        "&#xZZ;", "&#X41;", "&#-65;", "&#+65;", "&#4294967361;", "&nbsp;", "a&b", "&amp"}) {
+    auto r = parse_list_objects_v2(s3_page(std::string("k") + bad, "1"));
+    ASSERT_FALSE(r.ok()) << bad << " gave " << r->objects[0].key;
+    EXPECT_NE(r.error().find("<Key>"), std::string::npos) << r.error();
+  }
+}
+
+// Issue 26: std::stoull took "-1" as 18446744073709551615 (and " 5", "5x" as 5).
+TEST(S3ListObjectsV2, SizeIsAByteCountOrThePageIsRefused) {
+  for (const char* bad : {"-1", "+5", " 5", "5 ", "5x", "", "0x10", "1e3", "9223372036854775808",
+                          "18446744073709551616", "99999999999999999999999"}) {
+    auto r = parse_list_objects_v2(s3_page("m/x", bad));
+    ASSERT_FALSE(r.ok()) << "<Size>" << bad << "</Size> gave " << r->objects[0].size;
+    EXPECT_EQ(r.error(),
+              std::string("<Size> of \"m/x\" is \"") + bad + "\", not a byte count (0 to 2^63-1)");
+  }
+  auto max = parse_list_objects_v2(s3_page("m/x", "9223372036854775807"));
+  ASSERT_TRUE(max.ok()) << max.error();
+  EXPECT_EQ(max->objects[0].size, 9223372036854775807u);
+  auto zero = parse_list_objects_v2(s3_page("m/x", "0"));
+  ASSERT_TRUE(zero.ok()) << zero.error();
+  EXPECT_EQ(zero->objects[0].size, 0u);
+}
+
+// XML that no store sends today but that is XML all the same: CDATA is text, comments and
+// processing instructions are nothing, and markup hidden in either never counts. A DOCTYPE (and
+// so any entity of the sender's) is refused, as is a cut answer.
+TEST(S3ListObjectsV2, CdataCommentsAndDeclarations) {
+  auto p = parse_list_objects_v2(
+      "<?xml version=\"1.0\"?><!-- <Contents><Key>no</Key><Size>1</Size></Contents> -->"
+      "<ListBucketResult><IsTruncated>false</IsTruncated><Contents><Key><![CDATA[a<b&amp;"
+      "<IsTruncated>true</IsTruncated>]]>&amp;c</Key><?pi <Size>7</Size>?><Size>3</Size>"
+      "</Contents></ListBucketResult>");
+  ASSERT_TRUE(p.ok()) << p.error();
+  ASSERT_EQ(p->objects.size(), 1u);
+  EXPECT_EQ(p->objects[0].key, "a<b&amp;<IsTruncated>true</IsTruncated>&c");
+  EXPECT_EQ(p->objects[0].size, 3u);
+  EXPECT_FALSE(p->truncated);
+  EXPECT_FALSE(
+      parse_list_objects_v2("<!DOCTYPE l [<!ENTITY e \"x\">]><ListBucketResult></ListBucketResult>")
+          .ok());
+  EXPECT_FALSE(parse_list_objects_v2("<ListBucketResult><Contents><Key><![CDATA[a</Key>").ok());
+  EXPECT_FALSE(
+      parse_list_objects_v2("<ListBucketResult><Contents><Key>a</Key><Size>1</Size></Contents>")
+          .ok());
+  EXPECT_FALSE(parse_list_objects_v2("<ListBucketResult><Contents><Key>a<b>x</b></Key>"
+                                     "<Size>1</Size></Contents></ListBucketResult>")
+                   .ok());
+  EXPECT_FALSE(parse_list_objects_v2("<ListBucketResult><IsTruncated>yes</IsTruncated>"
+                                     "</ListBucketResult>")
+                   .ok());
+}
+
+// What the S3 test server (gofakes3, Go's encoding/xml) sends for awkward keys.
+TEST(S3ListObjectsV2, KeysAsGoEncodingXmlEscapesThem) {
+  auto p = parse_list_objects_v2(
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ListBucketResult "
+      "xmlns=\"http://s3.amazonaws.com/doc/2006-03-01/\">\n  <Name>models</Name>\n"
+      "  <IsTruncated>false</IsTruncated>\n"
+      "  <Contents>\n    <Key>m/quote&#34;s&#39;&#x9;&#xA;&lt;x&gt;&amp; \xF0\x9F\x98\x80</Key>\n"
+      "    <ETag>&#34;5d41402abc4b2a76b9719d911017c592&#34;</ETag>\n    <Size>5</Size>\n"
+      "  </Contents>\n</ListBucketResult>");
+  ASSERT_TRUE(p.ok()) << p.error();
+  ASSERT_EQ(p->objects.size(), 1u);
+  EXPECT_EQ(p->objects[0].key, "m/quote\"s'\t\n<x>& \xF0\x9F\x98\x80");
+  EXPECT_EQ(p->objects[0].etag, "5d41402abc4b2a76b9719d911017c592");
+}
+
 TEST(S3Source, PathStyleRequestsAgainstACustomEndpointAreSigned) {
   auto uri = parse_source_uri("s3://models/llama").value();
   S3Config c;
