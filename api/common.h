@@ -253,6 +253,24 @@ inline constexpr std::string_view kNgcUriRule =
 inline constexpr std::string_view kNgcUriMessage =
     "an ngc:// URI is ngc://org/[team/]model[:version]: letters, digits, '.', '_' and '-' only";
 
+// Credentials in a URI would be copied into the download Job's arguments and shown wherever the
+// object is (issue 26): refused, with where they go instead. A user name or password before the
+// host, and the query parameters that carry a signature or a token (AWS, Google Cloud, Azure
+// SAS, and the generic names).
+inline constexpr std::string_view kUriNoUserinfoRule =
+    "!self.matches('^[a-zA-Z][a-zA-Z0-9+.-]*://[^/?#]*@')";
+inline constexpr std::string_view kUriNoUserinfoMessage =
+    "the URI must not hold credentials (user:password@): put them in a Secret the download "
+    "reads (HTTPS_TOKEN for a bearer token, AIM_SIGNED_URL for a whole signed URL; "
+    "docs/aim-fetch.md)";
+inline constexpr std::string_view kUriNoSignatureRule =
+    "!self.matches('(?i)[?&](x-amz-signature|x-amz-credential|x-amz-security-token|"
+    "x-goog-signature|x-goog-credential|signature|sig|token|access_token|api_key|apikey)=')";
+inline constexpr std::string_view kUriNoSignatureMessage =
+    "the URI must not hold a signature or a token in its query: write the URI without its "
+    "query, and put the whole signed URL in a Secret the download reads, key AIM_SIGNED_URL "
+    "(docs/aim-fetch.md)";
+
 // Bounds that keep the CEL cost of the URI rules within the API server's budget.
 inline constexpr int64_t kMaxUriLength = 2048;
 inline constexpr int64_t kMaxModelSources = 16;
@@ -262,6 +280,8 @@ inline FieldBuilder& uri_segment_rules(FieldBuilder&& b) {
   return b.max_length(kMaxUriLength)
       .cel(std::string(kUriNoDotSegmentsRule), std::string(kUriNoDotSegmentsMessage))
       .cel(std::string(kUriNoEmptySegmentsRule), std::string(kUriNoEmptySegmentsMessage))
+      .cel(std::string(kUriNoUserinfoRule), std::string(kUriNoUserinfoMessage))
+      .cel(std::string(kUriNoSignatureRule), std::string(kUriNoSignatureMessage))
       .cel(std::string(kHfUriRule), std::string(kHfUriMessage))
       .cel(std::string(kS3UriRule), std::string(kS3UriMessage))
       .cel(std::string(kNgcUriRule), std::string(kNgcUriMessage));

@@ -81,6 +81,7 @@ std::vector<std::vector<std::string>> credential_keys(std::string_view scheme) {
   if (scheme == "hf") return {{"HF_TOKEN", "HUGGING_FACE_HUB_TOKEN"}};
   if (scheme == "s3") return {{"AWS_ACCESS_KEY_ID"}, {"AWS_SECRET_ACCESS_KEY"}};
   if (scheme == "ngc") return {{"NGC_API_KEY", "NGC_CLI_API_KEY"}};
+  if (scheme == "https" || scheme == "http") return {{"HTTPS_TOKEN", "AIM_SIGNED_URL"}};
   return {};
 }
 

@@ -29,7 +29,7 @@ std::optional<SecretProblem> check_pull_secret(const nlohmann::json& secret);
 
 // The environment variables a download of `scheme` ("hf", "s3", "ngc", ...) reads from its
 // credentials Secret: every group must be present, any one name of a group will do. Empty for a
-// scheme whose downloads take no credentials from the environment (https, custom downloaders).
+// scheme whose downloads take no credentials from the environment (custom downloaders).
 std::vector<std::vector<std::string>> credential_keys(std::string_view scheme);
 
 // Problems of a Secret used as the credentials of a download from `scheme`.

@@ -45,8 +45,14 @@ TEST(CredentialsSecret, EachSchemeNeedsTheVariablesAimFetchReads) {
   EXPECT_FALSE(check_credentials_secret(
       secret("", {{"AWS_ACCESS_KEY_ID", "QUs="}, {"AWS_SECRET_ACCESS_KEY", "U0s="}}), "s3"));
   EXPECT_FALSE(check_credentials_secret(secret("", {{"NGC_CLI_API_KEY", "bmc="}}), "ngc"));
-  // https and custom downloaders take no credentials from fixed variables.
-  EXPECT_FALSE(check_credentials_secret(secret("", {{"token", "eA=="}}), "https"));
+  // https: a bearer token or a whole signed URL (never in the URI itself).
+  EXPECT_FALSE(check_credentials_secret(secret("", {{"HTTPS_TOKEN", "eA=="}}), "https"));
+  EXPECT_FALSE(check_credentials_secret(secret("", {{"AIM_SIGNED_URL", "eA=="}}), "http"));
+  auto https = check_credentials_secret(secret("", {{"token", "eA=="}}), "https");
+  ASSERT_TRUE(https);
+  EXPECT_NE(https->message.find("lacks HTTPS_TOKEN or AIM_SIGNED_URL"), std::string::npos)
+      << https->message;
+  // Custom downloaders take no credentials from fixed variables.
   EXPECT_FALSE(check_credentials_secret(secret("", Json::object()), "myscheme"));
 }
 

@@ -107,4 +107,18 @@ std::optional<std::string> ngc_api_key(const EnvLookup& env) {
   return non_empty(env, "NGC_CLI_API_KEY");
 }
 
+HttpsCredentials https_credentials(const EnvLookup& env) {
+  return HttpsCredentials{non_empty(env, "HTTPS_TOKEN"), non_empty(env, "AIM_SIGNED_URL")};
+}
+
+Result<std::string, std::string> https_fetch_url(const std::string& uri,
+                                                 const HttpsCredentials& credentials) {
+  if (!credentials.signed_url) return uri;
+  const std::string& signed_url = *credentials.signed_url;
+  if (redact_url(signed_url) != redact_url(uri))
+    return fail("AIM_SIGNED_URL names " + redact_url(signed_url) + ", not " + redact_url(uri) +
+                ": the signed URL must be the URI with its query");
+  return signed_url;
+}
+
 }  // namespace aim::fetch

@@ -7,6 +7,7 @@
 
 #include "fetch/sigv4.h"
 #include "fetch/source.h"
+#include "fetch/uri.h"
 
 namespace aim::fetch {
 
@@ -30,5 +31,19 @@ S3Config s3_config(const EnvLookup& env);
 
 // NGC_API_KEY or NGC_CLI_API_KEY.
 std::optional<std::string> ngc_api_key(const EnvLookup& env);
+
+// https:// (and http://) sources: credentials that must not be written into the URI, which the
+// operator copies into the download Job and the status.
+struct HttpsCredentials {
+  std::optional<std::string> bearer_token;  // HTTPS_TOKEN: "Authorization: Bearer ..."
+  std::optional<std::string> signed_url;    // AIM_SIGNED_URL: the URL to fetch, with its query
+};
+HttpsCredentials https_credentials(const EnvLookup& env);
+
+// The URL an https:// download fetches: the signed URL when one is given, else `uri`. A signed
+// URL must name the same file as `uri` (the same URL once query and user info are dropped), so a
+// Secret cannot send the download elsewhere; the error says so without printing either query.
+Result<std::string, std::string> https_fetch_url(const std::string& uri,
+                                                 const HttpsCredentials& credentials);
 
 }  // namespace aim::fetch

@@ -42,6 +42,11 @@ std::string HttpsSource::file_name_of(const std::string& url) {
   return name.empty() ? "download" : std::string(name);
 }
 
+void HttpsSource::add_auth(http::Request& req) const {
+  if (bearer_token_ && url_origin(req.url) == url_origin(uri_.url))
+    req.headers.emplace_back("Authorization", "Bearer " + *bearer_token_);
+}
+
 Result<Listing, Failure> HttpsSource::list(Transport& transport) {
   RemoteFile f;
   f.path = file_name_of(uri_.url);
@@ -55,6 +60,7 @@ Result<Listing, Failure> HttpsSource::list(Transport& transport) {
         req.url = uri_.url;
         req.follow_redirects = true;
         req.headers.emplace_back("Accept-Encoding", "identity");
+        add_auth(req);
         return req;
       },
       redact_url(uri_.url),
@@ -85,6 +91,7 @@ http::Request HttpsSource::request(const RemoteFile& file, std::optional<ByteRan
   req.url = file.url;
   req.follow_redirects = true;
   req.headers.emplace_back("Accept-Encoding", "identity");
+  add_auth(req);
   if (range)
     req.headers.emplace_back(
         "Range", "bytes=" + std::to_string(range->begin) + "-" + std::to_string(range->end - 1));

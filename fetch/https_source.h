@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 
 #include "fetch/source.h"
@@ -16,16 +17,22 @@ Result<std::map<std::string, std::string>, std::string> parse_sha256_list(const 
 
 class HttpsSource final : public Source {
  public:
-  HttpsSource(SourceUri uri, std::map<std::string, std::string> sha256_by_name)
-      : uri_(std::move(uri)), sha256_(std::move(sha256_by_name)) {}
+  // `bearer_token` (HTTPS_TOKEN) goes only to the URI's own origin, never to where it redirects.
+  HttpsSource(SourceUri uri, std::map<std::string, std::string> sha256_by_name,
+              std::optional<std::string> bearer_token = std::nullopt)
+      : uri_(std::move(uri)),
+        sha256_(std::move(sha256_by_name)),
+        bearer_token_(std::move(bearer_token)) {}
   Result<Listing, Failure> list(Transport& transport) override;
   http::Request request(const RemoteFile& file, std::optional<ByteRange> range) override;
 
   static std::string file_name_of(const std::string& url);
 
  private:
+  void add_auth(http::Request& req) const;
   SourceUri uri_;
   std::map<std::string, std::string> sha256_;
+  std::optional<std::string> bearer_token_;
 };
 
 }  // namespace aim::fetch

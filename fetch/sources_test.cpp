@@ -292,6 +292,23 @@ TEST(Credentials, S3FromEnvironment) {
   EXPECT_EQ(d.region, "us-east-1");
 }
 
+TEST(Credentials, HttpsTokenAndSignedUrlFromTheEnvironmentNeverTheUri) {
+  auto none = https_credentials(env_of({}));
+  EXPECT_FALSE(none.bearer_token);
+  EXPECT_EQ(https_fetch_url("https://h/m.gguf", none).value(), "https://h/m.gguf");
+  auto creds = https_credentials(
+      env_of({{"HTTPS_TOKEN", "tok"}, {"AIM_SIGNED_URL", "https://h/m.gguf?X-Amz-Signature=s"}}));
+  EXPECT_EQ(creds.bearer_token.value_or(""), "tok");
+  EXPECT_EQ(https_fetch_url("https://h/m.gguf", creds).value(),
+            "https://h/m.gguf?X-Amz-Signature=s");
+  // A signed URL for another file is refused, and the message shows neither query.
+  auto other = https_fetch_url("https://h/other.gguf?x=1", creds);
+  ASSERT_FALSE(other.ok());
+  EXPECT_NE(other.error().find("https://h/m.gguf, not https://h/other.gguf"), std::string::npos)
+      << other.error();
+  EXPECT_EQ(other.error().find("X-Amz-Signature"), std::string::npos);
+}
+
 TEST(Sha256List, ParsesSha256sumOutput) {
   auto m = parse_sha256_list(
       "BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD  model.bin\n"

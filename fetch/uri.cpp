@@ -146,6 +146,43 @@ std::string redact_url(std::string_view url) {
   return std::string(s);
 }
 
+std::optional<std::string> credential_in_uri(std::string_view uri) {
+  const auto sep = uri.find("://");
+  if (sep != std::string_view::npos) {
+    const auto authority_end = uri.find_first_of("/?#", sep + 3);
+    if (uri.substr(sep + 3, authority_end - (sep + 3)).find('@') != std::string_view::npos)
+      return std::string("user information (user:password@)");
+  }
+  const auto q = uri.find('?');
+  if (q == std::string_view::npos) return std::nullopt;
+  static constexpr std::string_view kNames[] = {"x-amz-signature",
+                                                "x-amz-credential",
+                                                "x-amz-security-token",
+                                                "x-goog-signature",
+                                                "x-goog-credential",
+                                                "signature",
+                                                "sig",
+                                                "token",
+                                                "access_token",
+                                                "api_key",
+                                                "apikey"};
+  std::string_view query = uri.substr(q + 1, uri.find('#', q) - (q + 1));
+  while (!query.empty()) {
+    const auto amp = query.find('&');
+    const std::string_view param = query.substr(0, amp);
+    const std::string_view name = param.substr(0, param.find('='));
+    if (param.find('=') != std::string_view::npos) {
+      std::string lower(name);
+      for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      for (auto k : kNames)
+        if (lower == k) return "the query parameter " + std::string(name);
+    }
+    if (amp == std::string_view::npos) break;
+    query.remove_prefix(amp + 1);
+  }
+  return std::nullopt;
+}
+
 std::string url_origin(std::string_view url) {
   auto sep = url.find("://");
   if (sep == std::string_view::npos) return {};

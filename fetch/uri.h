@@ -7,6 +7,7 @@
 //   https://host/path (and http:// for local test servers)
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -36,6 +37,12 @@ Result<std::string, std::string> safe_relative_path(std::string_view path);
 
 // Drops the query string and any userinfo, so signed CDN URLs never reach a log.
 std::string redact_url(std::string_view url);
+
+// What in `uri` is a credential: "user information (user:password@)" or "the query parameter
+// NAME" for a parameter that carries a signature or a token (AWS, Google Cloud, Azure SAS and the
+// generic names; the same list as the CRDs' rule, api/common.h); nullopt when nothing. The
+// operator refuses such a source URI, which it would copy into a Job and show in the status.
+std::optional<std::string> credential_in_uri(std::string_view uri);
 
 // "scheme://host[:port]" of a URL (lower-cased scheme and host).
 std::string url_origin(std::string_view url);

@@ -114,5 +114,20 @@ TEST(Urls, OriginAndResolution) {
   EXPECT_EQ(encode_path("dir/a b+c.bin"), "dir/a%20b%2Bc.bin");
 }
 
+TEST(CredentialInUri, UserInformationAndSignatureParametersAreNamedNotShown) {
+  EXPECT_EQ(credential_in_uri("https://u:p@h/f"), "user information (user:password@)");
+  EXPECT_EQ(credential_in_uri("hf://tok@org/m"), "user information (user:password@)");
+  EXPECT_EQ(credential_in_uri("https://h/f?X-Amz-Signature=abc"),
+            "the query parameter X-Amz-Signature");
+  EXPECT_EQ(credential_in_uri("https://h/f?a=1&SIG=x"), "the query parameter SIG");
+  EXPECT_EQ(credential_in_uri("https://h/f?access_token=x#frag"),
+            "the query parameter access_token");
+  EXPECT_FALSE(credential_in_uri("https://h/f"));
+  EXPECT_FALSE(credential_in_uri("https://h/f?download=true&name=a@b"));
+  EXPECT_FALSE(credential_in_uri("https://h/a@b/f"));  // '@' in the path, not before the host
+  EXPECT_FALSE(credential_in_uri("hf://org/m@main"));
+  EXPECT_FALSE(credential_in_uri("https://h/f?token"));  // a flag without a value
+}
+
 }  // namespace
 }  // namespace aim::fetch

@@ -322,7 +322,14 @@ int main(int argc, char** argv) {
         sums = std::move(p).value();
       }
       if (!expected_sha256.empty()) sums[HttpsSource::file_name_of(uri.url)] = expected_sha256;
-      source = std::make_unique<HttpsSource>(uri, std::move(sums));
+      // Credentials from the environment (the operator's credentials Secret), never the URI.
+      const auto creds = https_credentials(env);
+      auto fetch_url = https_fetch_url(uri.url, creds);
+      if (!fetch_url.ok()) return die(Failure{FailureClass::kInvalidArgument, fetch_url.error()});
+      SourceUri signed_uri = uri;
+      signed_uri.url = std::move(fetch_url).value();
+      source =
+          std::make_unique<HttpsSource>(std::move(signed_uri), std::move(sums), creds.bearer_token);
       break;
     }
   }

@@ -283,6 +283,17 @@ void ArtifactReconciler::check_upstream(ArtifactRun& run) {
     run.comps.push_back(health("Downloader", ComponentState::Failed, "DownloaderNotFound",
                                run.choice.error, Dependency::Upstream,
                                engine::ErrorCategory::kMissingUpstream));
+  // Credentials in the URI would be copied into the Job's arguments: refused for every source
+  // (the CRD refuses them at admission; this catches objects stored before that rule). The
+  // message names the part, never its value.
+  if (auto part = fetch::credential_in_uri(run.spec().source_uri))
+    run.comps.push_back(
+        health("SourceUri", ComponentState::Failed, "InvalidSourceUri",
+               "spec.sourceUri holds a credential (" + *part +
+                   "), which would be copied into the download Job and the status: write the URI "
+                   "without it and put it in the Secret named by spec.credentialsSecretRef "
+                   "(HTTPS_TOKEN for a bearer token, AIM_SIGNED_URL for the whole signed URL)",
+               Dependency::Unspecified, engine::ErrorCategory::kInvalidSpec));
   // A URI of a built-in scheme is checked by aim-fetch's own rules before any claim or Job: a
   // repo id the downloader would refuse (percent-encoding, a '..' segment) fails here instead.
   if (!run.custom_downloader() && run.choice.error.empty()) {

@@ -334,6 +334,33 @@ TEST_F(ArtifactReconcile, ASourceUriTheDownloaderWouldRefuseFailsBeforeAnyClaimO
   }
 }
 
+// Credentials in a source URI (an object stored before the CRD's rule): refused before any claim
+// or Job, and the status names the part of the URI, never its value.
+TEST_F(ArtifactReconcile, ACredentialInTheSourceUriFailsBeforeAnyClaimOrJobAndIsNotRepeated) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"https://user:s3cr3t-one@models.example.com/m.gguf", "user information"},
+      {"https://models.example.com/m.gguf?X-Amz-Date=1&X-Amz-Signature=s3cr3t-two",
+       "the query parameter X-Amz-Signature"},
+      {"https://models.example.com/m.gguf?sig=s3cr3t-three", "the query parameter sig"},
+  };
+  for (const auto& [uri, part] : cases) {
+    fake->clear_actions();
+    Json a = new_artifact();
+    a["spec"]["sourceUri"] = uri;
+    fake->inject(types::aim_artifacts(), WatchEvent::Type::kAdded, a);
+    reconcile();
+    EXPECT_EQ(status()["status"], "Failed") << uri;
+    Json c = condition("SourceUriReady");
+    EXPECT_EQ(c["reason"], "InvalidSourceUri") << uri;
+    EXPECT_NE(c.value("message", "").find(part), std::string::npos) << c.dump();
+    EXPECT_EQ(status().dump().find("s3cr3t"), std::string::npos) << status().dump();
+    EXPECT_TRUE(fake->objects(kube::types::persistent_volume_claims(), "ns").empty()) << uri;
+    EXPECT_TRUE(fake->objects(kube::types::jobs(), "ns").empty()) << uri;
+    fake->inject(types::aim_artifacts(), WatchEvent::Type::kDeleted,
+                 fake->objects(types::aim_artifacts(), "ns").at(0));
+  }
+}
+
 // A size that is not a quantity, or a negative one (a cluster whose CRDs predate the admission
 // bound), is refused, not ignored: no claim, no size check.
 TEST_F(ArtifactReconcile, ASizeThatIsNotANonNegativeQuantityFailsBeforeAnyClaimOrJob) {

@@ -287,6 +287,13 @@ class Handler(BaseHTTPRequestHandler):
 
     # ---- static ---------------------------------------------------------------------------
     def route_static(self, path, query):
+        cfg = self.server.cfg
+        if cfg.require_bearer or cfg.require_signature:
+            # A private file server: a bearer token or a signed URL (as a presigned S3 link).
+            bearer = self.headers.get("Authorization", "") == f"Bearer {cfg.require_bearer}"
+            signed = query.get("X-Amz-Signature", [""])[0] == cfg.require_signature
+            if not ((cfg.require_bearer and bearer) or (cfg.require_signature and signed)):
+                return self.send_json(403, {"error": "forbidden"})
         root = os.path.realpath(self.server.cfg.root)
         full = os.path.realpath(os.path.join(root, path.lstrip("/")))
         if not full.startswith(root + os.sep) or not os.path.isfile(full):
@@ -534,6 +541,9 @@ def main():
     ap.add_argument("--gated", action="append", default=[])
     ap.add_argument("--token", default="hf_test_token")
     ap.add_argument("--api-key", default="")
+    ap.add_argument("--require-bearer", default="", help="static: files need this bearer token ...")
+    ap.add_argument("--require-signature", default="",
+                    help="... or this X-Amz-Signature query value (either will do)")
     ap.add_argument("--lfs-threshold", type=int, default=64 * 1024)
     ap.add_argument("--page-size", type=int, default=50)
     ap.add_argument("--verbose", action="store_true")

@@ -86,6 +86,12 @@ BAD_NODE = {
     "an s3:// URI is s3://bucket[/prefix]": [lambda n: "s3://UPPER/k", lambda n: "s3://ab"],
     "an ngc:// URI is ngc://org/[team/]model[:version]": [
         lambda n: "ngc://model", lambda n: "ngc://a/b/c/d", lambda n: "ngc://org/m:v%2F1"],
+    # Credentials in a URI would be copied into the download Job and the status (issue 26).
+    "the URI must not hold credentials": [
+        lambda n: "s3://AKID:secret@bucket/k", lambda n: "hf://hf_token@org/model"],
+    "the URI must not hold a signature or a token in its query": [
+        lambda n: "s3://bucket/k?X-Amz-Signature=abc", lambda n: "s3://bucket/k?a=1&SIG=x",
+        lambda n: "s3://bucket/k?access_token=t"],
     # Quantities out of range (issue 26: `-1Gi` was accepted, `1Ei` got a Bound claim).
     "size must not be negative": [lambda n: "-1Gi", lambda n: -5],
     "size must be at most 1Pi": [lambda n: "1Ei", lambda n: "1025Ti"],
@@ -339,6 +345,7 @@ def test_valid_values_next_to_the_bounds_are_accepted(ns):
                         "maxReplicas": 2, "routing": {"requestTimeout": "1m30s"}}),
         ("AIMArtifact", {"sourceUri": "hf://org/model.v1", "modelId": "org/.model"}),
         ("AIMArtifact", {"sourceUri": "https://host/dir/file?x=a/../b"}),
+        ("AIMArtifact", {"sourceUri": "https://host/a@b/file?download=true&name=x@y"}),
         ("AIMArtifact", {"sourceUri": "s3://bucket/.hidden/key"}),
         ("AIMServiceTemplate", {"modelName": "m", "hardware": {"cpu": {"requests": "100m"}}}),
     ]:

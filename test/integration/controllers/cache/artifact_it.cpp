@@ -100,6 +100,22 @@ class CacheIT : public OperatorTest {
     return port;
   }
 
+  // A private plain file server (model_server.py static) serving files/m.gguf to a bearer token
+  // or a presigned link's signature; its port, or 0.
+  int start_private_files(const std::string& bearer, const std::string& signature) {
+    fs::path root = work_ / "files-root";
+    write_file(root / "files/m.gguf", random_bytes(70000, 4));
+    auto srv = std::make_unique<TestServer>(
+        std::vector<std::string>{"python3", (kRepo / "test/servers/model_server.py").string(),
+                                 "static", "--root", root.string(), "--require-bearer", bearer,
+                                 "--require-signature", signature, "--port", "0"},
+        work_.string());
+    if (!srv->ok()) return 0;
+    int port = srv->port();
+    servers_.push_back(std::move(srv));
+    return port;
+  }
+
   // The S3 test server (Go; built once into .local/bin) over models/llama (config.json and a
   // 2 MiB weights.bin), accepting one key pair; its port, or 0.
   int start_s3(const std::string& access_key, const std::string& secret_key) {
@@ -509,8 +525,10 @@ TEST_F(CacheIT, NoSecretValueReachesLogsEventsStatusesSpecsOrTheDownloaderOutput
   const std::string pull_password = "pull-leakcheck-" + tag;
   const std::string s3_access = "AKIDLEAKCHECK" + tag;
   const std::string s3_secret = "s3-leakcheck-secret-" + tag;
-  const std::vector<std::string> secrets = {hf_token,      hf_wrong,  ngc_key,
-                                            pull_password, s3_access, s3_secret};
+  const std::string https_token = "https-leakcheck-token-" + tag;
+  const std::string signature = "sig-leakcheck-" + tag;
+  const std::vector<std::string> secrets = {hf_token,  hf_wrong,  ngc_key,     pull_password,
+                                            s3_access, s3_secret, https_token, signature};
 
   // Everything the operator logs from here on goes to a file (one process per test case).
   const fs::path log_path = work_ / "operator.log";
@@ -535,9 +553,13 @@ TEST_F(CacheIT, NoSecretValueReachesLogsEventsStatusesSpecsOrTheDownloaderOutput
   ASSERT_GT(hf, 0);
   int s3 = start_s3(s3_access, s3_secret);
   ASSERT_GT(s3, 0) << "the S3 test server";
+  int files = start_private_files(https_token, signature);
+  ASSERT_GT(files, 0) << "the private file server";
   add_volume(0);
   add_volume(1);
   add_volume(2);
+  add_volume(3);
+  add_volume(4);
   const Json hf_env = {
       {{"name", "HF_ENDPOINT"}, {"value", "http://127.0.0.1:" + std::to_string(hf)}}};
   apply_secret(ns_, "hf-good", "Opaque", {{"HF_TOKEN", hf_token}});
@@ -566,6 +588,15 @@ TEST_F(CacheIT, NoSecretValueReachesLogsEventsStatusesSpecsOrTheDownloaderOutput
        {"env",
         {{{"name", "AWS_ENDPOINT_URL"}, {"value", "http://127.0.0.1:" + std::to_string(s3)}},
          {{"name", "AWS_REGION"}, {"value", "us-east-1"}}}}}));
+  // Success: a private https server, once with a bearer token and once with a presigned link.
+  // The URI is the file's plain URL; the token and the whole signed URL are in the Secrets.
+  const std::string file_url = "http://127.0.0.1:" + std::to_string(files) + "/files/m.gguf";
+  apply_secret(ns_, "https-token", "Opaque", {{"HTTPS_TOKEN", https_token}});
+  apply_secret(
+      ns_, "https-signed", "Opaque",
+      {{"AIM_SIGNED_URL", file_url + "?X-Amz-Date=20261207T000000Z&X-Amz-Signature=" + signature}});
+  apply(artifact("bearer", file_url, {{"credentialsSecretRef", {{"name", "https-token"}}}}));
+  apply(artifact("presigned", file_url, {{"credentialsSecretRef", {{"name", "https-signed"}}}}));
   // Failure: the wrong token (AuthFailed from aim-fetch).
   apply(artifact(
       "wrong", "hf://org/gated",
@@ -586,6 +617,13 @@ TEST_F(CacheIT, NoSecretValueReachesLogsEventsStatusesSpecsOrTheDownloaderOutput
       [](const Json& o) { return status_is(o, "Ready") || status_is(o, "Failed"); }, 120s,
       "the S3 artifact");
   EXPECT_TRUE(status_is(bucket, "Ready")) << bucket["status"].dump(2);
+  for (const char* name : {"bearer", "presigned"}) {
+    auto https = wait_for(
+        types::aim_artifacts(), ns_, name,
+        [](const Json& o) { return status_is(o, "Ready") || status_is(o, "Failed"); }, 120s,
+        std::string("the https artifact with credentials in a Secret: ") + name);
+    EXPECT_TRUE(status_is(https, "Ready")) << name << ": " << https["status"].dump(2);
+  }
   wait_for(
       types::aim_artifacts(), ns_, "wrong",
       [](const Json& o) { return condition_is(o, "DownloadComplete", "False", "AuthFailed"); },
@@ -609,7 +647,8 @@ TEST_F(CacheIT, NoSecretValueReachesLogsEventsStatusesSpecsOrTheDownloaderOutput
   for (const auto& c : list(kube::types::persistent_volume_claims(), ns_))
     places.emplace_back("PVC " + c["metadata"].value("name", ""), c.dump());
   const auto runs = runner_->runs();
-  EXPECT_GE(runs.size(), 3u) << "aim-fetch ran for the good and the wrong token and for S3";
+  EXPECT_GE(runs.size(), 5u)
+      << "aim-fetch ran for the good and the wrong token, for S3 and for both https artifacts";
   for (const auto& r : runs) {
     places.emplace_back("aim-fetch stderr of " + r.pod, r.stderr_text);
     places.emplace_back("aim-fetch termination message of " + r.pod, r.termination_message);
