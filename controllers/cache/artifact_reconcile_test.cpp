@@ -2,6 +2,7 @@
 // failure taxonomy and the retry after backoff.
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <thread>
 
 #include "controllers/cache/internal.h"
@@ -14,6 +15,8 @@ namespace {
 using Json = nlohmann::json;
 using kube::WatchEvent;
 using namespace std::chrono_literals;
+
+Json new_artifact();  // the artifact "a1" of most cases (below)
 
 class ArtifactReconcile : public ::testing::Test {
  protected:
@@ -68,6 +71,26 @@ class ArtifactReconcile : public ::testing::Test {
     for (auto& c : status().value("conditions", Json::array()))
       if (c["type"] == type) return c;
     return Json();
+  }
+  // An artifact of source `uri` is refused before anything is created: Failed,
+  // SourceUriReady=False/InvalidSourceUri, no claim, no Job. `check_status` sees its status; the
+  // condition is returned, and the artifact is deleted again.
+  Json refused_source_uri(const std::string& uri,
+                          const std::function<void(const Json&)>& check_status = {}) {
+    fake->clear_actions();
+    Json a = new_artifact();
+    a["spec"]["sourceUri"] = uri;
+    fake->inject(types::aim_artifacts(), WatchEvent::Type::kAdded, a);
+    reconcile();
+    EXPECT_EQ(status()["status"], "Failed") << uri;
+    Json c = condition("SourceUriReady");
+    EXPECT_EQ(c["reason"], "InvalidSourceUri") << uri;
+    if (check_status) check_status(status());
+    EXPECT_TRUE(fake->objects(kube::types::persistent_volume_claims(), "ns").empty()) << uri;
+    EXPECT_TRUE(fake->objects(kube::types::jobs(), "ns").empty()) << uri;
+    fake->inject(types::aim_artifacts(), WatchEvent::Type::kDeleted,
+                 fake->objects(types::aim_artifacts(), "ns").at(0));
+    return c;
   }
   Json only_job() {
     auto jobs = fake->objects(kube::types::jobs(), "ns");
@@ -304,19 +327,8 @@ TEST_F(ArtifactReconcile, MissingCredentialsSecretAndUnknownSchemeAreReported) {
 TEST_F(ArtifactReconcile, ASourceUriTheDownloaderWouldRefuseFailsBeforeAnyClaimOrJob) {
   for (const char* uri : {"hf://org%2F..%2F/m", "hf://a/b/c%2F..", "s3://X", "ngc://org/m:v1/x",
                           "hf://org/m@bad..rev"}) {
-    fake->clear_actions();
-    Json a = new_artifact();
-    a["spec"]["sourceUri"] = uri;
-    fake->inject(types::aim_artifacts(), WatchEvent::Type::kAdded, a);
-    reconcile();
-    EXPECT_EQ(status()["status"], "Failed") << uri;
-    Json c = condition("SourceUriReady");
-    EXPECT_EQ(c["reason"], "InvalidSourceUri") << uri;
+    Json c = refused_source_uri(uri);
     EXPECT_NE(c.value("message", "").find("spec.sourceUri: "), std::string::npos) << c.dump();
-    EXPECT_TRUE(fake->objects(kube::types::persistent_volume_claims(), "ns").empty()) << uri;
-    EXPECT_TRUE(fake->objects(kube::types::jobs(), "ns").empty()) << uri;
-    fake->inject(types::aim_artifacts(), WatchEvent::Type::kDeleted,
-                 fake->objects(types::aim_artifacts(), "ns").at(0));
   }
   // A valid URI of each built-in scheme passes the same check.
   for (const char* uri :
@@ -344,20 +356,10 @@ TEST_F(ArtifactReconcile, ACredentialInTheSourceUriFailsBeforeAnyClaimOrJobAndIs
       {"https://models.example.com/m.gguf?sig=s3cr3t-three", "the query parameter sig"},
   };
   for (const auto& [uri, part] : cases) {
-    fake->clear_actions();
-    Json a = new_artifact();
-    a["spec"]["sourceUri"] = uri;
-    fake->inject(types::aim_artifacts(), WatchEvent::Type::kAdded, a);
-    reconcile();
-    EXPECT_EQ(status()["status"], "Failed") << uri;
-    Json c = condition("SourceUriReady");
-    EXPECT_EQ(c["reason"], "InvalidSourceUri") << uri;
+    Json c = refused_source_uri(uri, [](const Json& st) {
+      EXPECT_EQ(st.dump().find("s3cr3t"), std::string::npos) << st.dump();
+    });
     EXPECT_NE(c.value("message", "").find(part), std::string::npos) << c.dump();
-    EXPECT_EQ(status().dump().find("s3cr3t"), std::string::npos) << status().dump();
-    EXPECT_TRUE(fake->objects(kube::types::persistent_volume_claims(), "ns").empty()) << uri;
-    EXPECT_TRUE(fake->objects(kube::types::jobs(), "ns").empty()) << uri;
-    fake->inject(types::aim_artifacts(), WatchEvent::Type::kDeleted,
-                 fake->objects(types::aim_artifacts(), "ns").at(0));
   }
 }
 
