@@ -205,10 +205,13 @@ TemplateSelection select_template(const SelectionInput& in) {
   for (std::size_t i = 0; i < cands.size(); ++i) {
     if (cands[i].status == "Ready") {
       alive.push_back(i);
+    } else if (cands[i].status.empty() || cands[i].status == "Pending" ||
+               cands[i].status == "Progressing") {
+      // One reason for every step on the way to Ready: a template's progress through discovery
+      // does not rewrite the status of every service of its model (issue 25: status writes).
+      reject(i, 1, "not Ready yet (Pending or Progressing)");
     } else {
-      reject(i, 1,
-             "status " + (cands[i].status.empty() ? std::string("unset") : cands[i].status) +
-                 ", not Ready");
+      reject(i, 1, "status " + cands[i].status + ", not Ready");
     }
   }
   bool none_ready = !cands.empty() && alive.empty();

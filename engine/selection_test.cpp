@@ -120,6 +120,27 @@ TEST(SelectTemplate, Stage1OnlyReady) {
   EXPECT_EQ(verdict(s, "b")->reason, "stage 1: status NotAvailable, not Ready");
 }
 
+// A template on its way to Ready (no status yet, Pending, Progressing) is rejected with one
+// reason, so its progress through discovery leaves the services' selection status unchanged;
+// a state it stopped in (Failed, NotAvailable, Degraded) is named.
+TEST(SelectTemplate, Stage1GivesOneReasonForEveryStepTowardsReady) {
+  std::string first;
+  for (const char* st : {"", "Pending", "Progressing"}) {
+    auto s = select_template(
+        input({tpl("a", "MI300X", "latency", "fp8", "optimized", TemplateScope::Namespace, st)}));
+    const std::string reason = verdict(s, "a")->reason;
+    EXPECT_EQ(reason, "stage 1: not Ready yet (Pending or Progressing)") << st;
+    EXPECT_EQ(
+        selection_to_json(s),
+        selection_to_json(select_template(input({tpl("a", "MI300X", "latency", "fp8", "optimized",
+                                                     TemplateScope::Namespace, "Pending")}))))
+        << st;
+  }
+  auto failed = select_template(input(
+      {tpl("a", "MI300X", "latency", "fp8", "optimized", TemplateScope::Namespace, "Failed")}));
+  EXPECT_EQ(verdict(failed, "a")->reason, "stage 1: status Failed, not Ready");
+}
+
 TEST(SelectTemplate, Stage2OptimizedOnlyByDefault) {
   TemplateCandidate no_profile = tpl("np", "MI300X", "", "");
   no_profile.has_profile = false;
