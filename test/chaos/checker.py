@@ -15,9 +15,10 @@ Rules (docs/chaos.md):
                         (aim.eai.amd.com/template-cache.name) names a cache that exists; a Shared
                         AIMTemplateCache names a template that exists
   no-duplicate          one derived AIMServiceTemplate per (namespace, spec); one
-                        AIMClusterServiceTemplate per spec; one AIMTemplateCache per (namespace,
-                        template, mode, controlling owner); one AIMArtifact per (namespace,
-                        source URI, controlling owner); one PVC per controlling AIMArtifact
+                        AIMClusterServiceTemplate per spec; one Shared AIMTemplateCache per
+                        (namespace, template), whichever object created it, and one Dedicated
+                        per owning service; one AIMArtifact per (namespace, source URI,
+                        controlling owner); one PVC per controlling AIMArtifact
   converged             every AIMService is Running, with status.observedGeneration equal to
                         metadata.generation
   no-error-loop         in the quiet window: no reconcile error, no rate-limited retry, no log
@@ -178,8 +179,11 @@ def check_no_duplicate(state):
                        _spec_key, "AIMClusterServiceTemplate")
     out += _duplicates(
         "template", state.get("AIMTemplateCache", []),
+        # Shared: one per template, whoever made it (a service or the template itself; issue 27
+        # item 2). Dedicated: one per owning service.
         lambda c: (_meta(c).get("namespace"), c.get("spec", {}).get("templateName"),
-                   c.get("spec", {}).get("mode"), _ctl_uid(c)),
+                   c.get("spec", {}).get("mode"),
+                   _ctl_uid(c) if c.get("spec", {}).get("mode") == "Dedicated" else ""),
         "AIMTemplateCache")
     out += _duplicates(
         "source", state.get("AIMArtifact", []),

@@ -114,6 +114,15 @@ def test_a_dedicated_cache_per_service_is_not_a_duplicate():
     assert checker.check(s) == []
 
 
+def test_two_shared_caches_of_one_template_are_duplicates_whoever_owns_them():
+    s = clean()
+    # Issue 27 item 2: the template and a service can each create a Shared cache.
+    tpl = s["AIMClusterServiceTemplate"][0]
+    s["AIMTemplateCache"].append(obj("AIMTemplateCache", "m-lat-cache-by-template", owner=tpl,
+                                     spec={"templateName": "m-lat", "mode": "Shared"}))
+    assert rules(s) == ["no-duplicate"]
+
+
 def test_a_service_that_is_not_running_or_not_observed():
     s = clean()
     s["AIMService"][0]["status"]["status"] = "Starting"
