@@ -55,10 +55,11 @@ from workload import (API, NS_SERVICES, ROOT, ApiError, Cluster, Operator, catal
 SIZES = {
     # ≤ 8 min on 2 cores (CI); the figures of the example.
     "ci": dict(services=200, kills=3, apiserver_restarts=1, compactions=1, failovers=1,
-               qps=20, deadline=300, quiet=30),
+               qps=20, deadline=300, quiet=30, pause_min=2.0, pause_max=12.0),
     # ≤ 25 min: 20 kills during a 500-service rollout, the other faults several times each.
+    # Shorter pauses: 32 faults must land inside the rollout.
     "long": dict(services=500, kills=20, apiserver_restarts=4, compactions=4, failovers=4,
-                 qps=20, deadline=900, quiet=60),
+                 qps=20, deadline=900, quiet=60, pause_min=1.0, pause_max=8.0),
 }
 ISVC = "/apis/serving.kserve.io/v1beta1/namespaces/{ns}/inferenceservices"
 LEASE = "/apis/coordination.k8s.io/v1/namespaces/aim-system/leases/aim-engine-leader"
@@ -509,11 +510,9 @@ def main():
     p.add_argument("--seed", type=int, default=None, help="fault schedule and workload order "
                    "(default: random, printed)")
     for k in ("services", "kills", "apiserver_restarts", "compactions", "failovers", "qps",
-              "deadline", "quiet"):
-        p.add_argument("--" + k.replace("_", "-"), type=int, default=None,
+              "deadline", "quiet", "pause_min", "pause_max"):
+        p.add_argument("--" + k.replace("_", "-"), type=type(SIZES["ci"][k]), default=None,
                        help=f"default: the size's ({SIZES['ci'][k]} for ci, {SIZES['long'][k]} for long)")
-    p.add_argument("--pause-min", type=float, default=2.0, help="shortest pause before a fault, s")
-    p.add_argument("--pause-max", type=float, default=12.0, help="longest pause before a fault, s")
     p.add_argument("--cluster-dir", default=os.environ.get("AIM_CHAOS_CLUSTER_DIR") or
                    str(ROOT / ".local/cluster-chaos"),
                    help="state dir of the cluster (deleted at the start; AIM_CHAOS_CLUSTER_DIR)")
