@@ -90,7 +90,7 @@ class Replicas:
         self.binary, self.cluster, self.logdir, self.args = binary, cluster, logdir, args
         self.ops, self.ident, self.gen = {}, {}, {"a": 0, "b": 0}
         self.lock = threading.Lock()
-        self.unexpected_exits = []  # (slot, identity, exit code, time)
+        self.unexpected_exits = []  # (slot, identity, exit code, time, last log line)
         self.starts = 0
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._watch, daemon=True)
@@ -118,7 +118,9 @@ class Replicas:
                     if not op.alive():
                         code = op.proc.returncode
                         op.log.close()
-                        self.unexpected_exits.append((slot, self.ident[slot], code, time.time()))
+                        lines = op.log_path.read_text(errors="replace").splitlines()
+                        self.unexpected_exits.append((slot, self.ident[slot], code, time.time(),
+                                                      lines[-1] if lines else ""))
                         log(f"  replica {self.ident[slot]} exited on its own (code {code}); restarting it")
                         self.start(slot, new_identity=False)
 
@@ -144,10 +146,15 @@ class Replicas:
         raise RuntimeError("no replica holds the leader Lease")
 
     def stop_all(self):
+        """SIGTERM to every replica; their (identity, exit code)."""
         self._stop.set()
+        out = []
         with self.lock:
-            for op in self.ops.values():
-                op.stop()
+            for slot, op in self.ops.items():
+                if op.alive():
+                    op.stop()
+                    out.append((self.ident[slot], op.proc.returncode))
+        return out
 
     def log_paths(self):
         return sorted(self.logdir.glob("chaos-*.log"))
@@ -235,6 +242,7 @@ class Chaos:
         self.faults = []  # one dict per fault
         self.failover_kind = self.rng.randrange(2)  # SIGTERM first or SIGKILL first
         self.checks = []  # (name, ok, detail)
+        self.sigterm_exits = []  # (identity, exit code) of replicas stopped with SIGTERM
 
     def check(self, name, ok, detail=""):
         self.checks.append((name, ok, detail))
@@ -278,6 +286,8 @@ class Chaos:
             if graceful:
                 victim.stop()  # waits for the exit (SIGKILL after 30 s)
                 f["exit_s"] = round(time.time() - t0, 1)
+                f["exit_code"] = victim.proc.returncode
+                self.sigterm_exits.append((f["victim"], victim.proc.returncode))
             with reps.lock:
                 reps.start(slot, new_identity=True)  # a new pod as the new standby
         f["inject_s"] = round(time.time() - t0, 1)
@@ -423,6 +433,18 @@ class Chaos:
         self.check(f"failover: the standby leads within {GRACEFUL_TAKEOVER_S} s after SIGTERM, "
                    f"{HARD_TAKEOVER_S} s after SIGKILL", not slow,
                    "; ".join(f"{f['mode']}: {f['takeover_s']} s" for f in slow))
+        # A replica may exit on its own only after losing the Lease (exit code 1, as
+        # controller-runtime's manager does); a signal, a sanitizer report or another error is a
+        # crash.
+        crashes = [(i, c, line) for _, i, c, _, line in reps.unexpected_exits
+                   if c != 1 or "leader election lost" not in line]
+        self.check("no replica crashed (an exit on its own only after losing the Lease)", not crashes,
+                   "; ".join(f"{i} exited with {c}: {line[:200]}" for i, c, line in crashes))
+        # SIGTERM: a clean stop (exit 0; with the sanitizer build, also no leak or error report).
+        self.sigterm_exits += reps.stop_all()
+        unclean = [(i, c) for i, c in self.sigterm_exits if c != 0]
+        self.check("every replica stopped with SIGTERM exited 0", not unclean,
+                   "; ".join(f"{i} exited with {c}" for i, c in unclean))
         relists = [f["relists"] for f in self.faults if f["kind"] == "compaction"]
         self.check("the operator relisted after each compaction (410 Gone)",
                    all(r for r in relists), f"relists per compaction: {relists}")
@@ -434,8 +456,9 @@ class Chaos:
             "rollout_to_converged_s": round(t_conv - self.t_rollout, 1),
             "last_fault_to_converged_s": round(t_conv - t_last, 1),
             "operator_starts": reps.starts,
-            "unexpected_exits": [{"identity": i, "code": c, "at_s": round(t - self.t_rollout, 1)}
-                                 for _, i, c, t in reps.unexpected_exits],
+            "unexpected_exits": [{"identity": i, "code": c, "at_s": round(t - self.t_rollout, 1),
+                                  "last_line": line[:300]}
+                                 for _, i, c, t, line in reps.unexpected_exits],
             "quiet_window": {"seconds": round(window.seconds, 1),
                              "reconcile_errors": window.reconcile_errors, "retries": window.retries,
                              "reconciles": window.reconciles, "error_lines": len(window.error_lines)},
