@@ -284,7 +284,7 @@ class Chaos:
             f["new_leader"] = reps.ident[other]
             f["takeover_s"] = round(time.time() - t0, 1)
             if graceful:
-                victim.stop()  # waits for the exit (SIGKILL after 30 s)
+                victim.stop(send_sigterm=False)  # waits for the exit (SIGKILL after 30 s)
                 f["exit_s"] = round(time.time() - t0, 1)
                 f["exit_code"] = victim.proc.returncode
                 self.sigterm_exits.append((f["victim"], victim.proc.returncode))

@@ -274,9 +274,12 @@ class Operator:
         self.proc.wait()
         self.log.close()
 
-    def stop(self):
+    def stop(self, send_sigterm=True):
+        """SIGTERM (send_sigterm=False: it was sent already; a second one makes the operator exit
+        at once with 1) and the wait for the exit; SIGKILL after 30 s."""
         if self.alive():
-            self.proc.send_signal(signal.SIGTERM)
+            if send_sigterm:
+                self.proc.send_signal(signal.SIGTERM)
             try:
                 self.proc.wait(30)
             except subprocess.TimeoutExpired:
