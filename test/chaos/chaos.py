@@ -67,6 +67,10 @@ LEASE = "/apis/coordination.k8s.io/v1/namespaces/aim-system/leases/aim-engine-le
 DEFAULT_PORTS = {"AIM_CLUSTER_API_PORT": 16443, "AIM_CLUSTER_ETCD_PORT": 12379,
                  "AIM_CLUSTER_ETCD_PEER_PORT": 12380, "AIM_CLUSTER_KWOK_PORT": 16250,
                  "AIM_CLUSTER_KCM_PORT": 16257, "AIM_CLUSTER_SCHEDULER_PORT": 16259}
+# How long a replica may take to exit after SIGTERM before it is killed (and the exit check
+# fails). Kubernetes' default grace is 30 s; the sanitizer build on a machine at load 20 took up to
+# more than 30 s (docs/chaos.md), and the exit code, not the time, is what the check is about.
+STOP_GRACE_S = 60
 GRACEFUL_TAKEOVER_S = 10
 HARD_TAKEOVER_S = 25
 OVERRIDE_EVERY = 10  # every 10th service names a template with an override (derived template)
@@ -152,7 +156,7 @@ class Replicas:
         with self.lock:
             for slot, op in self.ops.items():
                 if op.alive():
-                    op.stop()
+                    op.stop(grace=STOP_GRACE_S)
                     out.append((self.ident[slot], op.proc.returncode))
         return out
 
@@ -284,7 +288,7 @@ class Chaos:
             f["new_leader"] = reps.ident[other]
             f["takeover_s"] = round(time.time() - t0, 1)
             if graceful:
-                victim.stop(send_sigterm=False)  # waits for the exit (SIGKILL after 30 s)
+                victim.stop(send_sigterm=False, grace=STOP_GRACE_S)
                 f["exit_s"] = round(time.time() - t0, 1)
                 f["exit_code"] = victim.proc.returncode
                 self.sigterm_exits.append((f["victim"], victim.proc.returncode))
@@ -443,7 +447,7 @@ class Chaos:
         # SIGTERM: a clean stop (exit 0; with the sanitizer build, also no leak or error report).
         self.sigterm_exits += reps.stop_all()
         unclean = [(i, c) for i, c in self.sigterm_exits if c != 0]
-        self.check("every replica stopped with SIGTERM exited 0", not unclean,
+        self.check(f"every replica stopped with SIGTERM exited 0 within {STOP_GRACE_S} s", not unclean,
                    "; ".join(f"{i} exited with {c}" for i, c in unclean))
         relists = [f["relists"] for f in self.faults if f["kind"] == "compaction"]
         self.check("the operator relisted after each compaction (410 Gone)",

@@ -274,14 +274,14 @@ class Operator:
         self.proc.wait()
         self.log.close()
 
-    def stop(self, send_sigterm=True):
+    def stop(self, send_sigterm=True, grace=30):
         """SIGTERM (send_sigterm=False: it was sent already; a second one makes the operator exit
-        at once with 1) and the wait for the exit; SIGKILL after 30 s."""
+        at once with 1) and the wait for the exit; SIGKILL after `grace` seconds."""
         if self.alive():
             if send_sigterm:
                 self.proc.send_signal(signal.SIGTERM)
             try:
-                self.proc.wait(30)
+                self.proc.wait(grace)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
