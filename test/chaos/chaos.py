@@ -68,7 +68,7 @@ DEFAULT_PORTS = {"AIM_CLUSTER_API_PORT": 16443, "AIM_CLUSTER_ETCD_PORT": 12379,
                  "AIM_CLUSTER_ETCD_PEER_PORT": 12380, "AIM_CLUSTER_KWOK_PORT": 16250,
                  "AIM_CLUSTER_KCM_PORT": 16257, "AIM_CLUSTER_SCHEDULER_PORT": 16259}
 # How long a replica may take to exit after SIGTERM before it is killed (and the exit check
-# fails). Kubernetes' default grace is 30 s; the sanitizer build on a machine at load 20 took up to
+# fails). Kubernetes' default grace is 30 s; the sanitizer build on a machine at load 20 took
 # more than 30 s (docs/chaos.md), and the exit code, not the time, is what the check is about.
 STOP_GRACE_S = 60
 GRACEFUL_TAKEOVER_S = 10
