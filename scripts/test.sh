@@ -20,9 +20,9 @@
 #
 # Each suite gets exactly its prerequisites: Debian packages (scripts/install-deps.sh, always),
 # the control plane from Go modules (integration, cluster, helm, chaos, e2e), the debug build
-# (unit, integration, registry, chaos); helm (helm, e2e), the release build and the KServe controller (e2e)
-# build in the background at low priority from the end of the debug build, and the suites that
-# need them wait for them (scripts/lib/background-builds.sh). C++ objects come from ccache when it
+# (unit, integration, registry, chaos); helm (helm, e2e), the release build and the KServe
+# controller (e2e) build in the background at low priority from the end of the debug build, and
+# the suites that need them wait for them (scripts/lib/background-builds.sh). C++ objects come from ccache when it
 # is installed (CMakeLists.txt); its hit rate is printed at the end.
 # Ends with one summary line "N passed, N failed".
 set -uo pipefail
