@@ -235,7 +235,7 @@ if wants helm; then
 fi
 if wants runtime; then run_suite aim-runtime test/images/aim-runtime/run.sh; fi
 # A 200-service rollout under operator kills, an apiserver restart, an etcd compaction and a
-# failover, then the checker (about 3.5 min); a cluster of its own, with the debug build's
+# failover, then the checker (3.5 to 5 min); a cluster of its own, with the debug build's
 # operator (ASan+UBSan: a crash in a restart path is a failure too). The seed is in the log.
 if wants chaos; then
   step "chaos suite"
