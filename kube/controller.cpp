@@ -159,7 +159,13 @@ bool Controller::caches_synced(const std::atomic<bool>& stop) {
 
 void Controller::worker() {
   if (!caches_synced(stop_)) return;
-  while (auto key = queue_->get()) {
+  // Not `while (get())`: the queue hands out what it holds even after shut_down, so a stopping
+  // controller would drain its whole backlog at the client's rate limit (minutes for a rollout of
+  // hundreds of services) before the manager releases the Lease. The keys left are not lost: the
+  // next leader lists every object.
+  while (!stop_.load()) {
+    auto key = queue_->get();
+    if (!key) break;
     process(*key);
     queue_->done(*key);
   }

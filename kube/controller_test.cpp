@@ -339,6 +339,27 @@ TEST_F(ControllerTest, ParallelWorkersNeverShareAKey) {
   EXPECT_EQ(violations.load(), 0);
 }
 
+// A stopping controller finishes the reconciles in flight and leaves the rest of its queue. The
+// chaos suite (seed 1, docs/chaos.md) saw a replica drain a backlog of 200 services at 20 requests
+// per second after SIGTERM: it outlived the 30 s grace, was killed, never released the Lease, and
+// the standby took over only after 46 s.
+TEST_F(ControllerTest, StopFinishesTheReconcilesInFlightAndLeavesTheRestOfTheQueue) {
+  std::atomic<int> calls{0};
+  std::atomic<bool> release{false};
+  run(builder("widget").for_type(kWidgets).build([&](const Request&) -> ReconcileResult {
+    ++calls;
+    while (!release.load()) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    return Action::done();
+  }));
+  for (int i = 0; i < 50; ++i) controller_->enqueue(Request::from_key("ns/w" + std::to_string(i)));
+  ASSERT_TRUE(eventually([&] { return calls.load() == 1 && controller_->queue().len() == 49; }));
+  std::thread stopper([&] { controller_->stop(); });
+  ASSERT_TRUE(eventually([&] { return controller_->queue().shutting_down(); }));
+  release = true;
+  stopper.join();
+  EXPECT_EQ(calls.load(), 1) << "the stopping controller went on with its queue";
+}
+
 TEST_F(ControllerTest, InformersAreSharedBetweenControllers) {
   auto a = builder("a").for_type(kWidgets).owns(types::config_maps()).build(recording());
   auto b = builder("b").for_type(types::config_maps()).build(recording());

@@ -10,16 +10,19 @@
 #   scripts/test.sh registry        the registry client against real registries
 #   scripts/test.sh helm            the chart's checks (+ a fresh cluster for the dry run)
 #   scripts/test.sh runtime         the AIM runtime stand-in's own tests
+#   scripts/test.sh chaos           the debug build, the control plane, ctest -L chaos: a 200-service
+#                                     rollout under faults on a cluster of its own (ports +20000),
+#                                     then the checker (docs/chaos.md)
 #   scripts/test.sh e2e             the release build, images, helm install on a real node
 #   scripts/test.sh fuzz            the fuzz build (clang), every harness for 12 s from seed 1
 #                                     (scripts/fuzz.sh; AIM_FUZZ_SECONDS=0 only replays corpora)
 #   scripts/test.sh unit helm ...   several, in the order above
 #
 # Each suite gets exactly its prerequisites: Debian packages (scripts/install-deps.sh, always),
-# the control plane from Go modules (integration, cluster, helm, e2e), the debug build (unit,
-# integration, registry); helm (helm, e2e), the release build and the KServe controller (e2e)
-# build in the background at low priority from the end of the debug build, and the suites that
-# need them wait for them (scripts/lib/background-builds.sh). C++ objects come from ccache when it
+# the control plane from Go modules (integration, cluster, helm, chaos, e2e), the debug build
+# (unit, integration, registry, chaos); helm (helm, e2e), the release build and the KServe
+# controller (e2e) build in the background at low priority from the end of the debug build, and
+# the suites that need them wait for them (scripts/lib/background-builds.sh). C++ objects come from ccache when it
 # is installed (CMakeLists.txt); its hit rate is printed at the end.
 # Ends with one summary line "N passed, N failed".
 set -uo pipefail
@@ -33,7 +36,7 @@ IT_JOBS="${AIM_IT_JOBS:-$((JOBS + 1))}"
 LOG_DIR="$ROOT/.local/test-logs"
 mkdir -p "$LOG_DIR"
 
-ALL_SUITES=(unit integration cluster registry helm runtime e2e fuzz)
+ALL_SUITES=(unit integration cluster registry helm runtime chaos e2e fuzz)
 usage() {
   echo "usage: scripts/test.sh [SUITE...]   (suites: ${ALL_SUITES[*]}; none: all)" >&2
   exit 2
@@ -42,7 +45,7 @@ declare -A want=()
 for arg in "$@"; do
   case "$arg" in
     -h | --help) usage ;;
-    unit | integration | cluster | registry | helm | runtime | e2e | fuzz) want[$arg]=1 ;;
+    unit | integration | cluster | registry | helm | runtime | chaos | e2e | fuzz) want[$arg]=1 ;;
     *) echo "test.sh: unknown suite '$arg'" >&2; usage ;;
   esac
 done
@@ -95,14 +98,14 @@ step "dependencies"
 scripts/install-deps.sh || die "installing Debian packages failed"
 command -v ccache >/dev/null && ccache --zero-stats >/dev/null 2>&1
 
-if wants integration cluster helm e2e; then
+if wants integration cluster helm chaos e2e; then
   step "local control plane build"
   start=$(date +%s)
   tools/cluster/cluster.sh build || die "building the control plane failed"
   echo "control plane build: $(($(date +%s) - start)) s"
 fi
 
-if wants unit integration registry; then
+if wants unit integration registry chaos; then
   step "C++ build (debug, ASan+UBSan)"
   start=$(date +%s)
   cmake --preset debug >/dev/null || die "cmake configure failed"
@@ -156,10 +159,18 @@ second_cluster() {
     AIM_CLUSTER_SCHEDULER_PORT=16659 tools/cluster/cluster.sh "$@"
 }
 
+# The chaos suite's control plane (test/chaos/chaos.py starts and stops it; ports +20000).
+chaos_cluster() {
+  AIM_CLUSTER_DIR="$ROOT/.local/cluster-chaos" AIM_CLUSTER_API_PORT=36443 AIM_CLUSTER_ETCD_PORT=32379 \
+    AIM_CLUSTER_ETCD_PEER_PORT=32380 AIM_CLUSTER_KWOK_PORT=36250 AIM_CLUSTER_KCM_PORT=36257 \
+    AIM_CLUSTER_SCHEDULER_PORT=36259 tools/cluster/cluster.sh "$@"
+}
+
 cleanup() {
   if [[ -n "$bg_pid" ]]; then kill -- "-$bg_pid" 2>/dev/null; fi
   tools/cluster/cluster.sh stop >/dev/null 2>&1 || true
   second_cluster stop >/dev/null 2>&1 || true
+  chaos_cluster stop >/dev/null 2>&1 || true
   AIM_REGISTRY_DIR="$ROOT/.local/registry-ci" tools/registry/registry.sh stop >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
@@ -223,6 +234,15 @@ if wants helm; then
   run_suite helm test/integration/helm/run.sh
 fi
 if wants runtime; then run_suite aim-runtime test/images/aim-runtime/run.sh; fi
+# A 200-service rollout under operator kills, an apiserver restart, an etcd compaction and a
+# failover, then the checker (3.5 to 5 min); a cluster of its own, with the debug build's
+# operator (ASan+UBSan: a crash in a restart path is a failure too). The seed is in the log.
+if wants chaos; then
+  step "chaos suite"
+  AIM_CHAOS_CLUSTER_DIR="$ROOT/.local/cluster-chaos" AIM_CHAOS_PORT_OFFSET=20000 \
+    ctest --test-dir build/debug -L chaos -V 2>&1 | tee "$LOG_DIR/chaos.log"
+  count_ctest "$LOG_DIR/chaos.log" chaos
+fi
 
 if wants e2e; then
   step "waiting for the background builds (release, KServe)"

@@ -27,126 +27,21 @@ The cluster state of each scenario lives in .local/cluster-bench (deleted at the
 next scenario and by `tools/cluster/cluster.sh stop` with AIM_CLUSTER_DIR set to it).
 """
 import argparse
-import concurrent.futures
 import json
 import os
 import re
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[2]
-KUBECTL = ROOT / "tools/cluster/bin/kubectl"
-CLUSTER_SH = ROOT / "tools/cluster/cluster.sh"
-CLUSTER_DIR = ROOT / ".local/cluster-bench"
-ENV = dict(os.environ, AIM_CLUSTER_DIR=str(CLUSTER_DIR), KUBECONFIG=str(CLUSTER_DIR / "kubeconfig"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "test/support"))
+from workload import (NS_SERVICES, ROOT, Cluster, Operator, catalog,  # noqa: E402
+                      log, services)
 
-MODELS = 20
+CLUSTER = Cluster(ROOT / ".local/cluster-bench")
 CONFIGMAPS = 2000
-NS_SERVICES = "bench"
 NS_NOISE = "bench-noise"
-WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
-# Each model's recommended deployments (gpuModel, gpuCount, metric, precision): the cluster has
-# MI300X and MI350X nodes, so every template can be Ready and every service selects one.
-DEPLOYMENTS = [("MI300X", 1, "latency", "fp8"), ("MI300X", 1, "throughput", "fp16"),
-               ("MI350X", 1, "throughput", "fp16")]
-
-
-def log(msg):
-    print(f"[{time.strftime('%H:%M:%S')}] {msg}", flush=True)
-
-
-def kubectl(*args, stdin=None, check=True):
-    r = subprocess.run([str(KUBECTL), *args], input=stdin, env=ENV, text=True,
-                       capture_output=True)
-    if check and r.returncode != 0:
-        raise RuntimeError(f"kubectl {' '.join(args[:3])}: {r.stderr.strip()}")
-    return r.stdout
-
-
-def create_all(docs, parallel=4):
-    """Creates the objects (dicts) in `parallel` kubectl processes of a List each."""
-    if not docs:
-        return
-    chunks = [docs[i::parallel] for i in range(parallel)]
-
-    def one(chunk):
-        if chunk:
-            kubectl("create", "-f", "-", "-o", "name",
-                    stdin=json.dumps({"apiVersion": "v1", "kind": "List", "items": chunk}))
-
-    with concurrent.futures.ThreadPoolExecutor(parallel) as ex:
-        list(ex.map(one, chunks))
-
-
-def count(path):
-    """Number of objects at a list path, from one limit=1 page (remainingItemCount)."""
-    out = json.loads(kubectl("get", "--raw", f"{path}?limit=1"))
-    return len(out.get("items", [])) + int(out.get("metadata", {}).get("remainingItemCount", 0))
-
-
-def catalog():
-    docs = [{
-        "apiVersion": "aim.eai.amd.com/v1alpha1", "kind": "AIMClusterRuntimeConfig",
-        "metadata": {"name": "default"},
-        "spec": {"storage": {"defaultStorageClassName": "aim-sim-local"},
-                 "routing": {"enabled": False}},
-    }]
-    for ns in ("aim-system", NS_SERVICES):
-        for m in range(MODELS):
-            # Simulated discovery output (tools/cluster/manifests/demo/discovery-logs.yaml has the
-            # same shape): one profile per template, rendered from the pod's env by simlogs.
-            name = f"bench-model-{m:02d}"
-            docs.append({
-                "apiVersion": "v1", "kind": "ConfigMap",
-                "metadata": {"name": f"discovery-{name}", "namespace": ns,
-                             "labels": {"sim.aim.eai.amd.com/pod-logs": "true"}},
-                "data": {"selector": f"aim.eai.amd.com/model={name}", "log": discovery_log(name)},
-            })
-    for m in range(MODELS):
-        name = f"bench-model-{m:02d}"
-        docs.append({
-            "apiVersion": "aim.eai.amd.com/v1alpha1", "kind": "AIMClusterModel",
-            "metadata": {"name": name},
-            "spec": {
-                "image": f"registry.example/bench/{name}:1.0.0",
-                "imageMetadata": {"model": {
-                    "canonicalName": f"bench/{name}", "title": f"Bench model {m}",
-                    "source": f"https://huggingface.co/bench/{name}",
-                    "recommendedDeployments": [
-                        {"gpuModel": g, "gpuCount": c, "metric": me, "precision": p}
-                        for g, c, me, p in DEPLOYMENTS],
-                }},
-            },
-        })
-    return docs
-
-
-def discovery_log(model):
-    size = ('{{if eq .Env.AIM_PRECISION "fp16"}}15.0{{else}}8.5{{end}}')
-    return (
-        "INFO dry-run\n"
-        '[{"filename": "vllm-{{lower .Env.AIM_GPU_MODEL}}-{{.Env.AIM_PRECISION}}-'
-        '{{.Env.AIM_METRIC}}.yaml", "profile": {"model": "bench/' + model + '", '
-        '"quantized_model": "", "metadata": {"engine": "vllm", "gpu": "{{.Env.AIM_GPU_MODEL}}", '
-        '"precision": "{{.Env.AIM_PRECISION}}", "gpu_count": {{default "1" .Env.AIM_GPU_COUNT}}, '
-        '"metric": "{{.Env.AIM_METRIC}}", "type": "optimized"}, "engine_args": '
-        '{"max-model-len": 32768}, "env_vars": {}}, "models": [{"name": "bench/' + model + '", '
-        '"source": "hf://bench/' + model + '", "size_gb": ' + size + "}]}]\n")
-
-
-def services(n, caching):
-    return [{
-        "apiVersion": "aim.eai.amd.com/v1alpha1", "kind": "AIMService",
-        "metadata": {"name": f"svc-{i:05d}", "namespace": NS_SERVICES,
-                     "labels": {"team": f"team-{i % 7}"}},
-        "spec": {"model": {"name": f"bench-model-{i % MODELS:02d}"}, "caching": {"mode": caching}},
-    } for i in range(n)]
 
 
 def noise(pods):
@@ -176,76 +71,12 @@ def noise(pods):
     return docs
 
 
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Operator:
-    def __init__(self, binary, log_path, extra_args=()):
-        self.metrics_port = free_port()
-        health = free_port()
-        self.log = open(log_path, "w")
-        self.proc = subprocess.Popen(
-            [binary, "--kubeconfig", ENV["KUBECONFIG"], "--log-format", "json",
-             "--metrics-bind-address", f"127.0.0.1:{self.metrics_port}",
-             "--health-probe-bind-address", f"127.0.0.1:{health}",
-             # One replica: the leader lease's renewal (a PUT every 2 s, by design) would be
-             # counted as the operator's work and keep the write count from ever settling.
-             "--leader-elect=false", *extra_args],
-            env=ENV, stdout=self.log, stderr=subprocess.STDOUT)
-
-    def proc_stats(self):
-        status = Path(f"/proc/{self.proc.pid}/status").read_text()
-        hwm = int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) * 1024
-        rss = int(re.search(r"VmRSS:\s+(\d+) kB", status).group(1)) * 1024
-        fields = Path(f"/proc/{self.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
-        cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        return {"peak_rss": hwm, "rss": rss, "cpu_s": cpu}
-
-    def metrics(self):
-        """(writes, reconciles, per-method writes, per-controller reconciles) so far."""
-        text = urllib.request.urlopen(
-            f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=10).read().decode()
-        writes, reconciles = {}, {}
-        for line in text.splitlines():
-            if line.startswith("rest_client_requests_total{"):
-                method = re.search(r'method="([A-Z]+)"', line).group(1)
-                if method in WRITE_METHODS:
-                    writes[method] = writes.get(method, 0) + float(line.rsplit(" ", 1)[1])
-            elif line.startswith("controller_runtime_reconcile_total{"):
-                ctrl = re.search(r'controller="([^"]+)"', line).group(1)
-                reconciles[ctrl] = reconciles.get(ctrl, 0) + float(line.rsplit(" ", 1)[1])
-        return sum(writes.values()), sum(reconciles.values()), writes, reconciles
-
-    def wait_metrics(self, timeout=60):
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            if self.proc.poll() is not None:
-                raise RuntimeError(f"operator exited with {self.proc.returncode}")
-            try:
-                return self.metrics()
-            except OSError:
-                time.sleep(0.2)
-        raise RuntimeError("operator metrics endpoint did not come up")
-
-    def stop(self):
-        self.proc.send_signal(signal.SIGTERM)
-        try:
-            self.proc.wait(30)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self.log.close()
-
-
 def apiserver_writes():
     """The API server's write requests by "VERB resource[/subresource]", largest first: where the
     operator's writes go (the workload's own creates and the cluster's controllers are in it too,
     so read it against the scenario)."""
     try:
-        text = kubectl("get", "--raw", "/metrics")
+        text = CLUSTER.kubectl("get", "--raw", "/metrics")
     except Exception as e:  # diagnostics only: a missing breakdown must not fail the run
         return {"error": str(e)}
     out = {}
@@ -268,25 +99,26 @@ def diff(after, before):
 
 def scenario(binary, n, pods, args, logdir):
     log(f"scenario: {n} services, {pods} unrelated pods")
-    subprocess.run([str(CLUSTER_SH), "stop"], env=ENV, check=False, capture_output=True)
-    subprocess.run(["rm", "-rf", str(CLUSTER_DIR)], check=True)
-    subprocess.run([str(CLUSTER_SH), "start"], env=ENV, check=True, stdout=subprocess.DEVNULL)
+    CLUSTER.fresh()
     for ns in (NS_SERVICES, NS_NOISE, "aim-system"):
-        kubectl("create", "namespace", ns, check=False)
+        CLUSTER.kubectl("create", "namespace", ns, check=False)
     t = time.time()
-    create_all(catalog())
-    create_all(noise(pods), parallel=6)
-    create_all(services(n, args.caching), parallel=6)
+    CLUSTER.create_all(catalog())
+    CLUSTER.create_all(noise(pods), parallel=6)
+    CLUSTER.create_all(services(n, args.caching), parallel=6)
     log(f"  workload created in {time.time() - t:.0f} s")
 
-    op = Operator(binary, logdir / f"aim-engine-{n}-{pods}.log", args.op_arg)
+    # One replica: the leader lease's renewal (a PUT every 2 s, by design) would be counted as the
+    # operator's work and keep the write count from ever settling.
+    op = Operator(binary, CLUSTER, logdir / f"aim-engine-{n}-{pods}.log",
+                  ["--leader-elect=false", *args.op_arg])
     start = time.time()
     try:
         op.wait_metrics()
         first = last = None
         isvc_path = f"/apis/serving.kserve.io/v1beta1/namespaces/{NS_SERVICES}/inferenceservices"
         while True:
-            have = count(isvc_path)
+            have = CLUSTER.count(isvc_path)
             now = time.time()
             if have > 0 and first is None:
                 first = now - start
@@ -333,7 +165,7 @@ def scenario(binary, n, pods, args, logdir):
         return row
     finally:
         op.stop()
-        subprocess.run([str(CLUSTER_SH), "stop"], env=ENV, check=False, capture_output=True)
+        CLUSTER.stop()
 
 
 def table(rows):
