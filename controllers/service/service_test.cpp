@@ -110,6 +110,17 @@ class ServiceReconcile : public ::testing::Test {
     sync();
   }
 
+  // The model "llama" with one Ready template `template_name` (MI300X, fp8) and the service
+  // "chat" (caching Never), reconciled; the InferenceServices of the namespace.
+  std::vector<Json> deploy_chat(const std::string& template_name) {
+    put(types::aim_models(), model("llama", "docker.io/amd/llama:1"));
+    put(types::aim_service_templates(), tmpl(template_name, "llama", "MI300X", "fp8"));
+    put(types::aim_services(),
+        service("chat", {{"model", {{"name", "llama"}}}, {"caching", {{"mode", "Never"}}}}));
+    settle("chat");
+    return fake->objects(types::inference_services(), kNs);
+  }
+
   Json get(const kube::ResourceType& type, const std::string& name) {
     for (const auto& o : fake->objects(type, type.namespaced ? kNs : "")) {
       if (o["metadata"]["name"] == name) return o;
@@ -337,12 +348,7 @@ TEST_F(ServiceReconcile, BetterTemplateLaterKeepsTheRunningChoiceAndSaysWhy) {
 }
 
 TEST_F(ServiceReconcile, RunningWhenTheInferenceServiceIsReadyAndDegradedWhenItDrops) {
-  put(types::aim_models(), model("llama", "docker.io/amd/llama:1"));
-  put(types::aim_service_templates(), tmpl("llama-mi300x-fp8", "llama", "MI300X", "fp8"));
-  put(types::aim_services(),
-      service("chat", {{"model", {{"name", "llama"}}}, {"caching", {{"mode", "Never"}}}}));
-  settle("chat");
-  auto isvcs = fake->objects(types::inference_services(), kNs);
+  auto isvcs = deploy_chat("llama-mi300x-fp8");
   ASSERT_EQ(isvcs.size(), 1u);
   Json isvc = isvcs[0];
   isvc["status"]["conditions"] = {{{"type", "Ready"}, {"status", "True"}}};
@@ -611,12 +617,7 @@ TEST_F(ServiceReconcile, MissingNamedRuntimeConfigBlocksApplies) {
 }
 
 TEST_F(ServiceReconcile, AWarningEventOnItsInferenceServiceFailsTheService) {
-  put(types::aim_models(), model("llama", "docker.io/amd/llama:1"));
-  put(types::aim_service_templates(), tmpl("llama-mi300x-fp8", "llama", "MI300X", "fp8"));
-  put(types::aim_services(),
-      service("chat", {{"model", {{"name", "llama"}}}, {"caching", {{"mode", "Never"}}}}));
-  settle("chat");
-  auto isvcs = fake->objects(types::inference_services(), kNs);
+  auto isvcs = deploy_chat("llama-mi300x-fp8");
   ASSERT_EQ(isvcs.size(), 1u);
   const Json& isvc = isvcs[0];
   auto warning = [&](const std::string& name, const std::string& uid) {
@@ -646,11 +647,7 @@ TEST_F(ServiceReconcile, AWarningEventOnItsInferenceServiceFailsTheService) {
 }
 
 TEST_F(ServiceReconcile, SpecChangeReappliesTheInferenceServiceOnce) {
-  put(types::aim_models(), model("llama", "docker.io/amd/llama:1"));
-  put(types::aim_service_templates(), tmpl("t", "llama", "MI300X", "fp8"));
-  put(types::aim_services(),
-      service("chat", {{"model", {{"name", "llama"}}}, {"caching", {{"mode", "Never"}}}}));
-  settle("chat");
+  deploy_chat("t");
   Json svc = get(types::aim_services(), "chat");
   svc["spec"]["env"] = {{{"name", "EXTRA"}, {"value", "1"}}};
   fake->inject(types::aim_services(), WatchEvent::Type::kModified, svc);
