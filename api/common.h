@@ -9,6 +9,7 @@
 
 #include "api/k8s.h"
 #include "api/schema.h"
+#include "core/uri_credentials.h"
 
 namespace aim::api {
 
@@ -263,9 +264,12 @@ inline constexpr std::string_view kUriNoUserinfoMessage =
     "the URI must not hold credentials (user:password@): put them in a Secret the download "
     "reads (HTTPS_TOKEN for a bearer token, AIM_SIGNED_URL for a whole signed URL; "
     "docs/aim-fetch.md)";
-inline constexpr std::string_view kUriNoSignatureRule =
-    "!self.matches('(?i)[?&](x-amz-signature|x-amz-credential|x-amz-security-token|"
-    "x-goog-signature|x-goog-credential|signature|sig|token|access_token|api_key|apikey)=')";
+inline std::string uri_no_signature_rule() {
+  std::string names;
+  for (auto name : kCredentialQueryParameters)
+    names += (names.empty() ? "" : "|") + std::string(name);
+  return "!self.matches('(?i)[?&](" + names + ")=')";
+}
 inline constexpr std::string_view kUriNoSignatureMessage =
     "the URI must not hold a signature or a token in its query: write the URI without its "
     "query, and put the whole signed URL in a Secret the download reads, key AIM_SIGNED_URL "
@@ -281,7 +285,7 @@ inline FieldBuilder& uri_segment_rules(FieldBuilder&& b) {
       .cel(std::string(kUriNoDotSegmentsRule), std::string(kUriNoDotSegmentsMessage))
       .cel(std::string(kUriNoEmptySegmentsRule), std::string(kUriNoEmptySegmentsMessage))
       .cel(std::string(kUriNoUserinfoRule), std::string(kUriNoUserinfoMessage))
-      .cel(std::string(kUriNoSignatureRule), std::string(kUriNoSignatureMessage))
+      .cel(uri_no_signature_rule(), std::string(kUriNoSignatureMessage))
       .cel(std::string(kHfUriRule), std::string(kHfUriMessage))
       .cel(std::string(kS3UriRule), std::string(kS3UriMessage))
       .cel(std::string(kNgcUriRule), std::string(kNgcUriMessage));

@@ -3,6 +3,7 @@
 #include <cctype>
 #include <vector>
 
+#include "core/uri_credentials.h"
 #include "http/client.h"
 
 namespace aim::fetch {
@@ -155,17 +156,6 @@ std::optional<std::string> credential_in_uri(std::string_view uri) {
   }
   const auto q = uri.find('?');
   if (q == std::string_view::npos) return std::nullopt;
-  static constexpr std::string_view kNames[] = {"x-amz-signature",
-                                                "x-amz-credential",
-                                                "x-amz-security-token",
-                                                "x-goog-signature",
-                                                "x-goog-credential",
-                                                "signature",
-                                                "sig",
-                                                "token",
-                                                "access_token",
-                                                "api_key",
-                                                "apikey"};
   std::string_view query = uri.substr(q + 1, uri.find('#', q) - (q + 1));
   while (!query.empty()) {
     const auto amp = query.find('&');
@@ -174,7 +164,7 @@ std::optional<std::string> credential_in_uri(std::string_view uri) {
     if (param.find('=') != std::string_view::npos) {
       std::string lower(name);
       for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      for (auto k : kNames)
+      for (auto k : kCredentialQueryParameters)
         if (lower == k) return "the query parameter " + std::string(name);
     }
     if (amp == std::string_view::npos) break;

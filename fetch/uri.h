@@ -39,8 +39,8 @@ Result<std::string, std::string> safe_relative_path(std::string_view path);
 std::string redact_url(std::string_view url);
 
 // What in `uri` is a credential: "user information (user:password@)" or "the query parameter
-// NAME" for a parameter that carries a signature or a token (AWS, Google Cloud, Azure SAS and the
-// generic names; the same list as the CRDs' rule, api/common.h); nullopt when nothing. The
+// NAME" for a parameter of core/uri_credentials.h (the list the CRDs' rule refuses too); nullopt
+// when nothing. The
 // operator refuses such a source URI, which it would copy into a Job and show in the status.
 std::optional<std::string> credential_in_uri(std::string_view uri);
 
