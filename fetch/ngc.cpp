@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/base64.h"
+#include "core/json_fields.h"
 
 namespace aim::fetch {
 
@@ -76,18 +77,11 @@ Failure bad_answer(const std::string& what) {
   return Failure{FailureClass::kNetwork, "ngc " + what};
 }
 
-// The string at key, if the value is an object that has one there.
-const std::string* string_at(const nlohmann::json& j, const char* key) {
-  if (!j.is_object()) return nullptr;
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get_ptr<const std::string*>() : nullptr;
-}
-
 }  // namespace
 
 Result<std::string, Failure> NgcSource::parse_token(const std::string& body) {
   auto j = nlohmann::json::parse(body, nullptr, false);
-  const std::string* token = string_at(j, "token");
+  const std::string* token = find_string(j, "token");
   if (token == nullptr || token->empty())
     return fail(Failure{FailureClass::kAuth, "ngc token endpoint gave no token"});
   return *token;
@@ -96,7 +90,7 @@ Result<std::string, Failure> NgcSource::parse_token(const std::string& body) {
 Result<std::string, Failure> NgcSource::parse_latest_version(const std::string& body) {
   auto j = nlohmann::json::parse(body, nullptr, false);
   const std::string* version = nullptr;
-  if (j.is_object() && j.contains("model")) version = string_at(j["model"], "latestVersionIdStr");
+  if (j.is_object() && j.contains("model")) version = find_string(j["model"], "latestVersionIdStr");
   if (version == nullptr || version->empty())
     return fail(bad_answer("model info has no latestVersionIdStr string"));
   return *version;
@@ -119,12 +113,12 @@ Result<long, Failure> NgcSource::parse_files_page(const std::string& body,
   std::size_t index = 0;
   for (const auto& mf : j["modelFiles"]) {
     const std::string where = "file listing entry " + std::to_string(index++);
-    const std::string* path = string_at(mf, "path");
+    const std::string* path = find_string(mf, "path");
     if (path == nullptr || path->empty()) return fail(bad_answer(where + " has no path"));
     auto size = mf.find("sizeInBytes");
     if (size == mf.end() || !size->is_number_unsigned())
       return fail(bad_answer(where + " (" + *path + ") has no non-negative sizeInBytes"));
-    const std::string* sha256 = string_at(mf, "sha256");
+    const std::string* sha256 = find_string(mf, "sha256");
     if (mf.contains("sha256") && sha256 == nullptr)
       return fail(bad_answer(where + " (" + *path + ") has a sha256 that is not a string"));
     RemoteFile f;

@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <nlohmann/json.hpp>
 
+#include "core/json_fields.h"
 #include "http/client.h"
 
 namespace aim::kube {
@@ -66,27 +67,22 @@ ErrorCode code_for(long http_status, std::string_view reason) {
   return ErrorCode::kOther;
 }
 
-std::string str_field(const nlohmann::json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
 // Fills err from a decoded metav1.Status; returns false when `status` is not one.
 bool decode_status(const nlohmann::json& status, long http_status, Error& err) {
-  if (!status.is_object() || str_field(status, "kind") != "Status") return false;
+  if (!status.is_object() || string_member(status, "kind") != "Status") return false;
   long code = http_status;
   if (auto it = status.find("code"); it != status.end() && it->is_number_integer())
     code = it->get<long>();
   err.http_status = static_cast<int>(code != 0 ? code : http_status);
-  err.reason = str_field(status, "reason");
-  err.message = str_field(status, "message");
+  err.reason = string_member(status, "reason");
+  err.message = string_member(status, "message");
   err.code = code_for(err.http_status, err.reason);
   if (auto d = status.find("details"); d != status.end() && d->is_object()) {
     if (auto c = d->find("causes"); c != d->end() && c->is_array()) {
       for (const auto& cause : *c) {
         if (!cause.is_object()) continue;
-        err.causes.push_back(Cause{str_field(cause, "field"), str_field(cause, "reason"),
-                                   str_field(cause, "message")});
+        err.causes.push_back(Cause{string_member(cause, "field"), string_member(cause, "reason"),
+                                   string_member(cause, "message")});
       }
     }
     if (auto r = d->find("retryAfterSeconds"); r != d->end() && r->is_number_integer())

@@ -9,6 +9,7 @@
 #include <sstream>
 
 #include "core/base64.h"
+#include "core/json_fields.h"
 #include "core/strings.h"
 
 namespace aim::registry {
@@ -48,11 +49,6 @@ bool wildcard_host_match(std::string_view pattern, std::string_view host) {
     return false;
   std::string_view label = host.substr(0, host.size() - suffix.size());
   return label.find('.') == std::string_view::npos && !label.empty();
-}
-
-std::string json_string(const nlohmann::json& obj, const char* key) {
-  auto it = obj.find(key);
-  return it != obj.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
 }  // namespace
@@ -134,11 +130,11 @@ Result<void, std::string> add_docker_config(Keychain& keychain, std::string_view
   for (const auto& [server, entry] : auths->items()) {
     if (!entry.is_object()) return fail("entry for " + server + " is not an object");
     Credential c;
-    c.username = json_string(entry, "username");
-    c.password = json_string(entry, "password");
-    c.identity_token = json_string(entry, "identitytoken");
-    c.registry_token = json_string(entry, "registrytoken");
-    std::string auth = json_string(entry, "auth");
+    c.username = string_member(entry, "username");
+    c.password = string_member(entry, "password");
+    c.identity_token = string_member(entry, "identitytoken");
+    c.registry_token = string_member(entry, "registrytoken");
+    std::string auth = string_member(entry, "auth");
     if (!auth.empty()) {
       auto decoded = base64_decode(auth);
       if (!decoded) return fail("\"auth\" for " + server + " is not base64");
@@ -201,8 +197,8 @@ Result<BearerToken, std::string> parse_token_response(std::string_view body) {
   if (doc.is_discarded() || !doc.is_object())
     return fail(std::string("token response is not a JSON object"));
   BearerToken t;
-  t.token = json_string(doc, "token");
-  if (t.token.empty()) t.token = json_string(doc, "access_token");
+  t.token = string_member(doc, "token");
+  if (t.token.empty()) t.token = string_member(doc, "access_token");
   if (t.token.empty()) return fail(std::string("token response has no token"));
   if (auto e = doc.find("expires_in");
       e != doc.end() && e->is_number_integer() && e->get<long>() > 0) {

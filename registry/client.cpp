@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "core/base64.h"
+#include "core/json_fields.h"
 #include "core/strings.h"
 #include "registry/digest.h"
 
@@ -27,15 +28,6 @@ constexpr std::string_view kAcceptManifests =
 constexpr std::chrono::seconds kTokenMargin{10};
 constexpr std::size_t kBodyExcerpt = 300;
 
-// A string member of a JSON object a registry sent, or `fallback` when it is absent or not a
-// string. json::value() throws type_error for `{"os": 5}`, and the exception ended the process
-// (found by fuzz/registry_manifest_fuzz.cpp).
-std::string string_field(const json& j, const char* key, std::string fallback = {}) {
-  if (!j.is_object()) return fallback;
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : fallback;
-}
-
 std::string strip_params(std::string_view content_type) {
   auto semi = content_type.find(';');
   std::string_view t = content_type.substr(0, semi);
@@ -52,7 +44,7 @@ std::string registry_error_text(const std::string& body) {
     for (const auto& e : doc["errors"]) {
       if (!e.is_object()) continue;
       if (!out.empty()) out += "; ";
-      out += string_field(e, "code", "UNKNOWN");
+      out += string_member(e, "code", "UNKNOWN");
       if (e.contains("message") && e["message"].is_string())
         out += ": " + e["message"].get<std::string>();
     }
@@ -84,9 +76,9 @@ Error transport_error(const std::string& registry, const http::Error& err) {
 
 bool platform_matches(const json& p, const Platform& want) {
   if (!p.is_object()) return false;
-  if (string_field(p, "os") != want.os) return false;
-  if (string_field(p, "architecture") != want.architecture) return false;
-  if (!want.variant.empty() && string_field(p, "variant") != want.variant) return false;
+  if (string_member(p, "os") != want.os) return false;
+  if (string_member(p, "architecture") != want.architecture) return false;
+  if (!want.variant.empty() && string_member(p, "variant") != want.variant) return false;
   return true;
 }
 
@@ -379,7 +371,7 @@ struct Client::Impl {
     m.media_type = strip_params(resp->headers.get("Content-Type").value_or(""));
     if (m.media_type.empty() || m.media_type == "application/json" ||
         m.media_type == "text/plain") {
-      m.media_type = string_field(m.json, "mediaType");
+      m.media_type = string_member(m.json, "mediaType");
     }
     if (m.media_type != kDockerManifest && m.media_type != kOciManifest &&
         m.media_type != kDockerList && m.media_type != kOciIndex) {
@@ -525,8 +517,8 @@ Result<ImageInfo, Error> Client::inspect(const ImageReference& ref) {
     return fail(make_error(ErrorKind::kBadResponse, ref.registry,
                            "image config of " + ref.str() + " is not JSON"));
   }
-  info.config.os = string_field(doc, "os");
-  info.config.architecture = string_field(doc, "architecture");
+  info.config.os = string_member(doc, "os");
+  info.config.architecture = string_member(doc, "architecture");
   if (doc.contains("config") && doc["config"].is_object()) {
     const json& c = doc["config"];
     if (c.contains("Labels") && c["Labels"].is_object()) {
