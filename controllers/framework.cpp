@@ -18,6 +18,7 @@
 #include "controllers/typed.h"
 #include "core/chrono.h"
 #include "core/digest.h"
+#include "core/json_fields.h"
 #include "core/strings.h"
 #include "engine/secret_check.h"
 #include "kube/log.h"
@@ -310,13 +311,6 @@ namespace {
 const Json& empty_object() {
   static const Json kEmpty = Json::object();
   return kEmpty;
-}
-
-std::string string_at(const Json& object, const char* a, const char* b) {
-  auto m = object.find(a);
-  if (m == object.end() || !m->is_object()) return {};
-  auto v = m->find(b);
-  return v != m->end() && v->is_string() ? v->get<std::string>() : std::string();
 }
 }  // namespace
 

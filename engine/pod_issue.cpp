@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "core/chrono.h"
+#include "core/json_fields.h"
 
 namespace aim::engine {
 
@@ -26,11 +27,6 @@ const Json& list(const Json& j, const char* key) {
   return v.is_array() ? v : kEmpty;
 }
 
-std::string str(const Json& j, const char* key) {
-  const Json& v = at(j, key);
-  return v.is_string() ? v.get<std::string>() : std::string();
-}
-
 // Unix seconds of an RFC 3339 time ("2026-01-02T03:04:05Z"); 0 when unparsable.
 int64_t unix_seconds(const std::string& t) {
   return parse_rfc3339(t).value_or(0);
@@ -50,22 +46,22 @@ bool is_one_of(const std::string& s, std::initializer_list<std::string_view> val
 std::string spec_image(const Json& pod, const std::string& container) {
   for (const char* key : {"initContainers", "containers"})
     for (const auto& c : list(at(pod, "spec"), key))
-      if (str(c, "name") == container) return str(c, "image");
+      if (string_member(c, "name") == container) return string_member(c, "image");
   return {};
 }
 
 std::optional<PodIssue> container_issue(const Json& pod, const Json& cs,
                                         const PodIssueOptions& options) {
-  const std::string name = str(cs, "name");
+  const std::string name = string_member(cs, "name");
   const Json& state = at(cs, "state");
   const Json& waiting = at(state, "waiting");
-  const std::string reason = str(waiting, "reason");
-  const std::string message = str(waiting, "message");
-  const std::string pod_name = str(at(pod, "metadata"), "name");
+  const std::string reason = string_member(waiting, "reason");
+  const std::string message = string_member(waiting, "message");
+  const std::string pod_name = string_at(pod, "metadata", "name");
 
   if (is_one_of(reason,
                 {"ErrImagePull", "ImagePullBackOff", "InvalidImageName", "ErrImageNeverPull"})) {
-    std::string image = str(cs, "image");
+    std::string image = string_member(cs, "image");
     if (image.empty()) image = spec_image(pod, name);
     std::string text = "Container " + name + ": " + (message.empty() ? reason : message);
     if (!image.empty() && text.find(image) == std::string::npos)
@@ -89,7 +85,8 @@ std::optional<PodIssue> container_issue(const Json& pod, const Json& cs,
       text += "; last exit code " + std::to_string(at(last, "exitCode").is_number_integer()
                                                        ? last["exitCode"].get<int>()
                                                        : 0);
-      std::string why = str(last, "message").empty() ? str(last, "reason") : str(last, "message");
+      std::string why = string_member(last, "message").empty() ? string_member(last, "reason")
+                                                               : string_member(last, "message");
       if (!why.empty()) text += ": " + why;
     }
     text += ")";
@@ -102,10 +99,10 @@ std::optional<PodIssue> container_issue(const Json& pod, const Json& cs,
 
 std::optional<PodIssue> classify_pod(const Json& pod, const PodIssueOptions& options) {
   const Json& status = at(pod, "status");
-  const std::string phase = str(status, "phase");
-  const std::string name = str(at(pod, "metadata"), "name");
-  if (phase == "Failed" && str(status, "reason") == "Evicted") {
-    std::string msg = str(status, "message");
+  const std::string phase = string_member(status, "phase");
+  const std::string name = string_at(pod, "metadata", "name");
+  if (phase == "Failed" && string_member(status, "reason") == "Evicted") {
+    std::string msg = string_member(status, "message");
     return PodIssue{kReasonEvicted,
                     clip("Pod " + name + " was evicted" + (msg.empty() ? "" : ": " + msg)),
                     ComponentState::Degraded, name, ""};
@@ -113,13 +110,13 @@ std::optional<PodIssue> classify_pod(const Json& pod, const PodIssueOptions& opt
   if (phase == "Succeeded" || phase == "Failed") return std::nullopt;
   if (phase == "Pending" || phase.empty()) {
     for (const auto& c : list(status, "conditions")) {
-      if (str(c, "type") == "PodScheduled" && str(c, "status") == "False" &&
-          str(c, "reason") == "Unschedulable") {
-        std::string msg = str(c, "message");
+      if (string_member(c, "type") == "PodScheduled" && string_member(c, "status") == "False" &&
+          string_member(c, "reason") == "Unschedulable") {
+        std::string msg = string_member(c, "message");
         return PodIssue{
             kReasonUnschedulable,
             clip("Pod " + name + " cannot be scheduled" + (msg.empty() ? "" : ": " + msg)),
-            ComponentState::Degraded, name, str(c, "lastTransitionTime")};
+            ComponentState::Degraded, name, string_member(c, "lastTransitionTime")};
       }
     }
   }
@@ -134,8 +131,8 @@ JobPodsIssue job_pods_issue(const std::vector<Json>& pods, int64_t now_unix,
   const Json* newest = nullptr;
   for (const auto& p : pods) {
     if (!at(at(p, "metadata"), "deletionTimestamp").is_null()) continue;
-    if (newest == nullptr || str(at(p, "metadata"), "creationTimestamp") >
-                                 str(at(*newest, "metadata"), "creationTimestamp"))
+    if (newest == nullptr || string_at(p, "metadata", "creationTimestamp") >
+                                 string_at(*newest, "metadata", "creationTimestamp"))
       newest = &p;
   }
   JobPodsIssue out;
@@ -144,7 +141,7 @@ JobPodsIssue job_pods_issue(const std::vector<Json>& pods, int64_t now_unix,
   if (!issue) return out;
   if (issue->reason == kReasonUnschedulable) {
     int64_t since = unix_seconds(issue->since);
-    if (since == 0) since = unix_seconds(str(at(*newest, "metadata"), "creationTimestamp"));
+    if (since == 0) since = unix_seconds(string_at(*newest, "metadata", "creationTimestamp"));
     const int64_t ready_at = since + options.unschedulable_grace.count();
     if (now_unix < ready_at) {
       out.recheck_after = std::chrono::seconds(ready_at - now_unix);

@@ -4,22 +4,13 @@
 
 #include <algorithm>
 
+#include "core/json_fields.h"
 #include "kube/log.h"
 
 namespace aim::kube {
 namespace {
 
 constexpr std::size_t kMaxNote = 1024;  // API validation limit
-
-std::string field(const Json& o, const char* a, const char* b = nullptr) {
-  const Json* p = &o;
-  auto it = p->find(a);
-  if (it == p->end()) return {};
-  if (b == nullptr) return it->is_string() ? it->get<std::string>() : std::string();
-  if (!it->is_object()) return {};
-  auto jt = it->find(b);
-  return jt != it->end() && jt->is_string() ? jt->get<std::string>() : std::string();
-}
 
 Json reference_of(const Json& o) {
   Json ref = Json::object();
@@ -28,13 +19,13 @@ Json reference_of(const Json& o) {
   auto take = [&](const char* key, const std::string& v) {
     if (!v.empty()) ref[key] = v;
   };
-  take("apiVersion", field(o, "apiVersion"));
-  take("kind", field(o, "kind"));
-  take("namespace", is_ref ? field(o, "namespace") : field(o, "metadata", "namespace"));
-  take("name", is_ref ? field(o, "name") : field(o, "metadata", "name"));
-  take("uid", is_ref ? field(o, "uid") : field(o, "metadata", "uid"));
+  take("apiVersion", string_member(o, "apiVersion"));
+  take("kind", string_member(o, "kind"));
+  take("namespace", is_ref ? string_member(o, "namespace") : string_at(o, "metadata", "namespace"));
+  take("name", is_ref ? string_member(o, "name") : string_at(o, "metadata", "name"));
+  take("uid", is_ref ? string_member(o, "uid") : string_at(o, "metadata", "uid"));
   take("resourceVersion",
-       is_ref ? field(o, "resourceVersion") : field(o, "metadata", "resourceVersion"));
+       is_ref ? string_member(o, "resourceVersion") : string_at(o, "metadata", "resourceVersion"));
   return ref;
 }
 

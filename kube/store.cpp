@@ -2,19 +2,13 @@
 
 #include <algorithm>
 
+#include "core/json_fields.h"
+
 namespace aim::kube {
 namespace {
 
-std::string str_at(const Json& object, const char* a, const char* b) {
-  auto it = object.find(a);
-  if (it == object.end() || !it->is_object()) return {};
-  auto jt = it->find(b);
-  if (jt == it->end() || !jt->is_string()) return {};
-  return jt->get<std::string>();
-}
-
 std::vector<std::string> namespace_index(const Json& o) {
-  return {str_at(o, "metadata", "namespace")};
+  return {string_at(o, "metadata", "namespace")};
 }
 
 std::vector<std::string> owner_uid_index(const Json& o) {
@@ -42,13 +36,14 @@ std::vector<std::string> label_index(const Json& o) {
 }
 
 std::string resource_version(const Json& o) {
-  return str_at(o, "metadata", "resourceVersion");
+  return string_at(o, "metadata", "resourceVersion");
 }
 
 }  // namespace
 
 std::string object_key(const Json& object) {
-  return object_key(str_at(object, "metadata", "namespace"), str_at(object, "metadata", "name"));
+  return object_key(string_at(object, "metadata", "namespace"),
+                    string_at(object, "metadata", "name"));
 }
 
 std::string object_key(std::string_view ns, std::string_view name) {
@@ -179,7 +174,7 @@ std::vector<ObjectPtr> Store::by_labels(const std::map<std::string, std::string>
   }
   std::vector<ObjectPtr> out;
   for (auto& o : candidates) {
-    if (!ns.empty() && str_at(*o, "metadata", "namespace") != ns) continue;
+    if (!ns.empty() && string_at(*o, "metadata", "namespace") != ns) continue;
     if (labels_match(*o, selector)) out.push_back(std::move(o));
   }
   return out;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <thread>
 
+#include "core/json_fields.h"
 #include "kube/clock.h"
 #include "kube/store.h"
 
@@ -43,14 +44,6 @@ int status_for(ErrorCode code) {
     default:
       return 0;
   }
-}
-
-std::string str(const Json& o, const char* a, const char* b) {
-  auto it = o.find(a);
-  if (it == o.end() || !it->is_object()) return {};
-  auto jt = it->find(b);
-  if (jt == it->end() || !jt->is_string()) return {};
-  return jt->get<std::string>();
 }
 
 // The terms of a selector: split on commas outside parentheses ("a in (x,y),b").
@@ -159,7 +152,7 @@ bool field_selector_matches(const Json& object, const std::string& selector) {
 }
 
 bool matches(const Json& object, std::string_view ns, const ListOptions& options) {
-  if (!ns.empty() && str(object, "metadata", "namespace") != ns) return false;
+  if (!ns.empty() && string_at(object, "metadata", "namespace") != ns) return false;
   return selector_matches(object, options.label_selector) &&
          field_selector_matches(object, options.field_selector);
 }
@@ -315,8 +308,8 @@ Result<ListResult> FakeClient::list(const ResourceType& type, std::string_view n
 
 Result<Json> FakeClient::create(const ResourceType& type, const Json& object) {
   std::lock_guard lock(mu_);
-  record_locked("create", type, str(object, "metadata", "namespace"),
-                str(object, "metadata", "name"), object);
+  record_locked("create", type, string_at(object, "metadata", "namespace"),
+                string_at(object, "metadata", "name"), object);
   if (auto e = take_failure_locked("create", type.resource)) return fail(*e);
   return create_locked(type, object);
 }
@@ -324,8 +317,8 @@ Result<Json> FakeClient::create(const ResourceType& type, const Json& object) {
 Result<Json> FakeClient::update_impl(const ResourceType& type, const Json& object, bool status,
                                      const char* verb) {
   std::lock_guard lock(mu_);
-  auto ns = type.namespaced ? str(object, "metadata", "namespace") : std::string();
-  auto name = str(object, "metadata", "name");
+  auto ns = type.namespaced ? string_at(object, "metadata", "namespace") : std::string();
+  auto name = string_at(object, "metadata", "name");
   record_locked(verb, type, ns, name, object);
   if (auto e = take_failure_locked(verb, type.resource)) return fail(*e);
   auto& st = state_locked(type);
@@ -334,8 +327,8 @@ Result<Json> FakeClient::update_impl(const ResourceType& type, const Json& objec
   if (it == st.objects.end()) {
     return fail(not_found(type, name));
   }
-  auto rv = str(object, "metadata", "resourceVersion");
-  if (!rv.empty() && rv != str(it->second, "metadata", "resourceVersion")) {
+  auto rv = string_at(object, "metadata", "resourceVersion");
+  if (!rv.empty() && rv != string_at(it->second, "metadata", "resourceVersion")) {
     return fail(api_error(ErrorCode::kConflict,
                           fmt::format("Operation cannot be fulfilled on {} \"{}\": the object has "
                                       "been modified; please apply your changes to the latest "
@@ -381,8 +374,9 @@ Result<Json> FakeClient::merge_patch(const ResourceType& type, std::string_view 
   if (it == st.objects.end()) {
     return fail(not_found(type, name));
   }
-  auto rv = patch.contains("metadata") ? str(patch, "metadata", "resourceVersion") : std::string();
-  if (!rv.empty() && rv != str(it->second, "metadata", "resourceVersion")) {
+  auto rv =
+      patch.contains("metadata") ? string_at(patch, "metadata", "resourceVersion") : std::string();
+  if (!rv.empty() && rv != string_at(it->second, "metadata", "resourceVersion")) {
     return fail(api_error(ErrorCode::kConflict, "the object has been modified"));
   }
   Json next = it->second;
@@ -402,8 +396,8 @@ Result<Json> FakeClient::merge_patch(const ResourceType& type, std::string_view 
 Result<Json> FakeClient::apply(const ResourceType& type, const Json& object,
                                const ApplyOptions& options, std::string_view subresource) {
   std::unique_lock lock(mu_);
-  auto ns = type.namespaced ? str(object, "metadata", "namespace") : std::string();
-  auto name = str(object, "metadata", "name");
+  auto ns = type.namespaced ? string_at(object, "metadata", "namespace") : std::string();
+  auto name = string_at(object, "metadata", "name");
   record_locked("apply", type, ns, name, object);
   if (auto e = take_failure_locked("apply", type.resource)) return fail(*e);
   if (options.field_manager.empty()) {
@@ -443,11 +437,11 @@ Result<void> FakeClient::remove(const ResourceType& type, std::string_view ns,
     return fail(not_found(type, name));
   }
   const Json& cur = it->second;
-  if (options.precondition_uid && *options.precondition_uid != str(cur, "metadata", "uid")) {
+  if (options.precondition_uid && *options.precondition_uid != string_at(cur, "metadata", "uid")) {
     return fail(api_error(ErrorCode::kConflict, "precondition failed: uid"));
   }
   if (options.precondition_resource_version &&
-      *options.precondition_resource_version != str(cur, "metadata", "resourceVersion")) {
+      *options.precondition_resource_version != string_at(cur, "metadata", "resourceVersion")) {
     return fail(api_error(ErrorCode::kConflict, "precondition failed: resourceVersion"));
   }
   bool has_finalizers =
@@ -636,7 +630,7 @@ std::vector<Json> FakeClient::objects(const ResourceType& type, std::string_view
   auto it = types_.find(type_id(type));
   if (it == types_.end()) return out;
   for (const auto& [k, obj] : it->second.objects) {
-    if (ns.empty() || str(obj, "metadata", "namespace") == ns) out.push_back(obj);
+    if (ns.empty() || string_at(obj, "metadata", "namespace") == ns) out.push_back(obj);
   }
   return out;
 }

@@ -401,8 +401,13 @@ class Chaos:
         self.monitor.stop.set()
         self.monitor.join(5)
 
-        # Quiet window: the leader's counters and every replica's error lines.
+        # Quiet window: the leader's counters and every replica's error lines. It starts once the
+        # leader has finished the pass it makes over every object when it takes the Lease (a
+        # kill just before convergence puts that pass here: about two reconciles per service,
+        # seen as a false error loop). A hot loop never pauses, so the wait ends at its cap and
+        # the window still catches it; errors and retries are counted either way.
         leader = reps.ops[reps.leader()]
+        settle_s = wait_reconciles_pause(leader, pause=3.0, cap=a.quiet)
         quiet_from = time.time()
         before = counters(leader)
         sizes = {p: p.stat().st_size for p in reps.log_paths()}
@@ -463,7 +468,7 @@ class Chaos:
             "unexpected_exits": [{"identity": i, "code": c, "at_s": round(t - self.t_rollout, 1),
                                   "last_line": line[:300]}
                                  for _, i, c, t, line in reps.unexpected_exits],
-            "quiet_window": {"seconds": round(window.seconds, 1),
+            "quiet_window": {"seconds": round(window.seconds, 1), "settle_s": round(settle_s, 1),
                              "reconcile_errors": window.reconcile_errors, "retries": window.retries,
                              "reconciles": window.reconciles, "error_lines": len(window.error_lines)},
             "objects": {k: len(v) for k, v in state.items()},
@@ -515,6 +520,19 @@ class Chaos:
                     c.request("DELETE", f"{path}/{body['metadata']['name']}")
                 except (OSError, ApiError):
                     pass
+
+
+def wait_reconciles_pause(op, pause, cap):
+    """Waits until `op` has made no reconcile for `pause` seconds, at most `cap` seconds; returns
+    how long it waited."""
+    t0 = time.time()
+    last, since = counters(op)["reconciles"], time.time()
+    while time.time() - since < pause and time.time() - t0 < cap:
+        time.sleep(0.5)
+        now = counters(op)["reconciles"]
+        if now != last:
+            last, since = now, time.time()
+    return time.time() - t0
 
 
 def counters(op):
