@@ -299,7 +299,7 @@ Result<void, Failure> Run::setup(FileJob& job, std::uint64_t& needed) {
     }
   }
 
-  if (!f.size_known || f.size > opts_.chunk_size) {
+  if (!f.size_known || f.size > std::min(opts_.chunk_size, kPrepareAbove)) {
     auto p = source_.prepare(transport_, f);
     if (!p.ok()) return fail(p.error());
   }

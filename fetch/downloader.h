@@ -42,8 +42,8 @@ enum class DirectIo { kAuto, kOn, kOff };
 enum class DirectIoFault { kNone, kRefuseOpen, kRefuseWrite };
 
 struct DownloadOptions {
-  int jobs = 8;                            // concurrent transfers
-  std::uint64_t chunk_size = 64ull << 20;  // byte range per transfer for large files
+  int jobs = 8;                              // concurrent transfers
+  std::uint64_t chunk_size = 1024ull << 20;  // byte range per transfer for large files
   RetryPolicy retry;
   long stall_seconds = 30;  // abort a transfer that moves < 1 B/s this long
   std::chrono::milliseconds progress_interval{1000};
@@ -73,5 +73,10 @@ class Downloader {
 
 // The staging directory name inside DEST.
 inline constexpr const char* kStagingDir = ".aim-fetch";
+// A file larger than this, or than the range size, is prepared by its source before the
+// download (Source::prepare: the Hub's CDN location, an S3 object's full-object checksum) even
+// when it fits one range: an S3 object verified by its CRC instead of its MD5 ETag costs a
+// fraction of the CPU.
+inline constexpr std::uint64_t kPrepareAbove = 16ull << 20;
 
 }  // namespace aim::fetch

@@ -188,8 +188,11 @@ class DownloaderTest : public ::testing::Test {
     src.signed_urls = signed_urls;
     http::SessionPool pool;
     Downloader d(src, pool, sink, opts, nullptr);
-    return d.run("test://x", dest);
+    auto r = d.run("test://x", dest);
+    prepares_seen = src.prepares;
+    return r;
   }
+  int prepares_seen = 0;  // Source::prepare calls in the last run (with signed_urls)
 
   // What an earlier run of `f` (content `data`) left: the first `kept` bytes of the partial file
   // and the record of each range's progress (`done`).
@@ -346,6 +349,22 @@ TEST_F(DownloaderTest, ReResolvesAnExpiredSignedLocation) {
   auto r = run({file_of("big.bin", fx.blobs["big.bin"])}, true);
   ASSERT_TRUE(r.ok()) << r.error().message;
   EXPECT_EQ(read_file(dest / "big.bin"), fx.blobs["big.bin"]);
+}
+
+// A large file that fits one range is still prepared (for S3: its CRC checksum, so it is not
+// verified by MD5), a small one is not (no extra request per small file).
+TEST_F(DownloaderTest, PreparesLargeFilesThatFitOneRangeButNotSmallOnes) {
+  opts.chunk_size = 1ull << 30;
+  fx.blobs["large.bin"] = pattern(kPrepareAbove + 4096, 8);
+  fx.blobs["small.bin"] = pattern(100 * 1024, 9);
+  auto r = run(
+      {file_of("large.bin", fx.blobs["large.bin"]), file_of("small.bin", fx.blobs["small.bin"])},
+      true);
+  ASSERT_TRUE(r.ok()) << r.error().message;
+  EXPECT_EQ(read_file(dest / "large.bin"), fx.blobs["large.bin"]);
+  EXPECT_EQ(read_file(dest / "small.bin"), fx.blobs["small.bin"]);
+  EXPECT_EQ(fx.range_requests.load(), 0);  // one range each: plain GETs
+  EXPECT_EQ(prepares_seen, 1);
 }
 
 TEST_F(DownloaderTest, AuthFailuresThatReResolvingCannotFixStillFail) {

@@ -250,7 +250,7 @@ def bench(a, aim_fetch, work, servers):
     s5cmd = os.path.join(bvenv, "bin/s5cmd")
     aws = os.path.join(bvenv, "bin/aws")
     clients = []  # (name, protocol, argv builder, extra env) ; argv None when unavailable
-    clients.append(("aim-fetch (-j 8, 64 MiB ranges)", "hf",
+    clients.append(("aim-fetch (-j 8, 1 GiB ranges)", "hf",
                     lambda d: [aim_fetch, "hf://org/bench", d, "-q"], {}))
     v2 = version(os.path.join(venv, "bin/python"))
     clients.append((f"huggingface_hub {v2}", "hf",
@@ -262,7 +262,7 @@ def bench(a, aim_fetch, work, servers):
     clients.append((f"huggingface_hub {v0} + hf_transfer", "hf",
                     (lambda d: [os.path.join(bvenv, "bin/python"), "-c", py, d]) if v0 else None,
                     {"HF_HUB_ENABLE_HF_TRANSFER": "1"}))
-    clients.append(("aim-fetch (-j 8, 64 MiB ranges)", "s3",
+    clients.append(("aim-fetch (-j 8, 1 GiB ranges)", "s3",
                     lambda d: [aim_fetch, "s3://models", d, "-q"], {}))
     clients.append(("aim-fetch, objects with CRC-64/NVME checksums", "s3",
                     lambda d: [aim_fetch, "s3://models", d, "-q"],

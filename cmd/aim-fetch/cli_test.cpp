@@ -119,7 +119,7 @@ TEST_F(AimFetchCli, HelpExitsZeroAndShowsTheBounds) {
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("Usage:"));
   EXPECT_THAT(r.out, HasSubstr("-j,--jobs INT:1 to 64=8"));
-  EXPECT_THAT(r.out, HasSubstr("--chunk-mib INT:1 to 65536=64"));
+  EXPECT_THAT(r.out, HasSubstr("--chunk-mib INT:1 to 65536=1024"));
   EXPECT_EQ(r.err, "");
 }
 

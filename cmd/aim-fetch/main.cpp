@@ -131,7 +131,7 @@ int main(int argc, char** argv) {
   std::string uri_text, dest;
   std::string revision;
   DownloadOptions opts;
-  int chunk_mib = 64;
+  int chunk_mib = 1024;
   int progress_fd = -1;
   std::string progress_file, sha256_file, ca_file, expected_sha256;
   bool quiet = false, insecure = false, check_size = false;
