@@ -42,7 +42,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "test/support"))
 from workload import (API, NS_SERVICES, ROOT, Cluster, Operator, catalog,  # noqa: E402
-                      log, services)
+                      log, services, wait_for, wait_steady)
 
 CLUSTER = Cluster(ROOT / ".local/cluster-bench")
 CONFIGMAPS = 2000
@@ -106,17 +106,13 @@ def discover_catalog(binary, log_path, templates=60, timeout=600):
     """Runs an operator on the catalog alone until every cluster template is Ready."""
     op = Operator(binary, CLUSTER, log_path, ["--leader-elect=false"])
     t = time.time()
+    path = f"/apis/{API}/aimclusterservicetemplates"
     try:
         op.wait_metrics()
-        path = f"/apis/{API}/aimclusterservicetemplates"
-        while True:
-            ready = sum(1 for o in CLUSTER.list(path)
-                        if (o.get("status") or {}).get("status") == "Ready")
-            if ready >= templates:
-                break
-            if time.time() - t > timeout:
-                raise RuntimeError(f"only {ready} of {templates} templates Ready after {timeout} s")
-            time.sleep(1)
+        wait_for(f"{templates} cluster templates Ready",
+                 lambda: sum(1 for o in CLUSTER.list(path)
+                             if (o.get("status") or {}).get("status") == "Ready") >= templates,
+                 timeout)
     finally:
         op.stop()
     log(f"  catalog discovered in {time.time() - t:.0f} s ({templates} templates Ready)")
@@ -157,13 +153,9 @@ def scenario(binary, n, pods, args, logdir):
             time.sleep(0.5)
         log(f"  all {n} InferenceServices after {last:.1f} s (first at {first:.1f} s)")
         at_last, _, _, _ = op.metrics()
-        # Settled: no write for --settle seconds.
-        quiet_since, prev = time.time(), at_last
-        while time.time() - quiet_since < args.settle and time.time() - start - last < args.settle_max:
-            time.sleep(1)
-            w, _, _, _ = op.metrics()
-            if w != prev:
-                quiet_since, prev = time.time(), w
+        # Settled: no write for --settle seconds (at most --settle-max after the last one).
+        wait_steady(lambda: op.metrics()[0], pause=args.settle,
+                    cap=args.settle_max - (time.time() - start - last), step=1)
         settled = time.time() - start
         w0, r0, wm0, rc0 = op.metrics()
         cpu0 = op.proc_stats()["cpu_s"]

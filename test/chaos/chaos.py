@@ -50,7 +50,7 @@ HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE), str(HERE.parents[1] / "test/support")]
 import checker  # noqa: E402
 from workload import (API, NS_SERVICES, ROOT, ApiError, Cluster, Operator, catalog,  # noqa: E402
-                      log, model_name, services)
+                      log, model_name, services, wait_for, wait_steady)
 
 SIZES = {
     # ≤ 8 min on 2 cores (CI); the figures of the issue's example.
@@ -225,18 +225,6 @@ def workload_services(cluster, n, rng):
     return docs
 
 
-def wait_for(what, pred, timeout, step=1.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        try:
-            if pred():
-                return True
-        except (OSError, ApiError):
-            pass
-        time.sleep(step)
-    raise RuntimeError(f"timed out after {timeout:.0f} s waiting for {what}")
-
-
 class Chaos:
     def __init__(self, args):
         self.args = args
@@ -407,7 +395,7 @@ class Chaos:
         # seen as a false error loop). A hot loop never pauses, so the wait ends at its cap and
         # the window still catches it; errors and retries are counted either way.
         leader = reps.ops[reps.leader()]
-        settle_s = wait_reconciles_pause(leader, pause=3.0, cap=a.quiet)
+        settle_s = wait_steady(lambda: counters(leader)["reconciles"], pause=3.0, cap=a.quiet)
         quiet_from = time.time()
         before = counters(leader)
         sizes = {p: p.stat().st_size for p in reps.log_paths()}
@@ -520,19 +508,6 @@ class Chaos:
                     c.request("DELETE", f"{path}/{body['metadata']['name']}")
                 except (OSError, ApiError):
                     pass
-
-
-def wait_reconciles_pause(op, pause, cap):
-    """Waits until `op` has made no reconcile for `pause` seconds, at most `cap` seconds; returns
-    how long it waited."""
-    t0 = time.time()
-    last, since = counters(op)["reconciles"], time.time()
-    while time.time() - since < pause and time.time() - t0 < cap:
-        time.sleep(0.5)
-        now = counters(op)["reconciles"]
-        if now != last:
-            last, since = now, time.time()
-    return time.time() - t0
 
 
 def counters(op):

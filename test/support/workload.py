@@ -10,6 +10,8 @@ test/chaos/chaos.py.
   services(n)      N AIMServices spread over the models
   create_all()     creates objects in a few parallel kubectl processes
   Operator         one aim-engine process with its own metrics and health ports
+  wait_for()       polls a condition until it holds or a timeout passes
+  wait_steady()    polls a counter until it has not changed for a while
 """
 import concurrent.futures
 import json
@@ -205,6 +207,34 @@ def services(n, caching, ns=NS_SERVICES, models=MODELS):
                      "labels": {"team": f"team-{i % 7}"}},
         "spec": {"model": {"name": model_name(i % models)}, "caching": {"mode": caching}},
     } for i in range(n)]
+
+
+def wait_for(what, pred, timeout, step=1.0):
+    """Polls pred() every `step` seconds until it is true; RuntimeError after `timeout` seconds.
+    An API or connection error counts as not yet."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            if pred():
+                return True
+        except (OSError, ApiError):
+            pass
+        time.sleep(step)
+    raise RuntimeError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+def wait_steady(read, pause, cap, step=0.5):
+    """Polls read() every `step` seconds until its value has not changed for `pause` seconds, or
+    `cap` seconds have passed (a counter that never stops ends the wait there); returns how long
+    it waited."""
+    t0 = time.time()
+    last, since = read(), time.time()
+    while time.time() - since < pause and time.time() - t0 < cap:
+        time.sleep(step)
+        now = read()
+        if now != last:
+            last, since = now, time.time()
+    return time.time() - t0
 
 
 def free_port():
