@@ -217,10 +217,13 @@ void configure_caches(kube::InformerFactory& informers) {
       types::http_routes()};
   if (informers.has_rule(kube::types::nodes())) return;  // configured by an earlier register_*
   const std::string selector = managed_children_selector().label_selector;
-  for (const auto& type : children) informers.set_rule(type, {selector, {}, {}});
+  // Kinds with an object per service are stored packed: read by key, they are most of the cache.
+  for (const auto& type : children)
+    informers.set_rule(type, {selector, {}, {}, type == types::inference_services()});
+  informers.set_rule(types::aim_services(), {{}, {}, {}, true});
   informers.set_rule(kube::types::nodes(), {{}, {}, node_for_cache});
   informers.set_rule(types::core_events(),
-                     {{}, "involvedObject.kind=InferenceService", event_for_cache});
+                     {{}, "involvedObject.kind=InferenceService", event_for_cache, true});
 }
 
 void mark_managed(Json& child) {

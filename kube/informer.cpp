@@ -13,12 +13,13 @@ void strip_for_cache(Json& object) {
 }
 
 Informer::Informer(std::shared_ptr<Client> client, ResourceType type, std::string ns,
-                   ListOptions selectors, Transform transform)
+                   ListOptions selectors, Transform transform, Store::Representation representation)
     : client_(std::move(client)),
       type_(std::move(type)),
       ns_(std::move(ns)),
       selectors_(std::move(selectors)),
-      transform_(std::move(transform)) {}
+      transform_(std::move(transform)),
+      store_(representation) {}
 
 void Informer::prepare(Json& object) const {
   strip_for_cache(object);
@@ -86,8 +87,8 @@ void Informer::on_event(const WatchEvent& event) {
     case WatchEvent::Type::kModified: {
       Json object = event.object;
       prepare(object);
-      auto old_obj = store_.upsert(std::move(object));
-      auto new_obj = store_.get(object_key(event.object));
+      ObjectPtr new_obj;
+      auto old_obj = store_.upsert(std::move(object), &new_obj);
       for (const auto& h : handlers_) {
         if (old_obj == nullptr) {
           if (h.on_add) h.on_add(new_obj);
@@ -143,8 +144,10 @@ std::shared_ptr<Informer> InformerFactory::informer(const ResourceType& type, co
   auto& slot = informers_[id];
   if (!slot) {
     auto rule = rules_.find(kind_id(type));
-    slot = std::make_shared<Informer>(client_, type, ns, effective,
-                                      rule != rules_.end() ? rule->second.transform : Transform{});
+    const bool has = rule != rules_.end();
+    slot = std::make_shared<Informer>(
+        client_, type, ns, effective, has ? rule->second.transform : Transform{},
+        has && rule->second.packed ? Store::Representation::kPacked : Store::Representation::kTree);
     if (started_) slot->start();
   }
   return slot;

@@ -39,11 +39,13 @@ using Transform = std::function<void(Json& object)>;
 // ByObject): `label_selector` and `field_selector` are ANDed with the caller's selectors, so only
 // objects the operator needs are listed, watched and cached (for children: the ones it labelled
 // as its own; for Events: the ones about the kind it reads them for), and `transform` trims each
-// object before it is stored.
+// object before it is stored. `packed` stores the kind's objects packed (Store::Representation):
+// for kinds with an object per workload (services, their InferenceServices, Events), read by key.
 struct CacheRule {
   std::string label_selector;
   std::string field_selector;
   Transform transform;
+  bool packed = false;
 };
 
 struct EventHandler {
@@ -56,7 +58,8 @@ struct EventHandler {
 class Informer {
  public:
   Informer(std::shared_ptr<Client> client, ResourceType type, std::string ns = {},
-           ListOptions selectors = {}, Transform transform = {});
+           ListOptions selectors = {}, Transform transform = {},
+           Store::Representation representation = Store::Representation::kTree);
   ~Informer();  // stops
   Informer(const Informer&) = delete;
   Informer& operator=(const Informer&) = delete;

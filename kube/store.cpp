@@ -75,7 +75,7 @@ bool labels_match(const Json& object, const std::map<std::string, std::string>& 
   return true;
 }
 
-Store::Store() {
+Store::Store(Representation representation) : representation_(representation) {
   index_funcs_.emplace(index_names::kNamespace, namespace_index);
   index_funcs_.emplace(index_names::kOwnerUid, owner_uid_index);
   index_funcs_.emplace(index_names::kLabel, label_index);
@@ -85,8 +85,8 @@ void Store::add_index(const std::string& name, IndexFunc fn) {
   std::lock_guard lock(mu_);
   auto& values = indexes_[name];
   values.clear();
-  for (const auto& [key, obj] : items_) {
-    for (auto& v : fn(*obj)) values[v].insert(key);
+  for (const auto& [key, entry] : items_) {
+    for (auto& v : fn(*object_locked(entry))) values[v].insert(key);
   }
   index_funcs_[name] = std::move(fn);
 }
@@ -111,12 +111,33 @@ void Store::unindex_locked(const std::string& key, const Json& object) {
   }
 }
 
+Store::Entry Store::make_entry(const ObjectPtr& object) const {
+  Entry e;
+  e.resource_version = resource_version(*object);
+  if (representation_ == Representation::kTree) {
+    e.tree = object;
+  } else {
+    Json::to_cbor(*object, e.packed);
+    e.packed.shrink_to_fit();
+    e.live = object;
+  }
+  return e;
+}
+
+ObjectPtr Store::object_locked(const Entry& entry) const {
+  if (entry.tree) return entry.tree;
+  if (auto held = entry.live.lock()) return held;
+  auto decoded = std::make_shared<const Json>(Json::from_cbor(entry.packed));
+  entry.live = decoded;
+  return decoded;
+}
+
 std::vector<ObjectPtr> Store::collect_locked(const std::set<std::string>& keys) const {
   std::vector<ObjectPtr> out;
   out.reserve(keys.size());
   for (const auto& k : keys) {
     auto it = items_.find(k);
-    if (it != items_.end()) out.push_back(it->second);
+    if (it != items_.end()) out.push_back(object_locked(it->second));
   }
   return out;
 }
@@ -124,7 +145,7 @@ std::vector<ObjectPtr> Store::collect_locked(const std::set<std::string>& keys) 
 ObjectPtr Store::get(std::string_view key) const {
   std::lock_guard lock(mu_);
   auto it = items_.find(key);
-  return it == items_.end() ? nullptr : it->second;
+  return it == items_.end() ? nullptr : object_locked(it->second);
 }
 
 ObjectPtr Store::get(std::string_view ns, std::string_view name) const {
@@ -135,7 +156,7 @@ std::vector<ObjectPtr> Store::list() const {
   std::lock_guard lock(mu_);
   std::vector<ObjectPtr> out;
   out.reserve(items_.size());
-  for (const auto& [k, v] : items_) out.push_back(v);
+  for (const auto& [k, v] : items_) out.push_back(object_locked(v));
   return out;
 }
 
@@ -193,20 +214,29 @@ std::size_t Store::size() const {
   return items_.size();
 }
 
-ObjectPtr Store::upsert(Json object) {
+std::size_t Store::packed_bytes() const {
+  std::lock_guard lock(mu_);
+  std::size_t n = 0;
+  for (const auto& [k, e] : items_) n += e.packed.capacity();
+  return n;
+}
+
+ObjectPtr Store::upsert(Json object, ObjectPtr* stored) {
   auto key = object_key(object);
   auto ptr = std::make_shared<const Json>(std::move(object));
+  Entry entry = make_entry(ptr);  // packing outside the lock
   std::lock_guard lock(mu_);
   ObjectPtr old;
   auto it = items_.find(key);
   if (it != items_.end()) {
-    old = it->second;
+    old = object_locked(it->second);
     unindex_locked(key, *old);
-    it->second = ptr;
+    it->second = std::move(entry);
   } else {
-    items_.emplace(key, ptr);
+    items_.emplace(key, std::move(entry));
   }
   index_locked(key, *ptr);
+  if (stored != nullptr) *stored = ptr;
   return old;
 }
 
@@ -214,7 +244,7 @@ ObjectPtr Store::remove(std::string_view key) {
   std::lock_guard lock(mu_);
   auto it = items_.find(key);
   if (it == items_.end()) return nullptr;
-  ObjectPtr old = it->second;
+  ObjectPtr old = object_locked(it->second);
   std::string k = it->first;
   items_.erase(it);
   unindex_locked(k, *old);
@@ -228,22 +258,24 @@ Store::ReplaceDiff Store::replace(std::vector<Json> objects) {
     auto key = object_key(o);
     next[key] = std::make_shared<const Json>(std::move(o));
   }
+  std::map<std::string, Entry, std::less<>> entries;
+  for (const auto& [key, obj] : next) entries.emplace(key, make_entry(obj));
   std::lock_guard lock(mu_);
   for (const auto& [key, old] : items_) {
-    if (next.find(key) == next.end()) diff.deleted.push_back(old);
+    if (next.find(key) == next.end()) diff.deleted.push_back(object_locked(old));
   }
   for (const auto& [key, obj] : next) {
     auto it = items_.find(key);
     if (it == items_.end()) {
       diff.added.push_back(obj);
-    } else if (resource_version(*it->second) != resource_version(*obj) ||
+    } else if (it->second.resource_version != resource_version(*obj) ||
                resource_version(*obj).empty()) {
-      diff.updated.emplace_back(it->second, obj);
+      diff.updated.emplace_back(object_locked(it->second), obj);
     }
   }
-  items_ = std::move(next);
+  items_ = std::move(entries);
   indexes_.clear();
-  for (const auto& [key, obj] : items_) index_locked(key, *obj);
+  for (const auto& [key, obj] : next) index_locked(key, *obj);
   return diff;
 }
 

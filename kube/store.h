@@ -5,6 +5,12 @@
 // Built-in indexes: "namespace" (metadata.namespace), "owner-uid" (every ownerReferences[].uid)
 // and "label" (one "key=value" entry per label). add_index registers a custom index function;
 // it may be added at any time (existing objects are indexed at once).
+//
+// How objects are held (issue 25): as JSON trees (kTree, the default: a read costs nothing), or
+// packed (kPacked: each object as its CBOR encoding, about a fifth of the tree's heap, for kinds
+// with an object per service). A packed object is decoded when read; the tree a reader still holds
+// is handed to the next reader of the same version, so memory is the packed bytes plus the trees
+// in use, and a reconcile that reads one object twice decodes it once.
 #pragma once
 
 #include <atomic>
@@ -45,8 +51,9 @@ inline constexpr const char* kLabel = "label";
 class Store {
  public:
   using IndexFunc = std::function<std::vector<std::string>(const Json&)>;
+  enum class Representation { kTree, kPacked };
 
-  Store();
+  explicit Store(Representation representation = Representation::kTree);
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
 
@@ -66,10 +73,15 @@ class Store {
                                    std::string_view ns = {}) const;
   std::vector<std::string> keys() const;
   std::size_t size() const;
+  Representation representation() const { return representation_; }
+  // Heap bytes the stored objects take in their stored form: the packed encodings (kPacked), or
+  // 0 for kTree, whose trees are not measured here.
+  std::size_t packed_bytes() const;
 
   // --- writes (used by the informer; tests may use them directly) ---
-  // Inserts or replaces; returns the previous object (nullptr if new).
-  ObjectPtr upsert(Json object);
+  // Inserts or replaces; returns the previous object (nullptr if new). `stored`, when given,
+  // receives the object as readers now get it.
+  ObjectPtr upsert(Json object, ObjectPtr* stored = nullptr);
   // Removes by key; returns the removed object (nullptr if absent).
   ObjectPtr remove(std::string_view key);
   // Replaces the whole content. Returns the previous objects that are no longer present.
@@ -89,12 +101,23 @@ class Store {
 
  private:
   using IndexValues = std::map<std::string, std::set<std::string>, std::less<>>;
+  // One stored object: the tree (kTree), or its CBOR and the decoded tree a reader may still hold
+  // (kPacked).
+  struct Entry {
+    ObjectPtr tree;
+    std::string packed;
+    mutable std::weak_ptr<const Json> live;
+    std::string resource_version;
+  };
+  Entry make_entry(const ObjectPtr& object) const;
+  ObjectPtr object_locked(const Entry& entry) const;
   void index_locked(const std::string& key, const Json& object);
   void unindex_locked(const std::string& key, const Json& object);
   std::vector<ObjectPtr> collect_locked(const std::set<std::string>& keys) const;
 
+  const Representation representation_;
   mutable std::mutex mu_;
-  std::map<std::string, ObjectPtr, std::less<>> items_;  // sorted: deterministic listing
+  std::map<std::string, Entry, std::less<>> items_;  // sorted: deterministic listing
   std::map<std::string, IndexFunc, std::less<>> index_funcs_;
   std::map<std::string, IndexValues, std::less<>> indexes_;  // index -> value -> keys
 

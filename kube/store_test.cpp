@@ -27,6 +27,16 @@ std::vector<std::string> names(const std::vector<ObjectPtr>& objs) {
   return out;
 }
 
+// Every behaviour holds whether the store keeps trees or packed objects.
+class StoreBothWays : public ::testing::TestWithParam<Store::Representation> {};
+
+INSTANTIATE_TEST_SUITE_P(Representations, StoreBothWays,
+                         ::testing::Values(Store::Representation::kTree,
+                                           Store::Representation::kPacked),
+                         [](const auto& info) {
+                           return info.param == Store::Representation::kTree ? "Tree" : "Packed";
+                         });
+
 TEST(StoreTest, KeysAreNamespaceSlashNameOrNameForClusterScoped) {
   EXPECT_EQ(object_key(pod("ns", "a")), "ns/a");
   EXPECT_EQ(object_key(Json{{"metadata", {{"name", "node1"}}}}), "node1");
@@ -34,8 +44,8 @@ TEST(StoreTest, KeysAreNamespaceSlashNameOrNameForClusterScoped) {
   EXPECT_EQ(split_key("node1"), std::make_pair(std::string(), std::string("node1")));
 }
 
-TEST(StoreTest, UpsertGetRemove) {
-  Store s;
+TEST_P(StoreBothWays, UpsertGetRemove) {
+  Store s(GetParam());
   EXPECT_EQ(s.upsert(pod("ns", "a", "1")), nullptr);
   auto old = s.upsert(pod("ns", "a", "2"));
   ASSERT_NE(old, nullptr);
@@ -47,16 +57,16 @@ TEST(StoreTest, UpsertGetRemove) {
   EXPECT_EQ(s.size(), 0u);
 }
 
-TEST(StoreTest, ReadersKeepTheirSnapshotAcrossUpdates) {
-  Store s;
+TEST_P(StoreBothWays, ReadersKeepTheirSnapshotAcrossUpdates) {
+  Store s(GetParam());
   s.upsert(pod("ns", "a", "1"));
   auto held = s.get("ns/a");
   s.upsert(pod("ns", "a", "2"));
   EXPECT_EQ((*held)["metadata"]["resourceVersion"], "1");
 }
 
-TEST(StoreTest, NamespaceIndex) {
-  Store s;
+TEST_P(StoreBothWays, NamespaceIndex) {
+  Store s(GetParam());
   s.upsert(pod("x", "b"));
   s.upsert(pod("x", "a"));
   s.upsert(pod("y", "c"));
@@ -67,8 +77,8 @@ TEST(StoreTest, NamespaceIndex) {
   EXPECT_THAT(names(s.list("x")), ElementsAre("b"));
 }
 
-TEST(StoreTest, OwnerUidIndexFollowsUpdates) {
-  Store s;
+TEST_P(StoreBothWays, OwnerUidIndexFollowsUpdates) {
+  Store s(GetParam());
   s.upsert(pod("ns", "a", "1", {}, Json::array({{{"uid", "u1"}}, {{"uid", "u2"}}})));
   s.upsert(pod("ns", "b", "1", {}, Json::array({{{"uid", "u1"}}})));
   EXPECT_THAT(names(s.by_index(index_names::kOwnerUid, "u1")), ElementsAre("a", "b"));
@@ -79,8 +89,8 @@ TEST(StoreTest, OwnerUidIndexFollowsUpdates) {
   EXPECT_THAT(s.by_index("no-such-index", "u1"), IsEmpty());
 }
 
-TEST(StoreTest, LabelSelection) {
-  Store s;
+TEST_P(StoreBothWays, LabelSelection) {
+  Store s(GetParam());
   s.upsert(pod("ns", "a", "1", {{"app", "web"}, {"tier", "fe"}}));
   s.upsert(pod("ns", "b", "1", {{"app", "web"}}));
   s.upsert(pod("other", "c", "1", {{"app", "web"}, {"tier", "fe"}}));
@@ -90,8 +100,8 @@ TEST(StoreTest, LabelSelection) {
   EXPECT_TRUE(labels_match(*s.get("ns/a"), {}));
 }
 
-TEST(StoreTest, CustomIndexAddedLaterCoversExistingObjects) {
-  Store s;
+TEST_P(StoreBothWays, CustomIndexAddedLaterCoversExistingObjects) {
+  Store s(GetParam());
   auto by_model = [](const Json& o) -> std::vector<std::string> {
     auto m = o.value("spec", Json::object()).value("modelName", "");
     if (m.empty()) return {};  // not indexed when empty
@@ -108,8 +118,8 @@ TEST(StoreTest, CustomIndexAddedLaterCoversExistingObjects) {
   EXPECT_THAT(s.keys_by_index("spec.modelName", ""), IsEmpty());
 }
 
-TEST(StoreTest, ReplaceReportsTheDifference) {
-  Store s;
+TEST_P(StoreBothWays, ReplaceReportsTheDifference) {
+  Store s(GetParam());
   s.upsert(pod("ns", "keep", "1"));
   s.upsert(pod("ns", "change", "1"));
   s.upsert(pod("ns", "gone", "1"));
@@ -138,8 +148,8 @@ TEST(StoreTest, WaitSyncedReturnsWhenStopped) {
   EXPECT_FALSE(s.wait_synced(std::chrono::seconds(30), &stop));
 }
 
-TEST(StoreTest, ConcurrentWritersAndReaders) {
-  Store s;
+TEST_P(StoreBothWays, ConcurrentWritersAndReaders) {
+  Store s(GetParam());
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&s, t] {
@@ -153,6 +163,46 @@ TEST(StoreTest, ConcurrentWritersAndReaders) {
   for (auto& th : threads) th.join();
   EXPECT_EQ(s.size(), 800u);
   EXPECT_EQ(s.by_labels({{"t", "2"}}).size(), 200u);
+}
+
+// A packed store gives back the object it was given, value for value (numbers of each kind,
+// nested arrays, nulls, unicode), and holds it in fewer bytes than its JSON text.
+TEST(StoreTest, PackedObjectsReadBackEqualAndSmallerThanTheirText) {
+  Store s(Store::Representation::kPacked);
+  Json o = pod("ns", "a", "7", {{"app", "web"}}, Json::array({{{"uid", "u1"}}}));
+  o["spec"] = {{"replicas", 3},
+               {"ratio", 0.25},
+               {"offset", -12},
+               {"big", 18446744073709551615ULL},
+               {"none", nullptr},
+               {"on", true},
+               {"args", {"--a", "b", Json::array({1, 2})}},
+               {"text", "grüß / ☃"}};
+  o["status"] = {{"conditions", Json::array({{{"type", "Ready"}, {"status", "True"}}})}};
+  s.upsert(o);
+  EXPECT_EQ(*s.get("ns/a"), o);
+  EXPECT_GT(s.packed_bytes(), 0u);
+  EXPECT_LT(s.packed_bytes(), o.dump().size());
+  EXPECT_EQ(Store().packed_bytes(), 0u);
+}
+
+// While a reader holds the decoded object, every reader of the same version shares it (one decode,
+// one tree); once nobody holds it, it is freed and decoded again on the next read.
+TEST(StoreTest, PackedReadersShareTheTreeInUse) {
+  Store s(Store::Representation::kPacked);
+  ObjectPtr stored;
+  s.upsert(pod("ns", "a", "1"), &stored);
+  ASSERT_NE(stored, nullptr);
+  EXPECT_EQ(s.get("ns/a"), stored);
+  EXPECT_EQ(s.list().front(), stored);
+  std::weak_ptr<const Json> watch = stored;
+  stored.reset();
+  EXPECT_TRUE(watch.expired());  // the store itself holds no tree
+  auto a = s.get("ns/a");
+  EXPECT_EQ(s.get("ns/a"), a);
+  s.upsert(pod("ns", "a", "2"));
+  EXPECT_NE(s.get("ns/a"), a);  // a new version is a new tree
+  EXPECT_EQ((*a)["metadata"]["resourceVersion"], "1");
 }
 
 }  // namespace
