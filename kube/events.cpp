@@ -96,7 +96,6 @@ void EventRecorder::record(const Json& regarding, EventType type, const std::str
       return;
     }
     Series s;
-    s.reference = ref;
     s.ns = ref.value("namespace", "");
     if (s.ns.empty()) s.ns = "default";  // cluster-scoped objects: events go to default
     s.type = type;
@@ -110,7 +109,8 @@ void EventRecorder::record(const Json& regarding, EventType type, const std::str
   ++s.count;
   s.last_time = now_wall;
   s.last_seen = now_steady;
-  s.reference = ref;  // keep the latest resourceVersion
+  s.reference.clear();  // keep the latest resourceVersion
+  Json::to_cbor(ref, s.reference);
   if (queued_.insert(key).second) {
     if (queue_.size() >= options_.queue_capacity) {
       queued_.erase(key);
@@ -193,7 +193,8 @@ bool EventRecorder::send(const std::string& key) {
     nanos = std::max(nanos, last_name_nanos_ + 1);
     last_name_nanos_ = nanos;
   }
-  const auto name = fmt::format("{}.{:x}", s.reference.value("name", "unknown"), nanos);
+  const Json reference = Json::from_cbor(s.reference);
+  const auto name = fmt::format("{}.{:x}", reference.value("name", "unknown"), nanos);
   Json event{{"apiVersion", events.api_version()},
              {"kind", "Event"},
              {"metadata", {{"name", name}, {"namespace", s.ns}}},
@@ -204,7 +205,7 @@ bool EventRecorder::send(const std::string& key) {
              {"reason", s.reason},
              {"note", s.note},
              {"type", s.type == EventType::kWarning ? "Warning" : "Normal"},
-             {"regarding", s.reference}};
+             {"regarding", reference}};
   if (!series.is_null()) event["series"] = series;
   auto created = client_->create(events, event);
   if (!created) {

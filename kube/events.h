@@ -66,8 +66,9 @@ class EventRecorder {
 
  private:
   struct Series {
-    Json reference;  // ObjectReference of the regarding object
-    std::string ns;  // where the Event lives
+    std::string reference;  // ObjectReference of the regarding object, packed (CBOR): a series
+                            // is kept for the fold window, and a tree would be most of its size
+    std::string ns;         // where the Event lives
     EventType type;
     std::string reason, action, note;
     int count = 0;           // occurrences

@@ -2,6 +2,8 @@
 // election, metrics and health endpoints) and registers every AIM controller: the catalog
 // (models, templates, runtime configs, model sources), services, and caching (template caches,
 // artifacts, DynamoModels).
+#include <malloc.h>
+
 #include <CLI/CLI.hpp>
 #include <atomic>
 #include <cstdlib>
@@ -35,6 +37,12 @@ void request_stop() {
 
 int main(int argc, char** argv) {
   namespace kube = aim::kube;
+  // glibc gives each allocating thread an arena of its own, up to eight per core, and memory freed
+  // in one arena is reused only by that arena's threads. The operator runs about 70 threads (a
+  // watch per kind, workers, event senders) that mostly wait: at 1000 services one arena took
+  // 3.9 MiB off its peak RSS for no measurable time (bench/RESULTS.md); two keep the allocations
+  // of two busy cores from queueing on one lock. MALLOC_ARENA_MAX, when set, still decides.
+  if (std::getenv("MALLOC_ARENA_MAX") == nullptr) mallopt(M_ARENA_MAX, 2);
   CLI::App app{"aim-engine: the AIM Engine operator"};
   app.set_version_flag("--version", AIM_ENGINE_VERSION);
   std::string kubeconfig;
