@@ -85,27 +85,27 @@ void Store::add_index(const std::string& name, IndexFunc fn) {
   std::lock_guard lock(mu_);
   auto& values = indexes_[name];
   values.clear();
-  for (const auto& [key, entry] : items_) {
-    for (auto& v : fn(*object_locked(entry))) values[v].insert(key);
+  for (const auto& item : items_) {
+    for (auto& v : fn(*object_locked(item.second))) values[v].insert(&item);
   }
   index_funcs_[name] = std::move(fn);
 }
 
-void Store::index_locked(const std::string& key, const Json& object) {
+void Store::index_locked(const Item& item, const Json& object) {
   for (const auto& [name, fn] : index_funcs_) {
     auto& values = indexes_[name];
-    for (auto& v : fn(object)) values[v].insert(key);
+    for (auto& v : fn(object)) values[v].insert(&item);
   }
 }
 
-void Store::unindex_locked(const std::string& key, const Json& object) {
+void Store::unindex_locked(const Item& item, const Json& object) {
   for (const auto& [name, fn] : index_funcs_) {
     auto idx = indexes_.find(name);
     if (idx == indexes_.end()) continue;
     for (auto& v : fn(object)) {
       auto it = idx->second.find(v);
       if (it == idx->second.end()) continue;
-      it->second.erase(key);
+      it->second.erase(&item);
       if (it->second.empty()) idx->second.erase(it);
     }
   }
@@ -132,13 +132,10 @@ ObjectPtr Store::object_locked(const Entry& entry) const {
   return decoded;
 }
 
-std::vector<ObjectPtr> Store::collect_locked(const std::set<std::string>& keys) const {
+std::vector<ObjectPtr> Store::collect_locked(const Members& members) const {
   std::vector<ObjectPtr> out;
-  out.reserve(keys.size());
-  for (const auto& k : keys) {
-    auto it = items_.find(k);
-    if (it != items_.end()) out.push_back(object_locked(it->second));
-  }
+  out.reserve(members.size());
+  for (const Item* item : members) out.push_back(object_locked(item->second));
   return out;
 }
 
@@ -180,7 +177,10 @@ std::vector<std::string> Store::keys_by_index(std::string_view index,
   if (idx == indexes_.end()) return {};
   auto it = idx->second.find(value);
   if (it == idx->second.end()) return {};
-  return {it->second.begin(), it->second.end()};
+  std::vector<std::string> out;
+  out.reserve(it->second.size());
+  for (const Item* item : it->second) out.push_back(item->first);
+  return out;
 }
 
 std::vector<ObjectPtr> Store::by_labels(const std::map<std::string, std::string>& selector,
@@ -230,12 +230,12 @@ ObjectPtr Store::upsert(Json object, ObjectPtr* stored) {
   auto it = items_.find(key);
   if (it != items_.end()) {
     old = object_locked(it->second);
-    unindex_locked(key, *old);
+    unindex_locked(*it, *old);
     it->second = std::move(entry);
   } else {
-    items_.emplace(key, std::move(entry));
+    it = items_.emplace(key, std::move(entry)).first;
   }
-  index_locked(key, *ptr);
+  index_locked(*it, *ptr);
   if (stored != nullptr) *stored = ptr;
   return old;
 }
@@ -245,9 +245,8 @@ ObjectPtr Store::remove(std::string_view key) {
   auto it = items_.find(key);
   if (it == items_.end()) return nullptr;
   ObjectPtr old = object_locked(it->second);
-  std::string k = it->first;
+  unindex_locked(*it, *old);  // while the index members still point at the item
   items_.erase(it);
-  unindex_locked(k, *old);
   return old;
 }
 
@@ -258,7 +257,7 @@ Store::ReplaceDiff Store::replace(std::vector<Json> objects) {
     auto key = object_key(o);
     next[key] = std::make_shared<const Json>(std::move(o));
   }
-  std::map<std::string, Entry, std::less<>> entries;
+  Items entries;
   for (const auto& [key, obj] : next) entries.emplace(key, make_entry(obj));
   std::lock_guard lock(mu_);
   for (const auto& [key, old] : items_) {
@@ -275,7 +274,8 @@ Store::ReplaceDiff Store::replace(std::vector<Json> objects) {
   }
   items_ = std::move(entries);
   indexes_.clear();
-  for (const auto& [key, obj] : next) index_locked(key, *obj);
+  auto obj = next.begin();  // the same keys in the same order
+  for (const auto& item : items_) index_locked(item, *(obj++)->second);
   return diff;
 }
 

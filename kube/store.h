@@ -100,7 +100,6 @@ class Store {
                    const std::atomic<bool>* stop = nullptr) const;
 
  private:
-  using IndexValues = std::map<std::string, std::set<std::string>, std::less<>>;
   // One stored object: the tree (kTree), or its CBOR and the decoded tree a reader may still hold
   // (kPacked).
   struct Entry {
@@ -109,15 +108,25 @@ class Store {
     mutable std::weak_ptr<const Json> live;
     std::string resource_version;
   };
+  using Items = std::map<std::string, Entry, std::less<>>;  // sorted: deterministic listing
+  using Item = Items::value_type;
+  // An index's members point at their items (a map node stays where it is until erased), in key
+  // order: the key is stored once, however many index values an object has.
+  struct ByKey {
+    bool operator()(const Item* a, const Item* b) const { return a->first < b->first; }
+  };
+  using Members = std::set<const Item*, ByKey>;
+  using IndexValues = std::map<std::string, Members, std::less<>>;
+
   Entry make_entry(const ObjectPtr& object) const;
   ObjectPtr object_locked(const Entry& entry) const;
-  void index_locked(const std::string& key, const Json& object);
-  void unindex_locked(const std::string& key, const Json& object);
-  std::vector<ObjectPtr> collect_locked(const std::set<std::string>& keys) const;
+  void index_locked(const Item& item, const Json& object);
+  void unindex_locked(const Item& item, const Json& object);
+  std::vector<ObjectPtr> collect_locked(const Members& members) const;
 
   const Representation representation_;
   mutable std::mutex mu_;
-  std::map<std::string, Entry, std::less<>> items_;  // sorted: deterministic listing
+  Items items_;
   std::map<std::string, IndexFunc, std::less<>> index_funcs_;
   std::map<std::string, IndexValues, std::less<>> indexes_;  // index -> value -> keys
 
