@@ -85,8 +85,8 @@ std::optional<PodIssue> container_issue(const Json& pod, const Json& cs,
       text += "; last exit code " + std::to_string(at(last, "exitCode").is_number_integer()
                                                        ? last["exitCode"].get<int>()
                                                        : 0);
-      std::string why = string_member(last, "message").empty() ? string_member(last, "reason")
-                                                               : string_member(last, "message");
+      std::string why = string_member(last, "message");
+      if (why.empty()) why = string_member(last, "reason");
       if (!why.empty()) text += ": " + why;
     }
     text += ")";
