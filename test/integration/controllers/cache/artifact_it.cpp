@@ -94,7 +94,10 @@ class CacheIT : public OperatorTest {
                                  "--root", root.string(), "--gated", "org/gated", "--token", token,
                                  "--lfs-threshold", "200000", "--port", "0"},
         work_.string());
-    if (!srv->ok()) return 0;
+    if (!srv->ok()) {
+      ADD_FAILURE() << "a test server did not start: " << srv->failure();
+      return 0;
+    }
     int port = srv->port();
     servers_.push_back(std::move(srv));
     return port;
@@ -110,7 +113,10 @@ class CacheIT : public OperatorTest {
                                  "static", "--root", root.string(), "--require-bearer", bearer,
                                  "--require-signature", signature, "--port", "0"},
         work_.string());
-    if (!srv->ok()) return 0;
+    if (!srv->ok()) {
+      ADD_FAILURE() << "a test server did not start: " << srv->failure();
+      return 0;
+    }
     int port = srv->port();
     servers_.push_back(std::move(srv));
     return port;
@@ -141,7 +147,10 @@ class CacheIT : public OperatorTest {
                                  seed.string(), "-access-key", access_key, "-secret-key",
                                  secret_key},
         work_.string());
-    if (!srv->ok()) return 0;
+    if (!srv->ok()) {
+      ADD_FAILURE() << "a test server did not start: " << srv->failure();
+      return 0;
+    }
     int port = srv->port();
     servers_.push_back(std::move(srv));
     return port;
@@ -472,6 +481,14 @@ TEST_F(CacheIT, AnArtifactItsStorageClassCannotHoldWaitsForCapacity) {
               {"capacity", "10Ti"},
               {"maximumVolumeSize", "1Ti"}};
   apply(cap);
+  // A driver publishes its capacity long before anyone asks for a volume; here the two arrive a
+  // moment apart on two watches, so the artifact waits until the operator's cache has the
+  // capacity (a busy CI machine once delivered the artifact first, and the claim was made).
+  ASSERT_TRUE(eventually(
+      [&] {
+        return ctx_.cache(kube::types::csi_storage_capacities()).get(ns_, "zone-a") != nullptr;
+      },
+      30s, "the operator's cache to hold the CSIStorageCapacity"));
   apply(artifact("big", "hf://org/big", {{"size", "1500Gi"}}));
   auto a = wait_for(
       types::aim_artifacts(), ns_, "big",

@@ -256,8 +256,8 @@ class TestServer {
     if (pid_ == 0) {
       int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
       if (fd >= 0) ::dup2(fd, 1);
-      int devnull = ::open("/dev/null", O_WRONLY);
-      if (devnull >= 0) ::dup2(devnull, 2);
+      int err = ::open((out + ".err").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      if (err >= 0) ::dup2(err, 2);
       ::setpgid(0, 0);
       std::vector<char*> cargv;
       for (auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
@@ -291,6 +291,14 @@ class TestServer {
   TestServer(const TestServer&) = delete;
   TestServer& operator=(const TestServer&) = delete;
   bool ok() const { return port_ > 0; }
+  // Why a server that is not ok() did not start: whether it exited or never said READY within
+  // 60 s, and the end of what it wrote to stderr.
+  std::string failure() const {
+    std::string err = read_text(out_ + ".err");
+    if (err.size() > 2000) err = "..." + err.substr(err.size() - 2000);
+    return std::string(pid_ < 0 ? "it exited" : "no READY line within 60 s") +
+           "; stderr: " + (err.empty() ? "(empty)" : err);
+  }
   int port() const { return port_; }
 
  private:
