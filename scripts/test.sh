@@ -11,7 +11,7 @@
 #   scripts/test.sh helm            the chart's checks (+ a fresh cluster for the dry run)
 #   scripts/test.sh runtime         the AIM runtime stand-in's own tests
 #   scripts/test.sh chaos           the debug build, the control plane, ctest -L chaos: a 200-service
-#                                     rollout under faults on a cluster of its own (ports +20000),
+#                                     rollout under faults on a cluster of its own (ports +10000),
 #                                     then the checker (docs/chaos.md)
 #   scripts/test.sh e2e             the release build, images, helm install on a real node
 #   scripts/test.sh fuzz            the fuzz build (clang), every harness for 12 s from seed 1
@@ -159,11 +159,12 @@ second_cluster() {
     AIM_CLUSTER_SCHEDULER_PORT=16659 tools/cluster/cluster.sh "$@"
 }
 
-# The chaos suite's control plane (test/chaos/chaos.py starts and stops it; ports +20000).
+# The chaos suite's control plane (test/chaos/chaos.py starts and stops it; ports +10000, below
+# the kernel's ephemeral range 32768-60999: at +20000 a client's source port once held kwok's).
 chaos_cluster() {
-  AIM_CLUSTER_DIR="$ROOT/.local/cluster-chaos" AIM_CLUSTER_API_PORT=36443 AIM_CLUSTER_ETCD_PORT=32379 \
-    AIM_CLUSTER_ETCD_PEER_PORT=32380 AIM_CLUSTER_KWOK_PORT=36250 AIM_CLUSTER_KCM_PORT=36257 \
-    AIM_CLUSTER_SCHEDULER_PORT=36259 tools/cluster/cluster.sh "$@"
+  AIM_CLUSTER_DIR="$ROOT/.local/cluster-chaos" AIM_CLUSTER_API_PORT=26443 AIM_CLUSTER_ETCD_PORT=22379 \
+    AIM_CLUSTER_ETCD_PEER_PORT=22380 AIM_CLUSTER_KWOK_PORT=26250 AIM_CLUSTER_KCM_PORT=26257 \
+    AIM_CLUSTER_SCHEDULER_PORT=26259 tools/cluster/cluster.sh "$@"
 }
 
 cleanup() {
@@ -239,7 +240,7 @@ if wants runtime; then run_suite aim-runtime test/images/aim-runtime/run.sh; fi
 # operator (ASan+UBSan: a crash in a restart path is a failure too). The seed is in the log.
 if wants chaos; then
   step "chaos suite"
-  AIM_CHAOS_CLUSTER_DIR="$ROOT/.local/cluster-chaos" AIM_CHAOS_PORT_OFFSET=20000 \
+  AIM_CHAOS_CLUSTER_DIR="$ROOT/.local/cluster-chaos" AIM_CHAOS_PORT_OFFSET=10000 \
     ctest --test-dir build/debug -L chaos -V 2>&1 | tee "$LOG_DIR/chaos.log"
   count_ctest "$LOG_DIR/chaos.log" chaos
 fi

@@ -8,7 +8,7 @@ checker (test/chaos/checker.py). See docs/chaos.md.
 
 One run:
   1. a fresh control plane in --cluster-dir, on ports of its own (cluster.sh's defaults plus
-     --port-offset, 20000: the API server on 36443);
+     --port-offset, 10000: the API server on 26443; below the ephemeral port range);
   2. two operator replicas with leader election (POD_NAME is the identity), a client rate limit
      (--qps) that stretches the rollout so that the faults land inside it;
   3. the catalog of test/support/workload.py (20 models, 60 cluster templates), then N services at
@@ -536,7 +536,7 @@ def main():
     p.add_argument("--cluster-dir", default=os.environ.get("AIM_CHAOS_CLUSTER_DIR") or
                    str(ROOT / ".local/cluster-chaos"),
                    help="state dir of the cluster (deleted at the start; AIM_CHAOS_CLUSTER_DIR)")
-    p.add_argument("--port-offset", type=int, default=int(os.environ.get("AIM_CHAOS_PORT_OFFSET", "20000")),
+    p.add_argument("--port-offset", type=int, default=int(os.environ.get("AIM_CHAOS_PORT_OFFSET", "10000")),
                    help="the cluster's ports are cluster.sh's defaults plus this (AIM_CHAOS_PORT_OFFSET)")
     p.add_argument("--keep", action="store_true", help="leave the cluster running afterwards")
     p.add_argument("--json", help="write the result here")

@@ -252,16 +252,20 @@ class TestServer {
   TestServer(const std::vector<std::string>& argv, const std::string& work_dir) {
     std::string out = work_dir + "/server-" + std::to_string(counter()++) + ".out";
     out_ = out;
+    // Everything the child needs is built before fork: the test process runs an operator's threads,
+    // and an allocation between fork and exec can wait forever on a lock a vanished thread held
+    // (under load a Hub server twice never said READY, with nothing on its stderr).
+    const std::string err_path = out + ".err";
+    std::vector<char*> cargv;
+    for (auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
+    cargv.push_back(nullptr);
     pid_ = fork();
     if (pid_ == 0) {
       int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
       if (fd >= 0) ::dup2(fd, 1);
-      int err = ::open((out + ".err").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
       if (err >= 0) ::dup2(err, 2);
       ::setpgid(0, 0);
-      std::vector<char*> cargv;
-      for (auto& a : argv) cargv.push_back(const_cast<char*>(a.c_str()));
-      cargv.push_back(nullptr);
       ::execvp(cargv[0], cargv.data());
       _exit(127);
     }
