@@ -73,7 +73,6 @@ class Store {
                                    std::string_view ns = {}) const;
   std::vector<std::string> keys() const;
   std::size_t size() const;
-  Representation representation() const { return representation_; }
   // Heap bytes the stored objects take in their stored form: the packed encodings (kPacked), or
   // 0 for kTree, whose trees are not measured here.
   std::size_t packed_bytes() const;
