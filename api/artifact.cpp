@@ -149,4 +149,11 @@ void AIMArtifactStatus::describe(Fields<AIMArtifactStatus>& f) {
       .extension("Partial downloads (issue 15).");
 }
 
+void SizeCheckOutput::describe(Fields<SizeCheckOutput>& f) {
+  f.doc("What a check-size Job prints: the source, its size and its revision.");
+  f.field("url", &SizeCheckOutput::url, "The source, without credentials.");
+  f.field("sizeBytes", &SizeCheckOutput::size_bytes, "The bytes to download.");
+  f.field("revision", &SizeCheckOutput::revision, "The revision the size is for.");
+}
+
 }  // namespace aim::api

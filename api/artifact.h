@@ -113,4 +113,14 @@ struct AIMArtifactTag {
 
 using AIMArtifact = Resource<AIMArtifactTag>;
 
+// The line `aim-fetch --check-size` prints and writes to its termination log (the check-size
+// Job's contract): {"url": ..., "sizeBytes": N, "revision": ...}.
+struct SizeCheckOutput {
+  std::optional<std::string> url;
+  std::optional<int64_t> size_bytes;
+  std::optional<std::string> revision;  // the pinned commit, when the source has revisions
+  Json extra;
+  static void describe(Fields<SizeCheckOutput>& f);
+};
+
 }  // namespace aim::api

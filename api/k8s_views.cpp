@@ -2,10 +2,36 @@
 
 namespace aim::api {
 
+void PodFailurePolicyOnExitCodes::describe(Fields<PodFailurePolicyOnExitCodes>& f) {
+  f.doc("Container exit codes a pod failure policy rule matches.");
+  f.field("containerName", &PodFailurePolicyOnExitCodes::container_name,
+          "The container whose exit code is matched (every container when absent).");
+  f.field("operator", &PodFailurePolicyOnExitCodes::operator_, "In or NotIn.").required();
+  f.field("values", &PodFailurePolicyOnExitCodes::values, "The exit codes.").required();
+}
+
+void PodFailurePolicyRule::describe(Fields<PodFailurePolicyRule>& f) {
+  f.doc("One rule of a Job's pod failure policy.");
+  f.field("action", &PodFailurePolicyRule::action, "FailJob, FailIndex, Ignore or Count.")
+      .required();
+  f.field("onExitCodes", &PodFailurePolicyRule::on_exit_codes, "The exit codes it matches.");
+}
+
+void PodFailurePolicy::describe(Fields<PodFailurePolicy>& f) {
+  f.doc("How a Job treats its pods' failures.");
+  f.field("rules", &PodFailurePolicy::rules, "The rules, first match wins.").required();
+}
+
 void JobSpec::describe(Fields<JobSpec>& f) {
-  f.doc("The fields of a Job's spec the operator reads.");
+  f.doc("The fields of a Job's spec the operator reads or sets.");
+  f.field("backoffLimit", &JobSpec::backoff_limit, "Retries before the Job fails.");
+  f.field("ttlSecondsAfterFinished", &JobSpec::ttl_seconds_after_finished,
+          "Seconds after it finishes before the Job is deleted.");
   f.field("activeDeadlineSeconds", &JobSpec::active_deadline_seconds,
           "Seconds the Job may run before it fails with DeadlineExceeded.");
+  f.field("podFailurePolicy", &JobSpec::pod_failure_policy,
+          "Pod failures that end the Job at once.");
+  f.field("template", &JobSpec::template_, "The pods the Job runs.");
 }
 
 void JobStatus::describe(Fields<JobStatus>& f) {
@@ -47,15 +73,90 @@ void ContainerStatus::describe(Fields<ContainerStatus>& f) {
   f.field("state", &ContainerStatus::state, "The container's current state.");
 }
 
-void ContainerView::describe(Fields<ContainerView>& f) {
-  f.doc("A container of a pod's spec (the operator reads its own pod's image).");
-  f.field("name", &ContainerView::name, "The container's name.");
-  f.field("image", &ContainerView::image, "The container's image.");
+void SeccompProfile::describe(Fields<SeccompProfile>& f) {
+  f.doc("A seccomp profile.");
+  f.field("type", &SeccompProfile::type, "RuntimeDefault, Localhost or Unconfined.");
 }
 
-void PodSpecView::describe(Fields<PodSpecView>& f) {
-  f.doc("A pod's spec (its containers' names and images).");
-  f.field("containers", &PodSpecView::containers, "The pod's containers.");
+void Capabilities::describe(Fields<Capabilities>& f) {
+  f.doc("Linux capabilities added to or dropped from a container.");
+  f.field("add", &Capabilities::add, "Capabilities added.");
+  f.field("drop", &Capabilities::drop, "Capabilities dropped.");
+}
+
+void SecurityContext::describe(Fields<SecurityContext>& f) {
+  f.doc("A container's security settings.");
+  f.field("allowPrivilegeEscalation", &SecurityContext::allow_privilege_escalation,
+          "Whether a process may gain more privileges than its parent.");
+  f.field("runAsNonRoot", &SecurityContext::run_as_non_root, "The container must not run as 0.");
+  f.field("runAsUser", &SecurityContext::run_as_user, "The user id.");
+  f.field("runAsGroup", &SecurityContext::run_as_group, "The primary group id.");
+  f.field("capabilities", &SecurityContext::capabilities, "Capabilities added or dropped.");
+}
+
+void PodSecurityContext::describe(Fields<PodSecurityContext>& f) {
+  f.doc("A pod's security settings.");
+  f.field("runAsNonRoot", &PodSecurityContext::run_as_non_root, "No container may run as user 0.");
+  f.field("runAsUser", &PodSecurityContext::run_as_user, "The user id.");
+  f.field("runAsGroup", &PodSecurityContext::run_as_group, "The primary group id.");
+  f.field("fsGroup", &PodSecurityContext::fs_group, "The group that owns the pod's volumes.");
+  f.field("seccompProfile", &PodSecurityContext::seccomp_profile, "The seccomp profile.");
+}
+
+void EnvFromSource::describe(Fields<EnvFromSource>& f) {
+  f.doc("Every key of a Secret or ConfigMap as environment variables.");
+  f.field("secretRef", &EnvFromSource::secret_ref, "The Secret.");
+  f.field("configMapRef", &EnvFromSource::config_map_ref, "The ConfigMap.");
+  f.field("prefix", &EnvFromSource::prefix, "Prepended to every variable name.");
+}
+
+void VolumeMount::describe(Fields<VolumeMount>& f) {
+  f.doc("A volume mounted into a container.");
+  f.field("name", &VolumeMount::name, "The volume's name.").required();
+  f.field("mountPath", &VolumeMount::mount_path, "Where it is mounted.").required();
+  f.field("readOnly", &VolumeMount::read_only, "Mounted read-only.");
+}
+
+void Container::describe(Fields<Container>& f) {
+  f.doc("A container of a pod's spec.");
+  f.field("name", &Container::name, "The container's name.");
+  f.field("image", &Container::image, "The container's image.");
+  f.field("imagePullPolicy", &Container::image_pull_policy, "Always, IfNotPresent or Never.");
+  f.field("command", &Container::command, "The entrypoint (the image's when absent).");
+  f.field("args", &Container::args, "Arguments to the entrypoint.");
+  f.field("env", &Container::env, "Environment variables.");
+  f.field("envFrom", &Container::env_from, "Secrets and ConfigMaps as environment variables.");
+  f.field("volumeMounts", &Container::volume_mounts, "Volumes mounted into the container.");
+  f.field("resources", &Container::resources, "Compute resources.");
+  f.field("securityContext", &Container::security_context, "Security settings.");
+}
+
+void Toleration::describe(Fields<Toleration>& f) {
+  f.doc("A taint the pod tolerates.");
+  f.field("key", &Toleration::key, "The taint key (every key when absent).");
+  f.field("operator", &Toleration::operator_, "Exists or Equal.");
+  f.field("value", &Toleration::value, "The taint value (Equal).");
+  f.field("effect", &Toleration::effect, "NoSchedule, PreferNoSchedule or NoExecute.");
+  f.field("tolerationSeconds", &Toleration::toleration_seconds,
+          "How long a NoExecute taint is tolerated.");
+}
+
+void PodSpec::describe(Fields<PodSpec>& f) {
+  f.doc("A pod's spec: the fields the operator reads (its own image) or sets (its Jobs).");
+  f.field("restartPolicy", &PodSpec::restart_policy, "Always, OnFailure or Never.");
+  f.field("securityContext", &PodSpec::security_context, "Pod-level security settings.");
+  f.field("containers", &PodSpec::containers, "The pod's containers.");
+  f.field("nodeSelector", &PodSpec::node_selector, "Labels a node must have.");
+  f.field("tolerations", &PodSpec::tolerations, "Taints the pod tolerates.");
+  f.field("imagePullSecrets", &PodSpec::image_pull_secrets, "Registry credentials.");
+  f.field("serviceAccountName", &PodSpec::service_account_name, "The pod's service account.");
+  f.field("volumes", &PodSpec::volumes, "The pod's volumes.");
+}
+
+void PodTemplateSpec::describe(Fields<PodTemplateSpec>& f) {
+  f.doc("The pods a workload creates.");
+  f.field("metadata", &PodTemplateSpec::metadata, "The pods' labels and annotations.");
+  f.field("spec", &PodTemplateSpec::spec, "The pods' spec.");
 }
 
 void ObservedCondition::describe(Fields<ObservedCondition>& f) {
@@ -95,7 +196,9 @@ void VolumeResourceRequirements::describe(Fields<VolumeResourceRequirements>& f)
 }
 
 void PersistentVolumeClaimSpec::describe(Fields<PersistentVolumeClaimSpec>& f) {
-  f.doc("The fields of a claim's spec the operator reads.");
+  f.doc("The fields of a claim's spec the operator reads or sets.");
+  f.field("accessModes", &PersistentVolumeClaimSpec::access_modes,
+          "ReadWriteOnce, ReadWriteMany, ...");
   f.field("resources", &PersistentVolumeClaimSpec::resources, "Requested storage.");
   f.field("storageClassName", &PersistentVolumeClaimSpec::storage_class_name,
           "The claim's StorageClass.");
@@ -154,6 +257,30 @@ void Volume::describe(Fields<Volume>& f) {
   f.doc("A pod volume.");
   f.field("name", &Volume::name, "The volume's name.");
   f.field("persistentVolumeClaim", &Volume::persistent_volume_claim, "A claim as the volume.");
+}
+
+void RoleRef::describe(Fields<RoleRef>& f) {
+  f.doc("The role a binding grants.");
+  f.field("apiGroup", &RoleRef::api_group, "rbac.authorization.k8s.io.").required();
+  f.field("kind", &RoleRef::kind, "Role or ClusterRole.").required();
+  f.field("name", &RoleRef::name, "The role's name.").required();
+}
+
+void Subject::describe(Fields<Subject>& f) {
+  f.doc("Who a binding grants the role to.");
+  f.field("kind", &Subject::kind, "ServiceAccount, User or Group.").required();
+  f.field("name", &Subject::name, "The subject's name.").required();
+  f.field("namespace", &Subject::namespace_, "A service account's namespace.");
+  f.field("apiGroup", &Subject::api_group, "The subject's API group (users and groups).");
+}
+
+void RoleBinding::describe(Fields<RoleBinding>& f) {
+  f.doc("A RoleBinding.");
+  f.field("apiVersion", &RoleBinding::api_version, "API version.");
+  f.field("kind", &RoleBinding::kind, "Kind.");
+  f.field("metadata", &RoleBinding::metadata, "Standard object metadata.");
+  f.field("roleRef", &RoleBinding::role_ref, "The role granted.").required();
+  f.field("subjects", &RoleBinding::subjects, "Who it is granted to.");
 }
 
 void PredictorView::describe(Fields<PredictorView>& f) {

@@ -1,7 +1,8 @@
-// Typed views of the built-in Kubernetes kinds the operator reads: only the fields it uses are
-// declared, everything else stays in each level's `extra` (so decode then encode gives back the
-// object). The operator never creates these from the views; they are for reading informer
-// objects (controllers/typed.h).
+// Typed views of the built-in Kubernetes kinds the operator reads or creates: only the fields it
+// uses are declared, everything else stays in each level's `extra` (so decode then encode gives
+// back the object). Controllers read informer objects through them (controllers/typed.h) and
+// build the children they create with them (download and discovery Jobs, claims, RoleBindings):
+// a misspelt field is a compile error, not a silently ignored key.
 #pragma once
 
 #include <optional>
@@ -14,31 +15,6 @@
 #include "api/resource.h"
 
 namespace aim::api {
-
-// ---- batch/v1 Job ------------------------------------------------------------------------------
-
-struct JobSpec {
-  std::optional<int64_t> active_deadline_seconds;
-  Json extra;
-  static void describe(Fields<JobSpec>& f);
-};
-
-struct JobStatus {
-  std::vector<Condition> conditions;  // Complete, Failed, SuccessCriteriaMet, FailureTarget, ...
-  std::optional<std::string> completion_time;
-  Json extra;
-  static void describe(Fields<JobStatus>& f);
-};
-
-struct JobTag {
-  using Spec = JobSpec;
-  using Status = JobStatus;
-  static constexpr KindInfo info = {"batch", "v1", "Job", "jobs", "job", "JobList", true};
-};
-using Job = Resource<JobTag>;
-
-// The True condition of `type` of a Job, or nullptr.
-const Condition* true_condition(const Job& job, std::string_view type);
 
 // ---- v1 Pod ------------------------------------------------------------------------------------
 
@@ -72,17 +48,114 @@ struct ContainerStatus {
   static void describe(Fields<ContainerStatus>& f);
 };
 
-struct ContainerView {
-  std::optional<std::string> name;
-  std::optional<std::string> image;
+struct PersistentVolumeClaimVolumeSource {
+  std::optional<std::string> claim_name;
   Json extra;
-  static void describe(Fields<ContainerView>& f);
+  static void describe(Fields<PersistentVolumeClaimVolumeSource>& f);
 };
 
-struct PodSpecView {
-  std::optional<std::vector<ContainerView>> containers;
+struct Volume {
+  std::optional<std::string> name;
+  std::optional<PersistentVolumeClaimVolumeSource> persistent_volume_claim;
+  Json extra;  // every other volume source
+  static void describe(Fields<Volume>& f);
+};
+
+struct SeccompProfile {
+  std::optional<std::string> type;  // RuntimeDefault, Localhost, Unconfined
   Json extra;
-  static void describe(Fields<PodSpecView>& f);
+  static void describe(Fields<SeccompProfile>& f);
+};
+
+struct Capabilities {
+  std::vector<std::string> add;
+  std::vector<std::string> drop;
+  Json extra;
+  static void describe(Fields<Capabilities>& f);
+};
+
+// A container's securityContext.
+struct SecurityContext {
+  std::optional<bool> allow_privilege_escalation;
+  std::optional<bool> run_as_non_root;
+  std::optional<int64_t> run_as_user;
+  std::optional<int64_t> run_as_group;
+  std::optional<Capabilities> capabilities;
+  Json extra;
+  static void describe(Fields<SecurityContext>& f);
+};
+
+// A pod's securityContext.
+struct PodSecurityContext {
+  std::optional<bool> run_as_non_root;
+  std::optional<int64_t> run_as_user;
+  std::optional<int64_t> run_as_group;
+  std::optional<int64_t> fs_group;
+  std::optional<SeccompProfile> seccomp_profile;
+  Json extra;
+  static void describe(Fields<PodSecurityContext>& f);
+};
+
+// envFrom: every key of a Secret or ConfigMap as environment variables.
+struct EnvFromSource {
+  std::optional<LocalObjectReference> secret_ref;
+  std::optional<LocalObjectReference> config_map_ref;
+  std::optional<std::string> prefix;
+  Json extra;
+  static void describe(Fields<EnvFromSource>& f);
+};
+
+struct VolumeMount {
+  std::string name;
+  std::string mount_path;
+  std::optional<bool> read_only;
+  Json extra;
+  static void describe(Fields<VolumeMount>& f);
+};
+
+struct Container {
+  std::optional<std::string> name;
+  std::optional<std::string> image;
+  std::optional<std::string> image_pull_policy;  // Always, IfNotPresent, Never
+  std::optional<std::vector<std::string>> command;
+  std::optional<std::vector<std::string>> args;
+  std::optional<EnvList> env;
+  std::vector<EnvFromSource> env_from;
+  std::vector<VolumeMount> volume_mounts;
+  std::optional<ResourceRequirements> resources;
+  std::optional<SecurityContext> security_context;
+  Json extra;
+  static void describe(Fields<Container>& f);
+};
+
+struct Toleration {
+  std::optional<std::string> key;
+  std::optional<std::string> operator_;  // Exists, Equal
+  std::optional<std::string> value;
+  std::optional<std::string> effect;  // NoSchedule, PreferNoSchedule, NoExecute
+  std::optional<int64_t> toleration_seconds;
+  Json extra;
+  static void describe(Fields<Toleration>& f);
+};
+
+struct PodSpec {
+  std::optional<std::string> restart_policy;  // Always, OnFailure, Never
+  std::optional<PodSecurityContext> security_context;
+  std::optional<std::vector<Container>> containers;
+  std::optional<StringMap> node_selector;
+  std::vector<Toleration> tolerations;
+  std::vector<LocalObjectReference> image_pull_secrets;
+  std::optional<std::string> service_account_name;
+  std::optional<std::vector<Volume>> volumes;
+  Json extra;
+  static void describe(Fields<PodSpec>& f);
+};
+
+struct PodTemplateSpec {
+  ObjectMeta metadata;
+  PodSpec spec;
+  Json extra;
+  static void describe(Fields<PodTemplateSpec>& f);
 };
 
 // A condition as the built-in kinds report it (Pod, InferenceService, HTTPRoute,
@@ -116,11 +189,61 @@ struct PodStatus {
 };
 
 struct PodTag {
-  using Spec = PodSpecView;
+  using Spec = PodSpec;
   using Status = PodStatus;
   static constexpr KindInfo info = {"", "v1", "Pod", "pods", "pod", "PodList", true};
 };
 using Pod = Resource<PodTag>;
+
+// ---- batch/v1 Job ------------------------------------------------------------------------------
+
+struct PodFailurePolicyOnExitCodes {
+  std::optional<std::string> container_name;
+  std::string operator_;  // In, NotIn
+  std::vector<int32_t> values;
+  Json extra;
+  static void describe(Fields<PodFailurePolicyOnExitCodes>& f);
+};
+
+struct PodFailurePolicyRule {
+  std::string action;  // FailJob, FailIndex, Ignore, Count
+  std::optional<PodFailurePolicyOnExitCodes> on_exit_codes;
+  Json extra;  // onPodConditions
+  static void describe(Fields<PodFailurePolicyRule>& f);
+};
+
+struct PodFailurePolicy {
+  std::vector<PodFailurePolicyRule> rules;
+  Json extra;
+  static void describe(Fields<PodFailurePolicy>& f);
+};
+
+struct JobSpec {
+  std::optional<int32_t> backoff_limit;
+  std::optional<int32_t> ttl_seconds_after_finished;
+  std::optional<int64_t> active_deadline_seconds;
+  std::optional<PodFailurePolicy> pod_failure_policy;
+  std::optional<PodTemplateSpec> template_;
+  Json extra;
+  static void describe(Fields<JobSpec>& f);
+};
+
+struct JobStatus {
+  std::vector<Condition> conditions;  // Complete, Failed, SuccessCriteriaMet, FailureTarget, ...
+  std::optional<std::string> completion_time;
+  Json extra;
+  static void describe(Fields<JobStatus>& f);
+};
+
+struct JobTag {
+  using Spec = JobSpec;
+  using Status = JobStatus;
+  static constexpr KindInfo info = {"batch", "v1", "Job", "jobs", "job", "JobList", true};
+};
+using Job = Resource<JobTag>;
+
+// The True condition of `type` of a Job, or nullptr.
+const Condition* true_condition(const Job& job, std::string_view type);
 
 // ---- v1 PersistentVolumeClaim -----------------------------------------------------------------
 
@@ -131,6 +254,7 @@ struct VolumeResourceRequirements {
 };
 
 struct PersistentVolumeClaimSpec {
+  std::optional<std::vector<std::string>> access_modes;  // ReadWriteOnce, ReadWriteMany, ...
   std::optional<VolumeResourceRequirements> resources;
   std::optional<std::string> storage_class_name;
   Json extra;
@@ -159,20 +283,36 @@ using PersistentVolumeClaim = Resource<PersistentVolumeClaimTag>;
 // spec.resources.requests.storage, or nullopt.
 std::optional<Quantity> storage_request(const PersistentVolumeClaim& pvc);
 
-// ---- serving.kserve.io/v1beta1 InferenceService -----------------------------------------------
+// ---- rbac.authorization.k8s.io/v1 RoleBinding ------------------------------------------------
 
-struct PersistentVolumeClaimVolumeSource {
-  std::optional<std::string> claim_name;
+struct RoleRef {
+  std::string api_group;
+  std::string kind;  // Role, ClusterRole
+  std::string name;
   Json extra;
-  static void describe(Fields<PersistentVolumeClaimVolumeSource>& f);
+  static void describe(Fields<RoleRef>& f);
 };
 
-struct Volume {
-  std::optional<std::string> name;
-  std::optional<PersistentVolumeClaimVolumeSource> persistent_volume_claim;
-  Json extra;  // every other volume source
-  static void describe(Fields<Volume>& f);
+struct Subject {
+  std::string kind;  // ServiceAccount, User, Group
+  std::string name;
+  std::optional<std::string> namespace_;
+  std::optional<std::string> api_group;
+  Json extra;
+  static void describe(Fields<Subject>& f);
 };
+
+struct RoleBinding {
+  std::string api_version = "rbac.authorization.k8s.io/v1";
+  std::string kind = "RoleBinding";
+  ObjectMeta metadata;
+  RoleRef role_ref;
+  std::vector<Subject> subjects;
+  Json extra;
+  static void describe(Fields<RoleBinding>& f);
+};
+
+// ---- serving.kserve.io/v1beta1 InferenceService -----------------------------------------------
 
 struct PredictorView {
   std::optional<std::vector<Volume>> volumes;

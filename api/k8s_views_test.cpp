@@ -112,6 +112,58 @@ const Json kSecret = Json::parse(R"({
   "data": {".dockerconfigjson": "e30="}, "immutable": true
 })");
 
+// A download Job as the API server gives it back: defaulted fields, volume and env sources the
+// views do not declare, a template metadata with a null creationTimestamp (older servers).
+const Json kServedJob = Json::parse(R"({
+  "apiVersion": "batch/v1", "kind": "Job",
+  "metadata": {"name": "dl", "namespace": "ns", "labels": {"aim.eai.amd.com/component": "download"}},
+  "spec": {"backoffLimit": 3, "ttlSecondsAfterFinished": 600, "activeDeadlineSeconds": 3600,
+           "completionMode": "NonIndexed", "suspend": false, "parallelism": 1,
+           "podFailurePolicy": {"rules": [{"action": "FailJob", "onPodConditions": [],
+                                           "onExitCodes": {"containerName": "model-download",
+                                                           "operator": "In",
+                                                           "values": [2, 3, 4, 10]}}]},
+           "selector": {"matchLabels": {"batch.kubernetes.io/controller-uid": "u"}},
+           "template": {
+             "metadata": {"creationTimestamp": null,
+                          "labels": {"batch.kubernetes.io/job-name": "dl"}},
+             "spec": {
+               "restartPolicy": "Never", "dnsPolicy": "ClusterFirst", "schedulerName": "default-scheduler",
+               "terminationGracePeriodSeconds": 30,
+               "securityContext": {"runAsUser": 1000, "runAsGroup": 1000, "runAsNonRoot": true,
+                                   "fsGroup": 1000, "seccompProfile": {"type": "RuntimeDefault"},
+                                   "supplementalGroups": [5]},
+               "nodeSelector": {"role": "egress"},
+               "tolerations": [{"key": "egress", "operator": "Exists", "effect": "NoExecute",
+                                "tolerationSeconds": 300}],
+               "imagePullSecrets": [{"name": "pull"}],
+               "serviceAccountName": "default",
+               "containers": [{
+                 "name": "model-download", "image": "aim-engine:dev", "imagePullPolicy": "IfNotPresent",
+                 "command": ["aim-fetch"], "args": ["hf://org/m", "/cache"],
+                 "env": [{"name": "A", "value": "1"},
+                         {"name": "POD", "valueFrom": {"fieldRef": {"apiVersion": "v1",
+                                                                    "fieldPath": "metadata.name"}}}],
+                 "envFrom": [{"secretRef": {"name": "creds"}}, {"configMapRef": {"name": "c"}, "prefix": "X_"}],
+                 "volumeMounts": [{"name": "cache", "mountPath": "/cache", "subPath": "m"}],
+                 "resources": {"limits": {"memory": "1Gi"}, "requests": {"cpu": "100m"}},
+                 "securityContext": {"allowPrivilegeEscalation": false, "runAsNonRoot": true,
+                                     "capabilities": {"drop": ["ALL"]}, "readOnlyRootFilesystem": true},
+                 "terminationMessagePath": "/dev/termination-log",
+                 "terminationMessagePolicy": "File"}],
+               "volumes": [{"name": "cache", "persistentVolumeClaim": {"claimName": "pvc"}},
+                           {"name": "tmp", "emptyDir": {}}]}}},
+  "status": {"active": 1, "ready": 0, "startTime": "2026-12-06T00:00:01Z"}
+})");
+
+const Json kRoleBinding = Json::parse(R"({
+  "apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+  "metadata": {"name": "b", "namespace": "ns", "resourceVersion": "7"},
+  "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "ClusterRole", "name": "r"},
+  "subjects": [{"kind": "ServiceAccount", "name": "default", "namespace": "ns"},
+               {"kind": "Group", "apiGroup": "rbac.authorization.k8s.io", "name": "g"}]
+})");
+
 template <class T>
 T decoded(const Json& j) {
   auto d = decode<T>(j);
@@ -129,6 +181,55 @@ TEST(K8sViews, DecodeThenEncodeGivesBackTheObject) {
   EXPECT_EQ(encode(decoded<Event>(kEvent)), kEvent);
   EXPECT_EQ(encode(decoded<Node>(kNode)), kNode);
   EXPECT_EQ(encode(decoded<Secret>(kSecret)), kSecret);
+  EXPECT_EQ(encode(decoded<RoleBinding>(kRoleBinding)), kRoleBinding);
+  // The null creationTimestamp reads as absent and is not written back: the one difference.
+  Json served = kServedJob;
+  served["spec"]["template"]["metadata"].erase("creationTimestamp");
+  EXPECT_EQ(encode(decoded<Job>(kServedJob)), served);
+}
+
+TEST(K8sViews, TheFieldsOfAServedJobTheOperatorSets) {
+  Job job = decoded<Job>(kServedJob);
+  EXPECT_EQ(job.spec.backoff_limit, 3);
+  EXPECT_EQ(job.spec.ttl_seconds_after_finished, 600);
+  ASSERT_TRUE(job.spec.pod_failure_policy);
+  ASSERT_EQ(job.spec.pod_failure_policy->rules.size(), 1u);
+  EXPECT_EQ(job.spec.pod_failure_policy->rules[0].on_exit_codes->values,
+            (std::vector<int32_t>{2, 3, 4, 10}));
+  ASSERT_TRUE(job.spec.template_);
+  const PodSpec& pod = job.spec.template_->spec;
+  EXPECT_EQ(pod.security_context->fs_group, 1000);
+  EXPECT_EQ(pod.security_context->seccomp_profile->type, "RuntimeDefault");
+  EXPECT_EQ(pod.tolerations.at(0).operator_, "Exists");
+  EXPECT_EQ(pod.tolerations.at(0).toleration_seconds, 300);
+  EXPECT_EQ(pod.image_pull_secrets.at(0).name, "pull");
+  const Container& c = pod.containers->at(0);
+  EXPECT_EQ(c.env_from.at(0).secret_ref->name, "creds");
+  EXPECT_EQ(c.env_from.at(1).prefix, "X_");
+  EXPECT_EQ(c.volume_mounts.at(0).mount_path, "/cache");
+  EXPECT_EQ(c.security_context->capabilities->drop, (std::vector<std::string>{"ALL"}));
+  EXPECT_EQ(pod.volumes->at(0).persistent_volume_claim->claim_name, "pvc");
+}
+
+// A child built from the views holds what was set and nothing else: no empty status, spec or
+// list, and the core group's apiVersion is "v1".
+TEST(K8sViews, AnObjectBuiltFromTheViewsHoldsOnlyWhatWasSet) {
+  PersistentVolumeClaim claim;
+  claim.metadata.name = "c";
+  claim.spec.access_modes = std::vector<std::string>{"ReadWriteOnce"};
+  EXPECT_EQ(encode(claim), Json::parse(R"({"apiVersion": "v1", "kind": "PersistentVolumeClaim",
+      "metadata": {"name": "c"}, "spec": {"accessModes": ["ReadWriteOnce"]}})"));
+  Job job;
+  job.spec.template_.emplace();
+  job.spec.template_->spec.restart_policy = "Never";
+  EXPECT_EQ(encode(job), Json::parse(R"({"apiVersion": "batch/v1", "kind": "Job",
+      "spec": {"template": {"spec": {"restartPolicy": "Never"}}}})"));
+  RoleBinding binding;
+  binding.role_ref = RoleRef{"rbac.authorization.k8s.io", "ClusterRole", "r", {}};
+  EXPECT_EQ(encode(binding)["roleRef"]["name"], "r");
+  EXPECT_FALSE(encode(binding).contains("subjects"));
+  EXPECT_EQ(PersistentVolumeClaim::kind_info.api_version(), "v1");
+  EXPECT_EQ(Job::kind_info.api_version(), "batch/v1");
 }
 
 TEST(K8sViews, TheFieldsTheServiceControllerReads) {

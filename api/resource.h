@@ -38,7 +38,10 @@ struct KindInfo {
   std::string_view extension = {};  // non-empty: the kind itself is an aim-engine extension
   bool optional_crd = false;        // written to deploy/crds-optional/ (installed on demand)
 
-  std::string api_version() const { return std::string(group) + "/" + std::string(version); }
+  // "v1" for the core group, "<group>/<version>" for every other.
+  std::string api_version() const {
+    return group.empty() ? std::string(version) : std::string(group) + "/" + std::string(version);
+  }
   std::string crd_name() const { return std::string(plural) + "." + std::string(group); }
 };
 
@@ -55,7 +58,7 @@ struct Resource {
   using Status = typename Tag::Status;
   static constexpr const KindInfo& kind_info = Tag::info;
 
-  std::string api_version = std::string(Tag::info.group) + "/" + std::string(Tag::info.version);
+  std::string api_version = Tag::info.api_version();
   std::string kind = std::string(Tag::info.kind);
   ObjectMeta metadata;
   Spec spec;

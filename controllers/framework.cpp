@@ -180,37 +180,6 @@ kube::ListOptions managed_children_selector() {
   return o;
 }
 
-namespace {
-// `object` reduced to the top-level `keys` and the metadata `meta_keys` it has.
-Json kept_fields(Json& object, std::initializer_list<const char*> keys,
-                 std::initializer_list<const char*> meta_keys) {
-  Json kept = Json::object();
-  for (const char* key : keys)
-    if (auto it = object.find(key); it != object.end()) kept[key] = std::move(*it);
-  if (auto meta = object.find("metadata"); meta != object.end() && meta->is_object()) {
-    Json& m = kept["metadata"] = Json::object();
-    for (const char* key : meta_keys)
-      if (auto it = meta->find(key); it != meta->end()) m[key] = std::move(*it);
-  }
-  return kept;
-}
-}  // namespace
-
-void node_for_cache(Json& node) {
-  Json kept = kept_fields(node, {"apiVersion", "kind"},
-                          {"name", "uid", "resourceVersion", "labels", "deletionTimestamp"});
-  if (auto st = node.find("status"); st != node.end() && st->is_object()) {
-    if (auto it = st->find("allocatable"); it != st->end())
-      kept["status"]["allocatable"] = std::move(*it);
-  }
-  node = std::move(kept);
-}
-
-void event_for_cache(Json& event) {
-  event = kept_fields(event, {"apiVersion", "kind", "involvedObject", "reason", "message", "type"},
-                      {"name", "namespace", "uid", "resourceVersion"});
-}
-
 void configure_caches(kube::InformerFactory& informers) {
   static const std::vector<kube::ResourceType> children = {
       kube::types::jobs(), kube::types::persistent_volume_claims(), types::inference_services(),
@@ -227,8 +196,7 @@ void configure_caches(kube::InformerFactory& informers) {
 }
 
 void mark_managed(Json& child) {
-  child["metadata"]["labels"][std::string(api::kLabelManagedByAim)] =
-      std::string(api::kManagedByEngine);
+  kube::set_label(child, std::string(api::kLabelManagedByAim), std::string(api::kManagedByEngine));
 }
 
 Result<bool, kube::Error> create_child(const Context& ctx, const kube::ResourceType& type,
@@ -238,18 +206,15 @@ Result<bool, kube::Error> create_child(const Context& ctx, const kube::ResourceT
   auto created = ctx.client->create(type, body);
   if (created) return true;
   if (!created.error().is(kube::ErrorCode::kAlreadyExists)) return fail(created.error());
-  const Json& meta = body["metadata"];
-  const std::string ns = meta.value("namespace", ""), name = meta.value("name", "");
+  const std::string ns = namespace_of(body), name = name_of(body);
   auto live = ctx.client->get(type, ns, name);
   if (!live) return fail(live.error());
   const std::string label(api::kLabelManagedByAim);
-  if (labels_of(*live).value(label, "") == api::kManagedByEngine) return false;
-  Json owner;  // the controller owner the desired child names
-  for (const auto& r : meta.value("ownerReferences", Json::array()))
-    if (r.value("controller", false)) owner = {{"metadata", {{"uid", r.value("uid", "")}}}};
-  if (owner.is_null() || !is_controlled_by(*live, owner)) return false;
-  Json patch = {{"metadata", {{"labels", {{label, std::string(api::kManagedByEngine)}}}}}};
-  auto patched = ctx.client->merge_patch(type, ns, name, patch);
+  if (kube::label_of(*live, label) == api::kManagedByEngine) return false;
+  // Only a child of the controller owner the desired child names is taken over.
+  if (!kube::is_controlled_by(*live, kube::controller_uid(body))) return false;
+  auto patched = ctx.client->merge_patch(
+      type, ns, name, kube::label_patch(label, std::string(api::kManagedByEngine)));
   if (!patched) return fail(patched.error());
   return false;
 }
@@ -262,16 +227,6 @@ kube::ListOptions secret_names_selector() {
 
 kube::Store& secret_names(const Context& ctx) {
   return ctx.cache(kube::types::secrets(), secret_names_selector());
-}
-
-std::vector<std::string> pull_secret_names(const Json& refs) {
-  std::vector<std::string> out;
-  if (!refs.is_array()) return out;
-  for (const auto& r : refs)
-    if (r.is_object() && r.contains("name") && r["name"].is_string() &&
-        !r["name"].get_ref<const std::string&>().empty())
-      out.push_back(r["name"].get<std::string>());
-  return out;
 }
 
 std::optional<engine::ComponentHealth> check_pull_secrets(const Context& ctx, const std::string& ns,
@@ -310,61 +265,8 @@ std::optional<engine::ComponentHealth> check_pull_secrets(const Context& ctx, co
 
 // ---- primary object helpers --------------------------------------------------------------------
 
-namespace {
-const Json& empty_object() {
-  static const Json kEmpty = Json::object();
-  return kEmpty;
-}
-}  // namespace
-
-std::string annotation_of(const Json& object, std::string_view key) {
-  auto m = object.find("metadata");
-  if (m == object.end() || !m->is_object()) return {};
-  auto a = m->find("annotations");
-  if (a == m->end() || !a->is_object()) return {};
-  auto v = a->find(key);
-  return v != a->end() && v->is_string() ? v->get<std::string>() : std::string();
-}
-
 bool is_paused(const Json& object) {
   return annotation_of(object, api::kAnnotationReconciliationPaused) == "true";
-}
-
-bool is_being_deleted(const Json& object) {
-  return !string_at(object, "metadata", "deletionTimestamp").empty();
-}
-
-bool has_finalizer(const Json& object, std::string_view finalizer) {
-  auto m = object.find("metadata");
-  if (m == object.end() || !m->is_object()) return false;
-  auto f = m->find("finalizers");
-  if (f == m->end() || !f->is_array()) return false;
-  return std::any_of(f->begin(), f->end(), [&](const Json& v) {
-    return v.is_string() && v.get<std::string>() == finalizer;
-  });
-}
-
-std::string name_of(const Json& object) {
-  return string_at(object, "metadata", "name");
-}
-std::string namespace_of(const Json& object) {
-  return string_at(object, "metadata", "namespace");
-}
-std::string uid_of(const Json& object) {
-  return string_at(object, "metadata", "uid");
-}
-
-const Json& labels_of(const Json& object) {
-  auto m = object.find("metadata");
-  if (m == object.end() || !m->is_object()) return empty_object();
-  auto l = m->find("labels");
-  return l != m->end() && l->is_object() ? *l : empty_object();
-}
-
-std::string label(const Json& object, std::string_view key) {
-  const auto& labels = labels_of(object);
-  auto v = labels.find(key);
-  return v != labels.end() && v->is_string() ? v->get<std::string>() : std::string();
 }
 
 namespace {
@@ -372,20 +274,8 @@ Result<Json, kube::Error> update_finalizers(const Context& ctx, const kube::Reso
                                             const Json& object, std::string_view finalizer,
                                             bool add) {
   Json updated = object;
-  Json& list = updated["metadata"]["finalizers"];
-  if (!list.is_array()) list = Json::array();
-  Json next = Json::array();
-  for (const auto& f : list) {
-    if (!(f.is_string() && f.get<std::string>() == finalizer)) next.push_back(f);
-  }
-  if (add) next.push_back(std::string(finalizer));
-  if (next == list) return updated;
-  if (next.empty()) {
-    updated["metadata"].erase("finalizers");
-  } else {
-    list = std::move(next);
-  }
-  updated.erase("status");  // the main resource ignores it; do not send stale status back
+  if (!kube::set_finalizer(updated, finalizer, add)) return updated;
+  kube::drop_status(updated);
   return ctx.client->update(type, updated);
 }
 }  // namespace
@@ -408,22 +298,20 @@ Result<bool, kube::Error> namespace_terminating(const Context& ctx, std::string_
     return fail(got.error());
   }
   if (is_being_deleted(*got)) return true;
-  return string_at(*got, "status", "phase") == "Terminating";
+  return kube::phase_of(*got) == "Terminating";
 }
 
 kube::ReconcileResult report_paused(const Context& ctx, const kube::ResourceType& type,
                                     const Json& object, const std::string& controller) {
-  const Json& status = object.value("status", Json::object());
-  if (status.is_object()) {
-    for (const auto& c : status.value("conditions", Json::array())) {
-      if (c.value("type", "") == "Paused" && c.value("status", "") == "True")
-        return kube::Action::done();
-    }
-  }
-  Json next = status.is_object() ? status : Json::object();
+  const Json& status = kube::status_of(object);
   Json conditions = Json::array();
-  for (const auto& c : next.value("conditions", Json::array()))
-    if (c.is_object() && c.value("type", "") != "Paused") conditions.push_back(c);
+  for (const auto& c : kube::conditions_in(status)) {
+    if (!c.is_object()) continue;
+    auto parsed = engine::condition_from_json(c);
+    if (parsed && parsed->type == "Paused" && parsed->status == "True") return kube::Action::done();
+    if (!parsed || parsed->type != "Paused") conditions.push_back(c);
+  }
+  Json next = status;
   engine::Condition paused;
   paused.type = "Paused";
   paused.status = "True";
@@ -432,7 +320,7 @@ kube::ReconcileResult report_paused(const Context& ctx, const kube::ResourceType
                    std::string(api::kAnnotationReconciliationPaused) + "=true; remove it to resume";
   paused.last_transition_time = ctx.now_rfc3339();
   conditions.push_back(engine::to_json(paused));
-  next["conditions"] = conditions;
+  kube::set_conditions_in(next, std::move(conditions));
   auto written = write_status(ctx, type, object, next);
   if (!written) return aim::fail(kube::ReconcileError(written.error()));
   if (written.value()) {
@@ -444,67 +332,38 @@ kube::ReconcileResult report_paused(const Context& ctx, const kube::ResourceType
 
 // ---- child objects -----------------------------------------------------------------------------
 
-void set_controller_owner(Json& child, const Json& owner) {
-  Json ref = {{"apiVersion", owner.value("apiVersion", "")},
-              {"kind", owner.value("kind", "")},
-              {"name", name_of(owner)},
-              {"uid", uid_of(owner)},
-              {"controller", true},
-              {"blockOwnerDeletion", true}};
-  Json& refs = child["metadata"]["ownerReferences"];
-  if (!refs.is_array()) refs = Json::array();
-  Json next = Json::array();
-  for (const auto& r : refs) {
-    if (r.value("uid", "") == uid_of(owner)) continue;
-    if (r.value("controller", false)) continue;  // a single controller owner
-    next.push_back(r);
-  }
-  next.push_back(std::move(ref));
-  refs = std::move(next);
+namespace {
+// The label patterns of a runtime config's labelPropagation, when it is enabled.
+std::vector<std::string> propagated_patterns(const Json& runtime_config_spec) {
+  if (!runtime_config_spec.is_object()) return {};
+  auto spec = api::decode<api::AIMRuntimeConfigSpec>(runtime_config_spec);
+  if (!spec || !spec.value->label_propagation) return {};
+  const api::LabelPropagation& lp = *spec.value->label_propagation;
+  if (!lp.enabled.value_or(false)) return {};
+  return lp.match.value_or(std::vector<std::string>{});
 }
 
-bool is_controlled_by(const Json& child, const Json& owner) {
-  auto meta = child.find("metadata");
-  if (meta == child.end() || !meta->is_object()) return false;
-  auto refs = meta->find("ownerReferences");
-  if (refs == meta->end() || !refs->is_array()) return false;
-  const std::string uid = uid_of(owner);
-  return std::any_of(refs->begin(), refs->end(), [&](const Json& r) {
-    return r.value("controller", false) && r.value("uid", "") == uid;
+bool matches_any(const std::vector<std::string>& patterns, const std::string& key) {
+  // fnmatch without FNM_PATHNAME treats '/' as an ordinary character, like the reference's
+  // filepath.Match on label keys in practice; an invalid pattern simply does not match.
+  return std::any_of(patterns.begin(), patterns.end(), [&](const std::string& pattern) {
+    return fnmatch(pattern.c_str(), key.c_str(), 0) == 0;
   });
 }
 
-namespace {
-bool propagation_matches(const Json& runtime_config_spec, const std::string& key) {
-  if (!runtime_config_spec.is_object()) return false;
-  auto lp = runtime_config_spec.find("labelPropagation");
-  if (lp == runtime_config_spec.end() || !lp->is_object()) return false;
-  if (!lp->value("enabled", false)) return false;
-  auto match = lp->find("match");
-  if (match == lp->end() || !match->is_array()) return false;
-  for (const auto& pattern : *match) {
-    if (!pattern.is_string()) continue;
-    // fnmatch without FNM_PATHNAME treats '/' as an ordinary character, like the reference's
-    // filepath.Match on label keys in practice; an invalid pattern simply does not match.
-    if (fnmatch(pattern.get<std::string>().c_str(), key.c_str(), 0) == 0) return true;
-  }
-  return false;
-}
-
 void add_absent(Json& labels, const std::string& key, const Json& value) {
-  if (!labels.is_object()) labels = Json::object();
   if (!labels.contains(key)) labels[key] = value;
 }
 }  // namespace
 
 void label_child(Json& child, const Json& parent, std::string_view controller,
                  const Json& runtime_config_spec) {
-  const bool is_job = child.value("kind", "") == "Job";
-  Json& labels = child["metadata"]["labels"];
-  Json* pod_labels = is_job ? &child["spec"]["template"]["metadata"]["labels"] : nullptr;
+  Json& labels = kube::mutable_labels(child);
+  Json* pod_labels = kube::pod_template_labels(child);
   const std::string aim_prefix = std::string(api::kAimLabelDomain) + "/";
+  const std::vector<std::string> patterns = propagated_patterns(runtime_config_spec);
   for (const auto& [key, value] : labels_of(parent).items()) {
-    if (key.rfind(aim_prefix, 0) == 0 || propagation_matches(runtime_config_spec, key)) {
+    if (key.rfind(aim_prefix, 0) == 0 || matches_any(patterns, key)) {
       add_absent(labels, key, value);
       if (pod_labels != nullptr) add_absent(*pod_labels, key, value);
     }
@@ -517,49 +376,6 @@ void label_child(Json& child, const Json& parent, std::string_view controller,
   mark_managed(child);
 }
 
-bool json_subset(const Json& desired, const Json& live) {
-  if (desired.is_object()) {
-    if (!live.is_object()) return false;
-    for (const auto& [key, value] : desired.items()) {
-      auto it = live.find(key);
-      if (it == live.end()) {
-        // An empty object/array/null we would send is the same as an absent field.
-        if (value.is_null() || (value.is_structured() && value.empty())) continue;
-        return false;
-      }
-      if (!json_subset(value, *it)) return false;
-    }
-    return true;
-  }
-  if (desired.is_array()) {
-    if (!live.is_array() || live.size() != desired.size()) return false;
-    for (std::size_t i = 0; i < desired.size(); ++i) {
-      if (!json_subset(desired[i], live[i])) return false;
-    }
-    return true;
-  }
-  if (desired.is_number() && live.is_number()) {
-    return desired.get<double>() == live.get<double>();
-  }
-  return desired == live;
-}
-
-namespace {
-// The parts of metadata the operator sets; the server owns the rest.
-Json comparable(const Json& desired) {
-  Json d = desired;
-  if (d.contains("metadata")) {
-    Json meta = Json::object();
-    for (const char* k : {"labels", "annotations", "ownerReferences", "finalizers"}) {
-      if (d["metadata"].contains(k)) meta[k] = d["metadata"][k];
-    }
-    d["metadata"] = std::move(meta);
-  }
-  d.erase("status");
-  return d;
-}
-}  // namespace
-
 Result<std::pair<ApplyOutcome, Json>, kube::Error> apply_child(const Context& ctx,
                                                                const kube::ResourceType& type,
                                                                const Json& desired,
@@ -567,12 +383,12 @@ Result<std::pair<ApplyOutcome, Json>, kube::Error> apply_child(const Context& ct
                                                                std::string_view field_manager) {
   Json body = desired;
   mark_managed(body);
-  body["metadata"].erase("resourceVersion");
+  kube::clear_resource_version(body);
   const std::string hash_key(api::kAnnotationAppliedHash);
-  Json compared = comparable(body);
+  Json compared = kube::applied_fields(body);
   const std::string hash = sha256_hex(compared.dump()).substr(0, 16);
-  body["metadata"]["annotations"][hash_key] = hash;
-  compared["metadata"]["annotations"][hash_key] = hash;
+  kube::set_annotation(body, hash_key, hash);
+  kube::set_annotation(compared, hash_key, hash);
   const bool absent = live == nullptr || live->is_null();
   if (!absent && annotation_of(*live, hash_key) == hash && json_subset(compared, *live))
     return std::pair{ApplyOutcome::kUnchanged, *live};
@@ -590,48 +406,31 @@ Result<std::pair<ApplyOutcome, Json>, kube::Error> apply_child(const Context& ct
 // ---- status and conditions ---------------------------------------------------------------------
 
 std::vector<engine::Condition> conditions_of(const Json& object) {
-  auto st = object.find("status");
-  if (st == object.end()) return {};
-  return status_conditions(*st);
+  return status_conditions(kube::status_of(object));
 }
 
 std::vector<engine::Condition> status_conditions(const Json& status) {
   std::vector<engine::Condition> out;
-  if (!status.is_object()) return out;
-  auto cs = status.find("conditions");
-  if (cs == status.end() || !cs->is_array()) return out;
-  for (const auto& c : *cs) {
+  for (const auto& c : kube::conditions_in(status))
     if (auto parsed = engine::condition_from_json(c)) out.push_back(std::move(*parsed));
-  }
   return out;
 }
 
 void set_conditions(Json& status, const Json& object, const std::vector<engine::Condition>& desired,
                     const std::string& now) {
-  std::optional<int64_t> generation;
-  if (auto m = object.find("metadata"); m != object.end() && m->contains("generation")) {
-    generation = (*m)["generation"].get<int64_t>();
-  }
+  const std::optional<int64_t> generation = kube::generation_of(object);
   std::vector<engine::Condition> stamped = desired;
   for (auto& c : stamped) c.observed_generation = generation;
   auto merged = engine::merge_conditions(conditions_of(object), stamped, now);
   Json list = Json::array();
   for (const auto& c : merged) list.push_back(engine::to_json(c));
-  status["conditions"] = std::move(list);
+  kube::set_conditions_in(status, std::move(list));
 }
 
 Result<bool, kube::Error> write_status(const Context& ctx, const kube::ResourceType& type,
                                        const Json& object, const Json& status) {
-  const Json& current = object.contains("status") ? object["status"] : empty_object();
-  if (current == status) return false;
-  Json body = Json::object();
-  body["apiVersion"] = object.value("apiVersion", type.api_version());
-  body["kind"] = object.value("kind", type.kind);
-  body["metadata"] = {{"name", name_of(object)},
-                      {"resourceVersion", string_at(object, "metadata", "resourceVersion")}};
-  if (type.namespaced) body["metadata"]["namespace"] = namespace_of(object);
-  body["status"] = status;
-  auto written = ctx.client->update_status(type, body);
+  if (kube::status_of(object) == status) return false;
+  auto written = ctx.client->update_status(type, kube::status_update_body(type, object, status));
   if (!written) {
     if (written.error().is(kube::ErrorCode::kConflict) ||
         written.error().is(kube::ErrorCode::kNotFound)) {

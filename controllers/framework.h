@@ -35,6 +35,7 @@
 #include "kube/events.h"
 #include "kube/informer.h"
 #include "kube/manager.h"
+#include "kube/object.h"
 
 namespace aim::controllers {
 
@@ -132,13 +133,15 @@ kube::ListOptions managed_children_selector();
 // InferenceService (KServe's warnings, the only Events a controller reads; the operator's own,
 // about four per AIMService, stay out), reduced by event_for_cache.
 void configure_caches(kube::InformerFactory& informers);
-// What a cached Event keeps: metadata.{name, namespace, uid, resourceVersion}, involvedObject,
-// reason, message and type.
-void event_for_cache(Json& event);
-// What a cached Node keeps: metadata.{name, uid, resourceVersion, labels, deletionTimestamp} and
-// status.allocatable. Everything the controllers read from a Node, without its images,
-// conditions and addresses.
-void node_for_cache(Json& node);
+// What a cached Event and Node keep (kube/object.h): an Event its identity, involvedObject,
+// reason, message and type; a Node its identity, labels and status.allocatable, everything the
+// controllers read from a Node without its images, conditions and addresses.
+inline void event_for_cache(Json& event) {
+  kube::keep_event_summary(event);
+}
+inline void node_for_cache(Json& node) {
+  kube::keep_node_capacity(node);
+}
 
 // ---- referenced Secrets ------------------------------------------------------------------------
 
@@ -180,7 +183,7 @@ void forget_created_shared_template_caches();
 
 // metadata.annotations["aim.eai.amd.com/reconciliation-paused"] == "true" exactly.
 bool is_paused(const Json& object);
-bool is_being_deleted(const Json& object);
+using kube::is_being_deleted;
 
 // What a reconcile of a paused object does (behavior.md §2.1 step 1, plus visibility): nothing,
 // except that the first time it writes the condition Paused=True (reason ReconciliationPaused,
@@ -189,13 +192,16 @@ bool is_being_deleted(const Json& object);
 // full reconcile drops the condition with the other conditions that no longer apply.
 kube::ReconcileResult report_paused(const Context& ctx, const kube::ResourceType& type,
                                     const Json& object, const std::string& controller);
-bool has_finalizer(const Json& object, std::string_view finalizer);
-std::string name_of(const Json& object);
-std::string namespace_of(const Json& object);
-std::string uid_of(const Json& object);
-const Json& labels_of(const Json& object);                            // {} when none
-std::string label(const Json& object, std::string_view key);          // "" when absent
-std::string annotation_of(const Json& object, std::string_view key);  // "" when absent
+// The metadata accessors every kind shares (kube/object.h).
+using kube::annotation_of;
+using kube::has_finalizer;
+using kube::labels_of;
+using kube::name_of;
+using kube::namespace_of;
+using kube::uid_of;
+inline std::string label(const Json& object, std::string_view key) {  // "" when absent
+  return kube::label_of(object, key);
+}
 
 // Adds / removes a finalizer with an optimistic-concurrency update (resourceVersion). Conflict
 // and NotFound come back as errors; callers requeue on Conflict.
@@ -210,11 +216,12 @@ Result<bool, kube::Error> namespace_terminating(const Context& ctx, std::string_
 
 // ---- child objects -----------------------------------------------------------------------------
 
-// Sets the single controller owner reference {apiVersion, kind, name, uid, controller: true,
-// blockOwnerDeletion: true}, replacing any reference with the same uid.
-void set_controller_owner(Json& child, const Json& owner);
+// The single controller owner reference (kube/object.h).
+using kube::set_controller_owner;
 // Does `child` carry a controller owner reference to `owner` (by uid)?
-bool is_controlled_by(const Json& child, const Json& owner);
+inline bool is_controlled_by(const Json& child, const Json& owner) {
+  return kube::is_controlled_by(child, kube::uid_view(owner));
+}
 
 // Labels a child (behavior.md §2.5, §2.1 step 9), adding only keys the child lacks:
 // the parent's `aim.eai.amd.com/*` labels; the parent's other labels matching the runtime
@@ -224,10 +231,8 @@ bool is_controlled_by(const Json& child, const Json& owner);
 void label_child(Json& child, const Json& parent, std::string_view controller,
                  const Json& runtime_config_spec = Json());
 
-// Is every field of `desired` present with the same value in `live` (objects compared key by
-// key, arrays element by element and of equal length)? metadata is compared on labels,
-// annotations and ownerReferences only.
-bool json_subset(const Json& desired, const Json& live);
+// Is every field of `desired` present with the same value in `live` (kube/object.h)?
+using kube::json_subset;
 
 // Sets the managed label on a child (overwriting whatever value the key had).
 void mark_managed(Json& child);
@@ -262,7 +267,7 @@ std::vector<engine::Condition> conditions_of(const Json& object);
 std::vector<engine::Condition> status_conditions(const Json& status);
 // Merges `desired` into the old conditions (engine::merge_conditions: timestamps kept when status
 // and reason are unchanged, stale conditions dropped), stamps observedGeneration and writes
-// status["conditions"].
+// them into status.conditions.
 void set_conditions(Json& status, const Json& object, const std::vector<engine::Condition>& desired,
                     const std::string& now);
 

@@ -19,6 +19,7 @@
 #include "api/schema.h"
 #include "core/result.h"
 #include "kube/controller.h"
+#include "kube/object.h"
 #include "kube/store.h"
 
 namespace aim::controllers {
@@ -99,16 +100,7 @@ std::shared_ptr<const R> decoded_once(const api::Json& j) {
     std::shared_ptr<const R> value;
   };
   thread_local Memo memo;
-  auto text = [](const api::Json& meta, const char* key) -> std::string_view {
-    auto it = meta.find(key);
-    return it != meta.end() && it->is_string() ? std::string_view(it->get_ref<const std::string&>())
-                                               : std::string_view();
-  };
-  std::string_view uid, rv;
-  if (auto meta = j.find("metadata"); meta != j.end() && meta->is_object()) {
-    uid = text(*meta, "uid");
-    rv = text(*meta, "resourceVersion");
-  }
+  const std::string_view uid = kube::uid_view(j), rv = kube::resource_version_view(j);
   if (!rv.empty() && memo.at == &j && memo.uid == uid && memo.resource_version == rv)
     return memo.value;
   auto d = api::decode<R>(j);

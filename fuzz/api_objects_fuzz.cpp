@@ -1,11 +1,13 @@
 // api/: the typed decoders of every object the operator reads from the API server: each AIM kind
 // (api/kinds.cpp: decode, encode, defaults) and the views of the built-in kinds informers decode
 // (api/k8s_views.h: Job, Pod, PVC, InferenceService, HTTPRoute, HPA, Event, StorageClass heads,
-// CSIStorageCapacity), plus the env lists and image metadata read from specs. The input is one
+// CSIStorageCapacity; RoleBinding, the Job and claim fields the operator sets), plus the env
+// lists, tolerations, image metadata and the check-size Job's output. The input is one
 // JSON value, decoded as every type. Property: what decodes encodes to JSON that decodes and
 // encodes to the same JSON (unknown fields are kept, nothing is lost or invented on the way).
 #include <nlohmann/json.hpp>
 
+#include "api/artifact.h"
 #include "api/k8s_views.h"
 #include "api/kinds.h"
 #include "fuzz/fuzz_input.h"
@@ -56,6 +58,9 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   round_trip<api::Event>(j, "Event");
   round_trip<api::ObjectHead>(j, "ObjectHead");
   round_trip<api::CSIStorageCapacity>(j, "CSIStorageCapacity");
+  round_trip<api::RoleBinding>(j, "RoleBinding");
+  round_trip<std::vector<api::Toleration>>(j, "Tolerations");
+  round_trip<api::SizeCheckOutput>(j, "SizeCheckOutput");
   round_trip<api::EnvList>(j, "EnvList");
   round_trip<api::ImageMetadata>(j, "ImageMetadata");
   return 0;

@@ -18,9 +18,8 @@ namespace {
 
 constexpr int64_t kGiB = int64_t{1} << 30;
 
-// A typed list (env, imagePullSecrets) as the JSON array a Job spec holds; [] when unset.
-template <class T>
-Json json_list(const std::optional<std::vector<T>>& list) {
+// An env list as engine::merge_env takes it; [] when unset.
+Json json_env(const std::optional<api::EnvList>& list) {
   return list ? api::encode(*list) : Json::array();
 }
 
@@ -32,8 +31,11 @@ std::string scheme_of(const std::string& uri) {
   return s;
 }
 
-Json env_var(std::string name, std::string value) {
-  return Json{{"name", std::move(name)}, {"value", std::move(value)}};
+api::EnvVar env_var(std::string name, std::string value) {
+  api::EnvVar v;
+  v.name = std::move(name);
+  v.value = std::move(value);
+  return v;
 }
 
 }  // namespace
@@ -192,97 +194,108 @@ std::string job_image(const api::AIMArtifactSpec& spec,
 
 namespace {
 
-Json job_labels(const api::AIMArtifact& artifact, std::string_view component,
-                const CacheOptions& options, bool pod) {
-  Json l{{std::string(api::kLabelCacheName), name_of(artifact.metadata)},
-         {std::string(api::kLabelCacheType), std::string(api::kCacheTypeArtifact)},
-         {std::string(api::kLabelComponent), std::string(component)}};
+api::StringMap job_labels(const api::AIMArtifact& artifact, std::string_view component,
+                          const CacheOptions& options, bool pod) {
+  api::StringMap l{{std::string(api::kLabelCacheName), name_of(artifact.metadata)},
+                   {std::string(api::kLabelCacheType), std::string(api::kCacheTypeArtifact)},
+                   {std::string(api::kLabelComponent), std::string(component)}};
   if (pod)
     for (auto& [k, v] : options.download_pod_labels) l[k] = v;
   return l;
 }
 
 // The env shared by both Jobs: runtime config env < artifact env, plus the credentials Secret.
-Json base_env(const JobInput& in, Json defaults) {
-  Json env = engine::merge_env(defaults, in.runtime_env);
-  if (in.downloader) env = engine::merge_env(env, json_list(in.downloader->spec.env));
-  return engine::merge_env(env, json_list(in.artifact.spec.env));
+api::EnvList base_env(const JobInput& in, const api::EnvList& defaults) {
+  Json env = engine::merge_env(api::encode(defaults), in.runtime_env);
+  if (in.downloader) env = engine::merge_env(env, json_env(in.downloader->spec.env));
+  env = engine::merge_env(env, json_env(in.artifact.spec.env));
+  // Every entry came from a typed list or the runtime config's typed env, so it reads back.
+  auto typed = api::decode<api::EnvList>(env);
+  return typed ? std::move(*typed.value) : defaults;
 }
 
-Json pod_spec(const JobInput& in, Json container, bool fs_group, const CacheOptions& options) {
-  Json sc{{"runAsUser", 1000}, {"runAsGroup", 1000}, {"runAsNonRoot", true}};
-  if (fs_group) sc["fsGroup"] = 1000;
-  Json pod{{"restartPolicy", "Never"}, {"securityContext", sc}, {"containers", {container}}};
-  if (!options.download_node_selector.empty()) {
-    Json sel = Json::object();
-    for (auto& [k, v] : options.download_node_selector) sel[k] = v;
-    pod["nodeSelector"] = sel;
-  }
-  if (options.download_tolerations.is_array() && !options.download_tolerations.empty())
-    pod["tolerations"] = options.download_tolerations;
-  Json pulls = json_list(in.artifact.spec.image_pull_secrets);
-  if (in.downloader)
-    for (auto& p : json_list(in.downloader->spec.image_pull_secrets)) pulls.push_back(p);
-  if (!pulls.empty()) pod["imagePullSecrets"] = pulls;
+api::PodSpec pod_spec(const JobInput& in, api::Container container, bool fs_group,
+                      const CacheOptions& options) {
+  api::PodSpec pod;
+  pod.restart_policy = "Never";
+  pod.security_context.emplace();
+  pod.security_context->run_as_user = 1000;
+  pod.security_context->run_as_group = 1000;
+  pod.security_context->run_as_non_root = true;
+  if (fs_group) pod.security_context->fs_group = 1000;
+  pod.containers = {std::move(container)};
+  if (!options.download_node_selector.empty())
+    pod.node_selector = api::StringMap(options.download_node_selector.begin(),
+                                       options.download_node_selector.end());
+  pod.tolerations = options.download_tolerations;
+  pod.image_pull_secrets =
+      in.artifact.spec.image_pull_secrets.value_or(std::vector<api::LocalObjectReference>{});
+  if (in.downloader && in.downloader->spec.image_pull_secrets)
+    for (const auto& p : *in.downloader->spec.image_pull_secrets)
+      pod.image_pull_secrets.push_back(p);
   return pod;
 }
 
 // Exit codes after which another pod of the same Job cannot do better.
-Json fail_job_policy(std::string_view container) {
-  return Json{{"rules",
-               {{{"action", "FailJob"},
-                 {"onExitCodes",
-                  {{"containerName", std::string(container)},
-                   {"operator", "In"},
-                   {"values", {2, 3, 4, 10}}}}}}}};
+api::PodFailurePolicy fail_job_policy(std::string_view container) {
+  api::PodFailurePolicyRule rule;
+  rule.action = "FailJob";
+  rule.on_exit_codes.emplace();
+  rule.on_exit_codes->container_name = std::string(container);
+  rule.on_exit_codes->operator_ = "In";
+  rule.on_exit_codes->values = {2, 3, 4, 10};
+  api::PodFailurePolicy policy;
+  policy.rules = {std::move(rule)};
+  return policy;
 }
 
-Json job_object(const JobInput& in, std::string_view component, Json pod,
+Json job_object(const JobInput& in, std::string_view component, api::PodSpec pod,
                 const CacheOptions& options, int ttl, std::chrono::seconds deadline,
                 std::optional<std::string_view> fail_policy_container) {
-  Json job{{"apiVersion", "batch/v1"},
-           {"kind", "Job"},
-           {"metadata",
-            {{"name", in.job_name},
-             {"namespace", namespace_of(in.artifact.metadata)},
-             {"labels", job_labels(in.artifact, component, options, false)},
-             {"annotations",
-              {{std::string(kAnnotationAttempt), std::to_string(in.attempt)},
-               {std::string(kAnnotationGeneration), std::to_string(in.generation)}}}}},
-           {"spec",
-            {{"backoffLimit", options.backoff_limit},
-             {"ttlSecondsAfterFinished", ttl},
-             {"activeDeadlineSeconds", deadline.count()},
-             {"template",
-              {{"metadata", {{"labels", job_labels(in.artifact, component, options, true)}}},
-               {"spec", std::move(pod)}}}}}};
-  if (fail_policy_container)
-    job.at("spec").emplace("podFailurePolicy", fail_job_policy(*fail_policy_container));
-  return job;
+  api::Job job;
+  job.metadata.name = in.job_name;
+  job.metadata.namespace_ = namespace_of(in.artifact.metadata);
+  job.metadata.labels = job_labels(in.artifact, component, options, false);
+  job.metadata.annotations =
+      api::StringMap{{std::string(kAnnotationAttempt), std::to_string(in.attempt)},
+                     {std::string(kAnnotationGeneration), std::to_string(in.generation)}};
+  job.spec.backoff_limit = options.backoff_limit;
+  job.spec.ttl_seconds_after_finished = ttl;
+  job.spec.active_deadline_seconds = deadline.count();
+  job.spec.template_.emplace();
+  job.spec.template_->metadata.labels = job_labels(in.artifact, component, options, true);
+  job.spec.template_->spec = std::move(pod);
+  if (fail_policy_container) job.spec.pod_failure_policy = fail_job_policy(*fail_policy_container);
+  return api::encode(job);
 }
 
-// The credentials Secret as the container's envFrom; [] when the artifact names none.
-Json credentials_env_from(const api::AIMArtifactSpec& spec) {
-  Json out = Json::array();
+// The credentials Secret as the container's envFrom; none when the artifact names none.
+std::vector<api::EnvFromSource> credentials_env_from(const api::AIMArtifactSpec& spec) {
+  std::vector<api::EnvFromSource> out;
   const std::string name =
       spec.credentials_secret_ref ? spec.credentials_secret_ref->name.value_or("") : "";
-  if (!name.empty()) out.push_back({{"secretRef", {{"name", name}}}});
+  if (!name.empty()) {
+    api::EnvFromSource from;
+    from.secret_ref.emplace();
+    from.secret_ref->name = name;
+    out.push_back(std::move(from));
+  }
   return out;
 }
 
 // spec.include / spec.exclude as aim-fetch arguments (`--include P`, `--exclude P`).
-void push_file_patterns(const api::AIMArtifactSpec& spec, Json& args) {
+void push_file_patterns(const api::AIMArtifactSpec& spec, std::vector<std::string>& args) {
   const auto filter = file_patterns(spec);
   for (const auto& [flag, list] :
        {std::pair{"--include", &filter.include}, std::pair{"--exclude", &filter.exclude}})
     for (const auto& p : *list) {
-      args.push_back(flag);
+      args.emplace_back(flag);
       args.push_back(p);
     }
 }
 
 // The same patterns for a custom downloader: AIM_INCLUDE / AIM_EXCLUDE, one glob per line.
-void push_file_pattern_env(const api::AIMArtifactSpec& spec, Json& env) {
+void push_file_pattern_env(const api::AIMArtifactSpec& spec, api::EnvList& env) {
   const auto filter = file_patterns(spec);
   for (const auto& [name, list] :
        {std::pair{"AIM_INCLUDE", &filter.include}, std::pair{"AIM_EXCLUDE", &filter.exclude}}) {
@@ -290,6 +303,15 @@ void push_file_pattern_env(const api::AIMArtifactSpec& spec, Json& env) {
     for (const auto& p : *list) lines += (lines.empty() ? "" : "\n") + p;
     if (!lines.empty()) env.push_back(env_var(name, lines));
   }
+}
+
+// A container of an artifact's Jobs: the fetch image, pulled if not present.
+api::Container job_container(std::string_view name, std::string image) {
+  api::Container c;
+  c.name = std::string(name);
+  c.image = std::move(image);
+  c.image_pull_policy = "IfNotPresent";
+  return c;
 }
 
 }  // namespace
@@ -305,86 +327,92 @@ Json download_job(const JobInput& in, const CacheOptions& options) {
   const api::AIMArtifactSpec& spec = in.artifact.spec;
   const api::ObjectMeta& meta = in.artifact.metadata;
   const std::string& uri = spec.source_uri;
-  Json defaults = Json::array(
-      {env_var("TMPDIR", "/tmp/"), env_var("HF_HOME", "/tmp/.hf"),
-       env_var("EXPECTED_SIZE_BYTES", std::to_string(in.expected_size)),
-       env_var("MOUNT_PATH", std::string(kMountPath)), env_var("ARTIFACT_NAME", name_of(meta)),
-       env_var("ARTIFACT_NAMESPACE", namespace_of(meta)), env_var("STALL_TIMEOUT", "120"),
-       env_var("TARGET_DIR", std::string(kMountPath))});
+  const std::string mount(kMountPath);
+  api::EnvList defaults = {env_var("TMPDIR", "/tmp/"),
+                           env_var("HF_HOME", "/tmp/.hf"),
+                           env_var("EXPECTED_SIZE_BYTES", std::to_string(in.expected_size)),
+                           env_var("MOUNT_PATH", mount),
+                           env_var("ARTIFACT_NAME", name_of(meta)),
+                           env_var("ARTIFACT_NAMESPACE", namespace_of(meta)),
+                           env_var("STALL_TIMEOUT", "120"),
+                           env_var("TARGET_DIR", mount)};
   if (!in.revision.empty()) defaults.push_back(env_var("ARTIFACT_REVISION", in.revision));
   const bool aim_fetch = !in.downloader;
   if (!aim_fetch) {
     // The custom downloader contract (AIMClusterArtifactDownloader's description).
     defaults.push_back(env_var("AIM_SOURCE_URI", uri));
-    defaults.push_back(env_var("AIM_TARGET_DIR", std::string(kMountPath)));
+    defaults.push_back(env_var("AIM_TARGET_DIR", mount));
     if (!in.revision.empty()) defaults.push_back(env_var("AIM_REVISION", in.revision));
     push_file_pattern_env(spec, defaults);
   }
-  Json container{{"name", std::string(kDownloadContainer)},
-                 {"image", job_image(spec, in.downloader ? &*in.downloader : nullptr, options)},
-                 {"imagePullPolicy", "IfNotPresent"},
-                 {"securityContext", {{"runAsUser", 1000}, {"runAsGroup", 1000}}},
-                 {"env", base_env(in, defaults)},
-                 {"volumeMounts", {{{"name", "cache"}, {"mountPath", std::string(kMountPath)}}}}};
-  Json env_from = credentials_env_from(spec);
-  if (!env_from.empty()) container["envFrom"] = env_from;
+  api::Container container = job_container(
+      kDownloadContainer, job_image(spec, in.downloader ? &*in.downloader : nullptr, options));
+  container.security_context.emplace();
+  container.security_context->run_as_user = 1000;
+  container.security_context->run_as_group = 1000;
+  container.env = base_env(in, defaults);
+  container.volume_mounts = {api::VolumeMount{"cache", mount, std::nullopt, {}}};
+  container.env_from = credentials_env_from(spec);
   if (aim_fetch) {
-    Json args{uri,
-              std::string(kMountPath),
-              "--quiet",
-              "--stall-timeout",
-              "120",
-              "--status-interval",
-              std::to_string(options.status_interval_seconds),
-              "--termination-log",
-              "/dev/termination-log"};
+    std::vector<std::string> args{uri,
+                                  mount,
+                                  "--quiet",
+                                  "--stall-timeout",
+                                  "120",
+                                  "--status-interval",
+                                  std::to_string(options.status_interval_seconds),
+                                  "--termination-log",
+                                  "/dev/termination-log"};
     if (!in.revision.empty()) {
-      args.push_back("--revision");
+      args.emplace_back("--revision");
       args.push_back(in.revision);
     }
     push_file_patterns(spec, args);
-    container["command"] = {"aim-fetch"};
-    container["args"] = args;
+    container.command = std::vector<std::string>{"aim-fetch"};
+    container.args = std::move(args);
   } else {
     const api::AIMClusterArtifactDownloaderSpec& ds = in.downloader->spec;
-    if (ds.command) container["command"] = *ds.command;
-    Json args = ds.args ? Json(*ds.args) : Json::array();
+    container.command = ds.command;
+    std::vector<std::string> args = ds.args.value_or(std::vector<std::string>{});
     args.push_back(uri);
-    args.push_back(std::string(kMountPath));
-    container["args"] = args;
-    if (ds.resources) container["resources"] = api::encode(*ds.resources);
+    args.push_back(mount);
+    container.args = std::move(args);
+    container.resources = ds.resources;
   }
-  Json pod = pod_spec(in, container, true, options);
-  pod["volumes"] = {{{"name", "cache"}, {"persistentVolumeClaim", {{"claimName", in.pvc_name}}}}};
-  return job_object(in, api::kComponentDownload, pod, options, 600, options.download_deadline,
+  api::PodSpec pod = pod_spec(in, std::move(container), true, options);
+  api::Volume cache;
+  cache.name = "cache";
+  cache.persistent_volume_claim.emplace();
+  cache.persistent_volume_claim->claim_name = in.pvc_name;
+  pod.volumes = std::vector<api::Volume>{std::move(cache)};
+  return job_object(in, api::kComponentDownload, std::move(pod), options, 600,
+                    options.download_deadline,
                     aim_fetch ? std::optional(kDownloadContainer) : std::nullopt);
 }
 
 Json check_size_job(const JobInput& in, const CacheOptions& options) {
   const api::AIMArtifactSpec& spec = in.artifact.spec;
-  const std::string& uri = spec.source_uri;
-  Json args{"--check-size", uri, "--termination-log", "/dev/termination-log"};
+  std::vector<std::string> args{"--check-size", spec.source_uri, "--termination-log",
+                                "/dev/termination-log"};
   if (!in.revision.empty()) {
-    args.push_back("--revision");
+    args.emplace_back("--revision");
     args.push_back(in.revision);
   }
   push_file_patterns(spec, args);
-  Json container{{"name", std::string(kCheckSizeContainer)},
-                 {"image", job_image(spec, nullptr, options)},
-                 {"imagePullPolicy", "IfNotPresent"},
-                 {"command", {"aim-fetch"}},
-                 {"args", args},
-                 {"env", base_env(in, Json::array({env_var("HF_HOME", "/tmp/.hf")}))}};
-  Json env_from = credentials_env_from(spec);
-  if (!env_from.empty()) container["envFrom"] = env_from;
-  return job_object(in, api::kComponentCheckSize, pod_spec(in, container, false, options), options,
-                    300, options.check_size_deadline, kCheckSizeContainer);
+  api::Container container = job_container(kCheckSizeContainer, job_image(spec, nullptr, options));
+  container.command = std::vector<std::string>{"aim-fetch"};
+  container.args = std::move(args);
+  container.env = base_env(in, {env_var("HF_HOME", "/tmp/.hf")});
+  container.env_from = credentials_env_from(spec);
+  return job_object(in, api::kComponentCheckSize,
+                    pod_spec(in, std::move(container), false, options), options, 300,
+                    options.check_size_deadline, kCheckSizeContainer);
 }
 
 Json cache_pvc(const api::AIMArtifact& artifact, const std::string& name, int64_t request_bytes,
                const std::optional<std::string>& storage_class) {
   const api::ObjectMeta& meta = artifact.metadata;
-  Json labels{{std::string(api::kLabelCacheName), name_of(meta)}};
+  api::StringMap labels{{std::string(api::kLabelCacheName), name_of(meta)}};
   if (api::label(meta, api::kLabelTemplateCreated) == "true")
     labels[std::string(api::kLabelCacheType)] = std::string(api::kCacheTypeTemplateCache);
   const std::string& uri = artifact.spec.source_uri;
@@ -393,15 +421,16 @@ Json cache_pvc(const api::AIMArtifact& artifact, const std::string& name, int64_
   if (source.ok()) labels[std::string(api::kLabelSourceModel)] = source.value();
   std::string mode = artifact.spec.access_mode.value_or("");
   if (mode.empty()) mode = "ReadWriteMany";
-  Json pvc{{"apiVersion", "v1"},
-           {"kind", "PersistentVolumeClaim"},
-           {"metadata", {{"name", name}, {"namespace", namespace_of(meta)}, {"labels", labels}}},
-           {"spec",
-            {{"accessModes", {mode}},
-             {"resources", {{"requests", {{"storage", gib_quantity(request_bytes)}}}}}}}};
-  if (storage_class && !storage_class->empty())
-    pvc.at("spec").emplace("storageClassName", *storage_class);
-  return pvc;
+  api::PersistentVolumeClaim pvc;
+  pvc.metadata.name = name;
+  pvc.metadata.namespace_ = namespace_of(meta);
+  pvc.metadata.labels = std::move(labels);
+  pvc.spec.access_modes = std::vector<std::string>{mode};
+  pvc.spec.resources.emplace();
+  pvc.spec.resources->requests =
+      std::map<std::string, api::Quantity>{{"storage", gib_quantity(request_bytes)}};
+  if (storage_class && !storage_class->empty()) pvc.spec.storage_class_name = *storage_class;
+  return api::encode(pvc);
 }
 
 std::optional<SizeResult> parse_size_output(std::string_view text) {
@@ -410,15 +439,12 @@ std::optional<SizeResult> parse_size_output(std::string_view text) {
   while (!t.empty() && (t.back() == '\n' || t.back() == '\r' || t.back() == ' ')) t.pop_back();
   auto nl = t.rfind('\n');
   std::string line = nl == std::string::npos ? t : t.substr(nl + 1);
-  Json j = Json::parse(line, nullptr, false);
-  if (!j.is_object()) return std::nullopt;
-  auto it = j.find("sizeBytes");
-  if (it == j.end() || !it->is_number_integer()) return std::nullopt;
-  auto n = it->get<int64_t>();
+  auto out = api::decode<api::SizeCheckOutput>(Json::parse(line, nullptr, false));
+  // Not JSON, not an object, a size that is not an integer: no result.
+  if (!out || !out.value->size_bytes) return std::nullopt;
+  const int64_t n = *out.value->size_bytes;
   if (n <= 0 || n > (int64_t{1} << 50)) return std::nullopt;
-  auto revision = j.find("revision");
-  return SizeResult{
-      n, revision != j.end() && revision->is_string() ? revision->get<std::string>() : ""};
+  return SizeResult{n, out.value->revision.value_or("")};
 }
 
 DownloaderChoice choose_downloader(

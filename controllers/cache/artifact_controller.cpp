@@ -124,16 +124,14 @@ kube::ResourceType rolebindings() {
 
 Json status_updater_binding(const std::string& ns) {
   const std::string name = "aim-engine-artifact-status-updater";
-  return Json{
-      {"apiVersion", "rbac.authorization.k8s.io/v1"},
-      {"kind", "RoleBinding"},
-      {"metadata",
-       {{"name", name},
-        {"namespace", ns},
-        {"labels", {{std::string(api::kLabelK8sManagedBy), std::string(api::kManagedByEngine)}}}}},
-      {"roleRef",
-       {{"apiGroup", "rbac.authorization.k8s.io"}, {"kind", "ClusterRole"}, {"name", name}}},
-      {"subjects", {{{"kind", "ServiceAccount"}, {"name", "default"}, {"namespace", ns}}}}};
+  api::RoleBinding binding;
+  binding.metadata.name = name;
+  binding.metadata.namespace_ = ns;
+  binding.metadata.labels =
+      api::StringMap{{std::string(api::kLabelK8sManagedBy), std::string(api::kManagedByEngine)}};
+  binding.role_ref = api::RoleRef{"rbac.authorization.k8s.io", "ClusterRole", name, {}};
+  binding.subjects = {api::Subject{"ServiceAccount", "default", ns, std::nullopt, {}}};
+  return api::encode(binding);
 }
 
 ComponentState failed_state(const DownloadFailure& f) {

@@ -548,7 +548,7 @@ TEST_F(ArtifactReconcile, JobSpecsCarryTheDeadlinesAndThePodPlacement) {
   options.download_deadline = 7200s;
   options.check_size_deadline = 300s;
   options.download_node_selector = {{"node-role/downloads", "true"}};
-  options.download_tolerations = Json::array({{{"key", "downloads"}, {"operator", "Exists"}}});
+  options.download_tolerations = {api::Toleration{.key = "downloads", .operator_ = "Exists"}};
   Json a = new_artifact();
   a["spec"].erase("size");  // a size check first
   fake->inject(types::aim_artifacts(), WatchEvent::Type::kAdded, a);

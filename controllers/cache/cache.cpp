@@ -42,12 +42,14 @@ CacheOptions CacheOptions::from_env() {
   if (const char* sel = std::getenv("AIM_DOWNLOAD_NODE_SELECTOR"); sel && *sel)
     o.download_node_selector = parse_pairs(sel);
   if (const char* tol = std::getenv("AIM_DOWNLOAD_TOLERATIONS"); tol && *tol) {
-    auto parsed = nlohmann::json::parse(tol, nullptr, false);
-    if (parsed.is_array())
-      o.download_tolerations = parsed;
+    auto parsed =
+        api::decode<std::vector<api::Toleration>>(nlohmann::json::parse(tol, nullptr, false));
+    if (parsed)
+      o.download_tolerations = std::move(*parsed.value);
     else
-      kube::log::Logger("setup").warn("ignoring AIM_DOWNLOAD_TOLERATIONS: not a JSON array",
-                                      {{"value", tol}});
+      kube::log::Logger("setup").warn(
+          "ignoring AIM_DOWNLOAD_TOLERATIONS: not a JSON array of tolerations",
+          {{"value", tol}, {"error", parsed.error}});
   }
   o.retry_base = env_seconds("AIM_ARTIFACT_RETRY_BASE_SECONDS", o.retry_base, false);
   o.download_deadline = env_seconds("AIM_DOWNLOAD_DEADLINE_SECONDS", o.download_deadline, false);

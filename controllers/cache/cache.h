@@ -32,7 +32,7 @@ struct CacheOptions {
   // Where download and check-size pods may run: $AIM_DOWNLOAD_NODE_SELECTOR ("k=v,k=v") and
   // $AIM_DOWNLOAD_TOLERATIONS (a JSON array of tolerations), e.g. nodes with fast egress.
   std::map<std::string, std::string> download_node_selector;
-  nlohmann::json download_tolerations = nlohmann::json::array();
+  std::vector<api::Toleration> download_tolerations;
   // Retry after a failed download: base * 2^(attempt-1), capped. Transient failures (rate
   // limited, timeout, network, disk full, checksum) start at `retry_base`, permanent ones (auth,
   // not found) at `permanent_retry_base`. $AIM_ARTIFACT_RETRY_BASE_SECONDS overrides the first.

@@ -90,6 +90,21 @@ TEST(CacheOptionsFromEnv, MaxArtifactSizeIsAPositiveQuantityOrIgnored) {
   EXPECT_EQ(CacheOptions::from_env().max_artifact_bytes, 0);
 }
 
+TEST(CacheOptionsFromEnv, TolerationsAreAJsonArrayOfTolerationsOrIgnored) {
+  ::setenv("AIM_DOWNLOAD_TOLERATIONS",
+           R"([{"key": "egress", "operator": "Exists", "tolerationSeconds": 60}])", 1);
+  auto tolerations = CacheOptions::from_env().download_tolerations;
+  ASSERT_EQ(tolerations.size(), 1u);
+  EXPECT_EQ(tolerations[0].key, "egress");
+  EXPECT_EQ(tolerations[0].toleration_seconds, 60);
+  // Not JSON, not an array, a field of the wrong type: the option is ignored (with a warning).
+  for (const char* bad : {"egress", R"({"key": "egress"})", R"([{"tolerationSeconds": "x"}])"}) {
+    ::setenv("AIM_DOWNLOAD_TOLERATIONS", bad, 1);
+    EXPECT_TRUE(CacheOptions::from_env().download_tolerations.empty()) << bad;
+  }
+  ::unsetenv("AIM_DOWNLOAD_TOLERATIONS");
+}
+
 TEST(ArtifactSize, PvcRequestAddsHeadroomAndRoundsUpToGiB) {
   EXPECT_EQ(pvc_request_bytes(1, 10), kGiB);
   EXPECT_EQ(pvc_request_bytes(0, 10), kGiB);
@@ -219,7 +234,7 @@ TEST(ArtifactJobs, DeadlinesAndPlacementComeFromTheOptions) {
   o.download_deadline = std::chrono::seconds(1800);
   o.check_size_deadline = std::chrono::seconds(120);
   o.download_node_selector = {{"role", "egress"}};
-  o.download_tolerations = Json::array({{{"key", "egress"}, {"operator", "Exists"}}});
+  o.download_tolerations = {api::Toleration{.key = "egress", .operator_ = "Exists"}};
   JobInput in{
       artifact_of({{"sourceUri", "hf://org/m"}}), Json(), std::nullopt, "j", "p", 1, "", 1, 1};
   for (const Json& job : {download_job(in, o), check_size_job(in, o)}) {

@@ -268,10 +268,7 @@ PlannedTemplate template_object(const ModelScope& scope, const api::AIMModel& mo
 }
 
 Json encoded(const ModelScope& scope, const PlannedTemplate& t) {
-  return {{"apiVersion", scope.template_type.api_version()},
-          {"kind", scope.template_type.kind},
-          {"metadata", api::encode(t.metadata)},
-          {"spec", api::encode(t.spec)}};
+  return kube::make_object(scope.template_type, api::encode(t.metadata), api::encode(t.spec));
 }
 
 PlannedTemplate custom_template(const ModelScope& scope, const api::AIMModel& model,

@@ -126,13 +126,18 @@ Json discovery_job(const TemplateScope& scope, const api::AIMServiceTemplate& tm
   const std::string name = engine::discovery_job_name(naming);
   const std::string owner = owner_label(scope);
 
-  Json env = Json::array({{{"name", "AIM_LOG_LEVEL_ROOT"}, {"value", "CRITICAL"}},
-                          {{"name", "AIM_LOG_LEVEL"}, {"value", "CRITICAL"}}});
-  if (!scope.cluster && tmpl.spec.env) {
-    for (const auto& e : *tmpl.spec.env) env.push_back(api::encode(e));
-  }
+  auto env_var = [](std::string_view k, const std::string& v) {
+    api::EnvVar e;
+    e.name = std::string(k);
+    e.value = v;
+    return e;
+  };
+  api::EnvList env = {env_var("AIM_LOG_LEVEL_ROOT", "CRITICAL"),
+                      env_var("AIM_LOG_LEVEL", "CRITICAL")};
+  if (!scope.cluster && tmpl.spec.env)
+    env.insert(env.end(), tmpl.spec.env->begin(), tmpl.spec.env->end());
   auto add_env = [&](std::string_view k, const std::string& v) {
-    if (!v.empty()) env.push_back({{"name", std::string(k)}, {"value", v}});
+    if (!v.empty()) env.push_back(env_var(k, v));
   };
   add_env(api::kEnvMetric, naming.metric);
   add_env(api::kEnvPrecision, naming.precision);
@@ -142,50 +147,49 @@ Json discovery_job(const TemplateScope& scope, const api::AIMServiceTemplate& tm
   }
   add_env(api::kEnvProfileId, naming.profile_id);
 
-  Json container = {{"name", "discovery"},
-                    {"image", naming.image},
-                    {"args", Json::array({"dry-run", "--format=json"})},
-                    {"env", env},
-                    {"securityContext",
-                     {{"allowPrivilegeEscalation", false},
-                      {"runAsNonRoot", true},
-                      {"capabilities", {{"drop", Json::array({"ALL"})}}}}}};
-  Json pod_spec = {{"restartPolicy", "Never"},
-                   {"securityContext",
-                    {{"runAsNonRoot", true},
-                     {"runAsUser", 65532},
-                     {"seccompProfile", {{"type", "RuntimeDefault"}}}}},
-                   {"containers", Json::array({container})}};
-  if (model.image_pull_secrets && !model.image_pull_secrets->empty()) {
-    pod_spec["imagePullSecrets"] = api::encode(*model.image_pull_secrets);
-  }
-  if (!naming.service_account.empty()) pod_spec["serviceAccountName"] = naming.service_account;
+  api::Container container;
+  container.name = "discovery";
+  container.image = naming.image;
+  container.args = std::vector<std::string>{"dry-run", "--format=json"};
+  container.env = std::move(env);
+  container.security_context.emplace();
+  container.security_context->allow_privilege_escalation = false;
+  container.security_context->run_as_non_root = true;
+  container.security_context->capabilities.emplace();
+  container.security_context->capabilities->drop = {"ALL"};
+
+  api::PodSpec pod;
+  pod.restart_policy = "Never";
+  pod.security_context.emplace();
+  pod.security_context->run_as_non_root = true;
+  pod.security_context->run_as_user = 65532;
+  pod.security_context->seccomp_profile.emplace();
+  pod.security_context->seccomp_profile->type = "RuntimeDefault";
+  pod.containers = std::vector<api::Container>{std::move(container)};
+  if (model.image_pull_secrets) pod.image_pull_secrets = *model.image_pull_secrets;
+  if (!naming.service_account.empty()) pod.service_account_name = naming.service_account;
 
   const std::string tname = name_of(tmpl.metadata);
-  return {
-      {"apiVersion", "batch/v1"},
-      {"kind", "Job"},
-      {"metadata",
-       {{"name", name},
-        {"namespace", job_namespace},
-        {"labels",
-         {{std::string(api::kLabelK8sName), std::string(api::kDiscoveryAppName)},
-          {std::string(api::kLabelK8sComponent), std::string(api::kComponentDiscovery)},
-          {std::string(api::kLabelK8sManagedBy), std::string(api::kManagedByController)},
-          {std::string(api::kLabelTemplate), tname},
-          {owner, tname}}}}},
-      {"spec",
-       {{"backoffLimit", 0},
-        {"ttlSecondsAfterFinished", 60},
-        {"activeDeadlineSeconds", deadline.count()},
-        {"template",
-         {{"metadata",
-           {{"labels",
-             {{std::string(api::kLabelTemplate), tname},
-              {owner, tname},
-              // What the operator's Job-pod watch selects (job_pods_selector()).
-              {std::string(api::kLabelComponent), std::string(api::kComponentValueDiscovery)}}}}},
-          {"spec", pod_spec}}}}}};
+  api::Job job;
+  job.metadata.name = name;
+  job.metadata.namespace_ = job_namespace;
+  job.metadata.labels =
+      api::StringMap{{std::string(api::kLabelK8sName), std::string(api::kDiscoveryAppName)},
+                     {std::string(api::kLabelK8sComponent), std::string(api::kComponentDiscovery)},
+                     {std::string(api::kLabelK8sManagedBy), std::string(api::kManagedByController)},
+                     {std::string(api::kLabelTemplate), tname},
+                     {owner, tname}};
+  job.spec.backoff_limit = 0;
+  job.spec.ttl_seconds_after_finished = 60;
+  job.spec.active_deadline_seconds = deadline.count();
+  job.spec.template_.emplace();
+  job.spec.template_->metadata.labels = api::StringMap{
+      {std::string(api::kLabelTemplate), tname},
+      {owner, tname},
+      // What the operator's Job-pod watch selects (job_pods_selector()).
+      {std::string(api::kLabelComponent), std::string(api::kComponentValueDiscovery)}};
+  job.spec.template_->spec = std::move(pod);
+  return api::encode(job);
 }
 
 // ---- reconcile ---------------------------------------------------------------------------------

@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "api/constants.h"
+#include "api/k8s_views.h"
 #include "api/runtime_config.h"
 #include "controllers/service/internal.h"
 #include "controllers/service/resolve.h"
@@ -455,17 +456,17 @@ Json template_cache_object(const World& w) {
 }
 
 Json service_pvc_object(const World& w) {
-  Json spec = {
-      {"accessModes", Json::array({"ReadWriteOnce"})},
-      {"resources", {{"requests", {{"storage", engine::binary_si_quantity(*w.pvc_bytes)}}}}}};
-  if (std::string sc = storage_class(w); !sc.empty()) spec["storageClassName"] = sc;
-  Json pvc = {{"apiVersion", "v1"},
-              {"kind", "PersistentVolumeClaim"},
-              {"metadata",
-               {{"name", w.service_pvc},
-                {"namespace", w.ns},
-                {"labels", {{std::string(api::kLabelK8sComponent), api::kComponentModelStorage}}}}},
-              {"spec", std::move(spec)}};
+  api::PersistentVolumeClaim claim;
+  claim.metadata.name = w.service_pvc;
+  claim.metadata.namespace_ = w.ns;
+  claim.metadata.labels = api::StringMap{
+      {std::string(api::kLabelK8sComponent), std::string(api::kComponentModelStorage)}};
+  claim.spec.access_modes = std::vector<std::string>{"ReadWriteOnce"};
+  claim.spec.resources.emplace();
+  claim.spec.resources->requests =
+      std::map<std::string, api::Quantity>{{"storage", engine::binary_si_quantity(*w.pvc_bytes)}};
+  if (std::string sc = storage_class(w); !sc.empty()) claim.spec.storage_class_name = sc;
+  Json pvc = api::encode(claim);
   set_controller_owner(pvc, w.raw());
   label_child(pvc, w.raw(), "service", w.rc_spec);
   return pvc;

@@ -296,11 +296,12 @@ TemplateResult resolve_template(const Context& ctx, const Service& svc, const Mo
       in.service_resources = json_of(svc.spec.resources);
       in.shared_caching = shared_caching;
       if (auto d = engine::derive_template(in)) {
-        r.create_derived = {
-            {"apiVersion", types::aim_service_templates().api_version()},
-            {"kind", types::aim_service_templates().kind},
-            {"metadata", {{"name", d->name}, {"namespace", ns}, {"labels", d->labels}}},
-            {"spec", d->spec}};
+        api::ObjectMeta meta;
+        meta.name = d->name;
+        meta.namespace_ = ns;
+        meta.labels = d->labels.get<api::StringMap>();
+        r.create_derived =
+            kube::make_object(types::aim_service_templates(), api::encode(meta), d->spec);
         r.obs.kind = engine::TemplateObservation::Kind::WaitingForDerived;
         r.obs.kind_name = "AIMServiceTemplate";
         r.obs.name = d->name;

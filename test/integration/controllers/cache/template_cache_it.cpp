@@ -154,7 +154,15 @@ TEST_F(TemplateCacheIT, SharedArtifactsAreReusedAndCleanupDeletesOnlyUnreadyOnes
   auto t = wait_for(
       types::aim_artifacts(), ns_, tiny, [](const Json& o) { return status_is(o, "Ready"); }, 120s,
       "tiny Ready");
-  c1 = get(types::aim_template_caches(), ns_, "c1");
+  // The cache's controller sees the artifact's new status through its watch, a moment later.
+  c1 = wait_for(
+      types::aim_template_caches(), ns_, "c1",
+      [&](const Json& o) {
+        return o.contains("status") && o["status"].contains("artifacts") &&
+               o["status"]["artifacts"].contains(tiny) &&
+               o["status"]["artifacts"][tiny].value("status", "") == "Ready";
+      },
+      60s, "c1 reports tiny Ready");
   EXPECT_EQ(c1["status"]["artifacts"][tiny].value("status", ""), "Ready");
   EXPECT_EQ(c1["status"]["artifacts"][tiny].value("model", ""), "org/tiny");
   EXPECT_EQ(c1["status"]["artifacts"][tiny].value("persistentVolumeClaim", ""),
