@@ -4,8 +4,11 @@
 
 #include <algorithm>
 #include <cctype>
+#include <condition_variable>
 #include <cstring>
+#include <map>
 #include <mutex>
+#include <thread>
 
 #include "core/strings.h"
 
@@ -191,9 +194,22 @@ struct Session::Impl {
     }
   }
 
+  // Per-request state that must outlive the transfer (curl keeps pointers to it).
+  Response resp;
+  curl_slist* header_list = nullptr;
+  curl_slist* connect_to_list = nullptr;
+  std::string url, connect_to;
+
   Result<Response, Error> run(const Request& req, const StreamHandler* h) {
+    prepare(req, h);
+    return finish(curl_easy_perform(curl));
+  }
+
+  // Sets every option of `req` on the handle; the transfer then runs with curl_easy_perform or
+  // inside a multi handle, and finish() turns its result into a Response.
+  void prepare(const Request& req, const StreamHandler* h) {
     curl_easy_reset(curl);  // keeps the connection and DNS caches
-    Response resp;
+    resp = Response{};
     response = &resp;
     handler = h;
     headers_delivered = false;
@@ -202,9 +218,9 @@ struct Session::Impl {
 
     // A TLS server name that differs from the URL's host (kubeconfig tls-server-name): ask for
     // the server name in the URL, so SNI and verification use it, and connect to the real host.
-    std::string url = req.url;
-    std::string connect_to;
-    curl_slist* connect_to_list = nullptr;
+    url = req.url;
+    connect_to.clear();
+    connect_to_list = nullptr;
     if (!tls.server_name.empty()) {
       if (CURLU* u = curl_url()) {
         char* host = nullptr;
@@ -273,21 +289,22 @@ struct Session::Impl {
       curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(req.body.size()));
     }
 
-    curl_slist* headers = nullptr;
+    header_list = nullptr;
     for (const auto& [k, v] : req.headers)
-      headers = curl_slist_append(headers, (k + ": " + v).c_str());
-    headers = curl_slist_append(headers, "Expect:");  // no 100-continue round trip
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+      header_list = curl_slist_append(header_list, (k + ": " + v).c_str());
+    header_list = curl_slist_append(header_list, "Expect:");  // no 100-continue round trip
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, header_list);
+  }
 
-    CURLcode code = curl_easy_perform(curl);
-    curl_slist_free_all(headers);
+  Result<Response, Error> finish(CURLcode code) {
+    curl_slist_free_all(header_list);
     curl_slist_free_all(connect_to_list);
+    header_list = connect_to_list = nullptr;
     response = nullptr;
 
     if (code == CURLE_OK) {
-      handler = h;
       response = &resp;
-      deliver_headers();  // bodiless responses still announce their headers
+      deliver_headers();  // bodiless responses still announce their headers (handler still set)
       response = nullptr;
     }
     handler = nullptr;
@@ -308,7 +325,7 @@ struct Session::Impl {
       }
       return fail(std::move(err));
     }
-    return resp;
+    return std::move(resp);
   }
 };
 
@@ -334,8 +351,21 @@ Result<Response, Error> Session::stream(const Request& request, const StreamHand
   return impl_->run(request, &handler);
 }
 
-SessionPool::SessionPool(TlsOptions tls, std::string user_agent, std::size_t max_idle)
-    : tls_(std::move(tls)), user_agent_(std::move(user_agent)), max_idle_(max_idle) {}
+SessionPool::SessionPool(TlsOptions tls, std::string user_agent, std::size_t max_idle,
+                         bool multiplex)
+    : tls_(std::move(tls)), user_agent_(std::move(user_agent)), max_idle_(max_idle) {
+  if (multiplex) mux_ = std::make_unique<Multiplexer>(tls_, user_agent_);
+}
+
+Result<Response, Error> SessionPool::perform(const Request& request) {
+  if (mux_) return mux_->perform(request);
+  return acquire()->perform(request);
+}
+
+Result<Response, Error> SessionPool::stream(const Request& request, const StreamHandler& handler) {
+  if (mux_) return mux_->stream(request, handler);
+  return acquire()->stream(request, handler);
+}
 
 SessionPool::Lease::~Lease() {
   if (pool_ && session_) pool_->release(std::move(session_));
@@ -356,6 +386,261 @@ SessionPool::Lease SessionPool::acquire() {
 void SessionPool::release(std::unique_ptr<Session> s) {
   std::lock_guard lock(mu_);
   if (idle_.size() < max_idle_) idle_.push_back(std::move(s));
+}
+
+// ---- Multiplexer
+// ---------------------------------------------------------------------------------
+
+namespace {
+
+// One request inside the multiplexer: its own easy handle (a Session), what the I/O thread has
+// received for the caller, and how it ended.
+struct Transfer {
+  Session session;
+  StreamHandler queueing;  // what the Session's callbacks call, on the I/O thread
+  const std::atomic<bool>* cancel = nullptr;
+  std::atomic<bool> consumer_stopped{false};
+
+  std::mutex mu;
+  std::condition_variable cv;
+  std::string data;  // received, not yet handed to the caller
+  bool paused = false;
+  bool headers_seen = false;
+  long status = 0;
+  Headers headers;
+  bool done = false;
+  CURLcode code = CURLE_OK;
+
+  Transfer(const TlsOptions& tls, const std::string& user_agent) : session(tls, user_agent) {}
+};
+
+}  // namespace
+
+struct Multiplexer::State {
+  TlsOptions tls;
+  std::string user_agent;
+  CURLM* multi = nullptr;
+  std::thread io;
+  std::atomic<std::uint64_t> connections{0};
+
+  std::mutex mu;  // guards the three below
+  bool stopping = false;
+  std::vector<Transfer*> pending;  // to add to the multi handle
+  // Handles to unpause (or to abort, once their caller stopped). A handle, not the Transfer: its
+  // transfer may have ended and its caller returned before the I/O thread gets to it.
+  std::vector<CURL*> resumes;
+
+  void wake() { curl_multi_wakeup(multi); }
+
+  // Hands `t` back to its caller, who may destroy it as soon as the lock is released: notified
+  // under the lock, and not touched afterwards.
+  static void end(Transfer* t, CURLcode code) {
+    std::lock_guard lock(t->mu);
+    t->done = true;
+    t->code = code;
+    t->cv.notify_all();
+  }
+
+  // Adds `t`, or ends it at once when the I/O thread has stopped.
+  void submit(Transfer* t) {
+    {
+      std::lock_guard lock(mu);
+      if (!stopping) {
+        pending.push_back(t);
+        wake();
+        return;
+      }
+    }
+    end(t, CURLE_ABORTED_BY_CALLBACK);
+  }
+
+  void resume(Transfer* t) {
+    std::lock_guard lock(mu);
+    resumes.push_back(t->session.impl_->curl);
+    wake();
+  }
+
+  void loop() {
+    std::map<CURL*, Transfer*> active;
+    for (;;) {
+      {
+        std::lock_guard lock(mu);
+        if (stopping) break;
+        for (Transfer* t : pending) {
+          CURL* e = t->session.impl_->curl;
+          active[e] = t;
+          curl_multi_add_handle(multi, e);
+        }
+        pending.clear();
+        for (CURL* e : resumes)
+          if (active.count(e)) curl_easy_pause(e, CURLPAUSE_CONT);
+        resumes.clear();
+      }
+      int running = 0;
+      curl_multi_perform(multi, &running);
+      int queued = 0;
+      while (CURLMsg* m = curl_multi_info_read(multi, &queued)) {
+        if (m->msg != CURLMSG_DONE) continue;
+        CURL* e = m->easy_handle;
+        long opened = 0;
+        if (curl_easy_getinfo(e, CURLINFO_NUM_CONNECTS, &opened) == CURLE_OK && opened > 0)
+          connections += static_cast<std::uint64_t>(opened);
+        const CURLcode code = m->data.result;
+        curl_multi_remove_handle(multi, e);
+        auto it = active.find(e);
+        if (it == active.end()) continue;
+        Transfer* t = it->second;
+        active.erase(it);
+        end(t, code);
+      }
+      curl_multi_poll(multi, nullptr, 0, 1000, nullptr);
+    }
+    for (auto& [e, t] : active) {
+      curl_multi_remove_handle(multi, e);
+      end(t, CURLE_ABORTED_BY_CALLBACK);
+    }
+    std::lock_guard lock(mu);
+    for (Transfer* t : pending) end(t, CURLE_ABORTED_BY_CALLBACK);
+    pending.clear();
+  }
+
+  // The write callback of a streamed transfer: queue for the caller, pause beyond kMaxQueued.
+  static size_t on_write(char* data, size_t size, size_t count, void* self) {
+    auto* t = static_cast<Transfer*>(self);
+    const size_t n = size * count;
+    Session::Impl& impl = *t->session.impl_;
+    if (!impl.deliver_headers() || t->consumer_stopped) {
+      impl.handler_stopped = true;
+      return 0;
+    }
+    {
+      std::lock_guard lock(t->mu);
+      if (t->data.size() >= kMaxQueued) {
+        t->paused = true;
+        return CURL_WRITEFUNC_PAUSE;  // delivered again once the caller has drained the queue
+      }
+      t->data.append(data, n);
+    }
+    t->cv.notify_all();
+    return n;
+  }
+
+  static int on_progress(void* self, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+    auto* t = static_cast<Transfer*>(self);
+    if (t->consumer_stopped || (t->cancel && t->cancel->load())) {
+      t->session.impl_->handler_stopped = true;
+      return 1;
+    }
+    return 0;
+  }
+
+  // Prepares the easy handle of `t` for `req` inside the multi handle.
+  void prepare(Transfer& t, const Request& req, const StreamHandler* handler) {
+    Session::Impl& impl = *t.session.impl_;
+    impl.prepare(req, handler);
+    t.cancel = req.cancel;
+    CURL* e = impl.curl;
+    curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);  // wait for a connection to multiplex on
+    curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, &State::on_progress);
+    curl_easy_setopt(e, CURLOPT_XFERINFODATA, &t);
+    curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
+    if (handler != nullptr) {
+      curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, &State::on_write);
+      curl_easy_setopt(e, CURLOPT_WRITEDATA, &t);
+    }
+  }
+};
+
+Multiplexer::Multiplexer(TlsOptions tls, std::string user_agent)
+    : state_(std::make_shared<State>()) {
+  global_init();
+  state_->tls = std::move(tls);
+  state_->user_agent = std::move(user_agent);
+  state_->multi = curl_multi_init();
+  curl_multi_setopt(state_->multi, CURLMOPT_PIPELINING, CURLPIPE_MULTIPLEX);
+  curl_multi_setopt(state_->multi, CURLMOPT_MAXCONNECTS, 8L);
+  curl_multi_setopt(state_->multi, CURLMOPT_MAX_CONCURRENT_STREAMS, 250L);
+  state_->io = std::thread([s = state_.get()] { s->loop(); });
+}
+
+Multiplexer::~Multiplexer() {
+  {
+    std::lock_guard lock(state_->mu);
+    state_->stopping = true;
+    state_->wake();
+  }
+  state_->io.join();
+  curl_multi_cleanup(state_->multi);
+  state_->multi = nullptr;
+}
+
+std::uint64_t Multiplexer::connections_opened() const {
+  return state_->connections.load();
+}
+
+Result<Response, Error> Multiplexer::perform(const Request& request) {
+  std::shared_ptr<State> state = state_;
+  Transfer t(state->tls, state->user_agent);
+  state->prepare(t, request, nullptr);
+  state->submit(&t);
+  {
+    std::unique_lock lock(t.mu);
+    t.cv.wait(lock, [&] { return t.done; });
+  }
+  return t.session.impl_->finish(t.code);
+}
+
+Result<Response, Error> Multiplexer::stream(const Request& request, const StreamHandler& handler) {
+  std::shared_ptr<State> state = state_;
+  Transfer t(state->tls, state->user_agent);
+  t.queueing.on_headers = [&t](long status, const Headers& headers) {
+    {
+      std::lock_guard lock(t.mu);
+      t.status = status;
+      t.headers = headers;
+      t.headers_seen = true;
+    }
+    t.cv.notify_all();
+    return !t.consumer_stopped;
+  };
+  state->prepare(t, request, &t.queueing);
+  state->submit(&t);
+  bool headers_delivered = false;
+  auto stop = [&] {
+    t.consumer_stopped = true;
+    state->resume(&t);  // a paused transfer must run to see it
+  };
+  std::unique_lock lock(t.mu);
+  for (;;) {
+    t.cv.wait(lock,
+              [&] { return (t.headers_seen && !headers_delivered) || !t.data.empty() || t.done; });
+    if (t.headers_seen && !headers_delivered) {
+      headers_delivered = true;
+      const long status = t.status;
+      const Headers headers = t.headers;
+      lock.unlock();
+      if (!t.consumer_stopped && handler.on_headers && !handler.on_headers(status, headers)) stop();
+      lock.lock();
+      continue;
+    }
+    if (!t.data.empty()) {
+      std::string chunk;
+      chunk.swap(t.data);
+      const bool was_paused = t.paused;
+      t.paused = false;
+      lock.unlock();
+      if (!t.consumer_stopped && handler.on_data && !handler.on_data(chunk)) stop();
+      if (was_paused && !t.consumer_stopped) state->resume(&t);
+      lock.lock();
+      continue;
+    }
+    break;  // done, everything delivered
+  }
+  lock.unlock();
+  auto result = t.session.impl_->finish(t.code);  // a bodiless response announces its headers
+  if (!headers_delivered && t.headers_seen && handler.on_headers && !t.consumer_stopped)
+    handler.on_headers(t.status, t.headers);
+  return result;
 }
 
 std::string url_encode(std::string_view s, bool keep_slash) {

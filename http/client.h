@@ -115,16 +115,48 @@ class Session {
   Result<Response, Error> stream(const Request& request, const StreamHandler& handler);
 
  private:
+  friend class Multiplexer;
   struct Impl;
   std::unique_ptr<Impl> impl_;
+};
+
+// Runs the requests of many threads over shared connections: one I/O thread drives a curl multi
+// handle, so concurrent requests to an HTTPS server that speaks HTTP/2 share one connection, one
+// stream each (client-go's model), where Sessions hold a connection per concurrent caller. To an
+// HTTP/1.1 server it keeps a few idle connections for reuse. The calls block like a Session's,
+// and a StreamHandler runs on the calling thread: the I/O thread only queues what arrives, at most
+// kMaxQueued bytes per transfer (beyond that the transfer is paused until its caller catches up,
+// so a slow consumer holds back its own stream only).
+class Multiplexer {
+ public:
+  static constexpr std::size_t kMaxQueued = std::size_t{4} << 20;
+
+  explicit Multiplexer(TlsOptions tls = {}, std::string user_agent = "aim-engine");
+  // Stops the I/O thread; calls still in flight end with kAborted.
+  ~Multiplexer();
+  Multiplexer(const Multiplexer&) = delete;
+  Multiplexer& operator=(const Multiplexer&) = delete;
+
+  Result<Response, Error> perform(const Request& request);
+  Result<Response, Error> stream(const Request& request, const StreamHandler& handler);
+
+  // Connections opened so far (the sum of CURLINFO_NUM_CONNECTS over finished transfers).
+  std::uint64_t connections_opened() const;
+
+  struct State;
+
+ private:
+  std::shared_ptr<State> state_;
 };
 
 // A pool of Sessions sharing one TLS configuration: each caller borrows a Session for one
 // request and returns it, so idle connections are reused across threads.
 class SessionPool {
  public:
+  // With `multiplex`, perform and stream go through one Multiplexer (shared connections)
+  // instead of a Session per caller; acquire() still lends a Session of its own.
   explicit SessionPool(TlsOptions tls = {}, std::string user_agent = "aim-engine",
-                       std::size_t max_idle = 8);
+                       std::size_t max_idle = 8, bool multiplex = false);
 
   class Lease {
    public:
@@ -141,7 +173,10 @@ class SessionPool {
   };
 
   Lease acquire();
-  Result<Response, Error> perform(const Request& request) { return acquire()->perform(request); }
+  Result<Response, Error> perform(const Request& request);
+  Result<Response, Error> stream(const Request& request, const StreamHandler& handler);
+  // The multiplexer, when the pool has one (tests and metrics read its connection count).
+  const Multiplexer* multiplexer() const { return mux_.get(); }
 
  private:
   void release(std::unique_ptr<Session> s);
@@ -150,6 +185,7 @@ class SessionPool {
   std::size_t max_idle_;
   std::mutex mu_;
   std::vector<std::unique_ptr<Session>> idle_;
+  std::unique_ptr<Multiplexer> mux_;
 };
 
 // Percent-encodes a string for use in a URL (RFC 3986 unreserved characters kept; with

@@ -76,7 +76,8 @@ class ClientImpl final : public Client {
       : config_(std::move(config)),
         host_(host_of(config_.server)),
         limiter_(config_.qps, config_.burst),
-        pool_(std::make_shared<http::SessionPool>(config_.tls, config_.user_agent, 16)),
+        pool_(std::make_shared<http::SessionPool>(config_.tls, config_.user_agent, 16,
+                                                  config_.multiplex)),
         requests_(metrics::Registry::global().counter(
             "rest_client_requests_total",
             "Number of HTTP requests, partitioned by status code, method, and host.",
@@ -197,6 +198,12 @@ class ClientImpl final : public Client {
 
   const Config& config() const override { return config_; }
 
+  std::uint64_t connections_opened() const override {
+    std::lock_guard lock(cred_mu_);
+    const http::Multiplexer* mux = pool_->multiplexer();
+    return mux != nullptr ? mux->connections_opened() : 0;
+  }
+
  private:
   Error local_error(std::string_view verb, const ResourceType& type, std::string_view what) const {
     return make_error(ErrorCode::kBadRequest, fmt::format("{} {}: {}", verb, type.resource, what));
@@ -236,7 +243,8 @@ class ClientImpl final : public Client {
           http::TlsOptions tls = config_.tls;
           tls.client_cert_pem = cred->client_cert_pem;
           tls.client_key_pem = cred->client_key_pem;
-          pool_ = std::make_shared<http::SessionPool>(tls, config_.user_agent, 16);
+          pool_ =
+              std::make_shared<http::SessionPool>(tls, config_.user_agent, 16, config_.multiplex);
           cert_in_pool_ = cred->client_cert_pem;
           key_in_pool_ = cred->client_key_pem;
         }
@@ -355,7 +363,7 @@ class ClientImpl final : public Client {
   const std::string host_;
   TokenBucket limiter_;
 
-  std::mutex cred_mu_;
+  mutable std::mutex cred_mu_;
   std::shared_ptr<http::SessionPool> pool_;
   std::optional<ExecCredential> exec_cred_;
   std::string cert_in_pool_, key_in_pool_;
@@ -425,8 +433,7 @@ Result<void> ClientImpl::watch(const ResourceType& type, std::string_view ns,
     return keep_going;
   };
 
-  auto lease = creds.pool->acquire();
-  auto resp = lease->stream(*req, handler);
+  auto resp = creds.pool->stream(*req, handler);
   if (stream_error) return fail(std::move(*stream_error));
   if (handler_stopped) return Ok{};
   if (cancel && cancel->load()) return fail(make_error(ErrorCode::kCancelled, "watch cancelled"));

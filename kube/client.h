@@ -97,6 +97,9 @@ class Client {
   virtual Result<Json> server_version() = 0;
 
   virtual const Config& config() const = 0;
+
+  // Connections to the API server opened so far (0 when the client does not count them).
+  virtual std::uint64_t connections_opened() const { return 0; }
 };
 
 }  // namespace aim::kube

@@ -60,6 +60,11 @@ struct Config {
   // A watch that receives no byte (event or bookmark) for this long is considered hung and is
   // reconnected; the API server sends bookmarks about once a minute to watches that ask.
   std::chrono::seconds watch_stall_timeout{std::chrono::seconds(150)};
+  // Every request and watch of the client shares its connections through one I/O thread
+  // (http::Multiplexer): one HTTP/2 connection to an API server that speaks it, as client-go
+  // has, instead of a connection per watch and per concurrent request (about 100 KB of TLS and
+  // HTTP/2 state each). false: a connection per concurrent caller (--kube-api-multiplex=false).
+  bool multiplex = true;
   // Where this configuration came from ("kubeconfig /path", "in-cluster"), for messages.
   std::string source;
 

@@ -111,6 +111,11 @@ int main(int argc, char** argv) {
                  "Requests above --kube-api-qps allowed in a burst")
       ->capture_default_str()
       ->check(CLI::Range(1, 1000000));
+  bool kube_api_multiplex = kube::Config{}.multiplex;
+  app.add_option("--kube-api-multiplex", kube_api_multiplex,
+                 "Share connections to the API server among all watches and requests (one "
+                 "HTTP/2 connection); false: a connection per watch and concurrent request")
+      ->capture_default_str();
   int workers = aim::controllers::Context{}.workers;
   app.add_option("--workers", workers,
                  "Reconciles at once of the AIMService, AIMArtifact and AIMTemplateCache "
@@ -146,6 +151,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   config->qps = kube_api_qps;
+  config->multiplex = kube_api_multiplex;
   config->burst = kube_api_burst;
   auto client = kube::Client::create(*config);
   if (!client) {

@@ -165,6 +165,50 @@ TEST_F(KubeIntegration, InformerCacheDropsManagedFieldsAndUpdatesKeepThem) {
   informer.stop();
 }
 
+// All watches and requests of one client share one connection to the API server (HTTP/2 over
+// TLS, http::Multiplexer), as client-go's do: twelve informers, each with its own watch, and
+// twelve concurrent reads open at most two connections, where a connection per caller opens 24.
+TEST_F(KubeIntegration, WatchesAndRequestsOfOneClientShareOneConnection) {
+  auto cfg = Config::load();
+  ASSERT_TRUE(cfg.ok()) << cfg.error().describe();
+  ASSERT_TRUE(cfg->multiplex);  // the default
+  auto made = Client::create(*cfg);
+  ASSERT_TRUE(made.ok()) << made.error().describe();
+  std::shared_ptr<Client> client = *made;
+  constexpr int kWatches = 12;
+  std::vector<std::unique_ptr<Informer>> informers;
+  for (int i = 0; i < kWatches; ++i) {
+    ListOptions selector;
+    selector.label_selector = "slot=s" + std::to_string(i);
+    informers.push_back(std::make_unique<Informer>(client, kWidgets, ns_, selector));
+    informers.back()->start();
+  }
+  for (auto& informer : informers) ASSERT_TRUE(informer->wait_for_sync(std::chrono::seconds(30)));
+  // Every watch is live: each informer sees the widget of its slot, and only that one.
+  for (int i = 0; i < kWatches; ++i) {
+    Json w = widget(ns_, "w" + std::to_string(i), i);
+    w["metadata"]["labels"] = {{"slot", "s" + std::to_string(i)}};
+    ASSERT_TRUE(client->create(kWidgets, w).ok());
+  }
+  for (int i = 0; i < kWatches; ++i) {
+    EXPECT_TRUE(eventually(
+        [&] { return informers[i]->store().get(ns_, "w" + std::to_string(i)) != nullptr; }, 30s))
+        << "watch " << i;
+    EXPECT_EQ(informers[i]->store().list().size(), 1u) << "watch " << i;
+  }
+  std::vector<std::thread> readers;
+  std::atomic<int> read{0};
+  for (int i = 0; i < kWatches; ++i)
+    readers.emplace_back([&, i] {
+      if (client->get(kWidgets, ns_, "w" + std::to_string(i)).ok()) ++read;
+    });
+  for (auto& t : readers) t.join();
+  EXPECT_EQ(read.load(), kWatches);
+  for (auto& informer : informers) informer->stop();  // a watch's connection counts once it ends
+  EXPECT_GE(client->connections_opened(), 1u);
+  EXPECT_LE(client->connections_opened(), 2u);
+}
+
 // metadata_only: Secrets listed and watched as PartialObjectMetadata never carry their values,
 // yet come back as v1 Secrets with their names, labels and resourceVersion.
 TEST_F(KubeIntegration, MetadataOnlyInformerOfSecretsHoldsNoValues) {
