@@ -388,8 +388,7 @@ void SessionPool::release(std::unique_ptr<Session> s) {
   if (idle_.size() < max_idle_) idle_.push_back(std::move(s));
 }
 
-// ---- Multiplexer
-// ---------------------------------------------------------------------------------
+// ---- Multiplexer ---------------------------------------------------------------------------
 
 namespace {
 
