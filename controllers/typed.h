@@ -157,6 +157,13 @@ inline bool is_controlled_by(const api::ObjectMeta& m, const std::string& owner_
 inline std::optional<std::string> non_empty(const std::optional<std::string>& v) {
   return v && !v->empty() ? v : std::nullopt;
 }
+// An environment variable with a literal value.
+inline api::EnvVar env_var(std::string name, std::string value) {
+  api::EnvVar v;
+  v.name = std::move(name);
+  v.value = std::move(value);
+  return v;
+}
 // A list that is set and has at least one element.
 template <class T>
 bool has_items(const std::optional<std::vector<T>>& v) {

@@ -198,7 +198,6 @@ struct Session::Impl {
   Response resp;
   curl_slist* header_list = nullptr;
   curl_slist* connect_to_list = nullptr;
-  std::string url, connect_to;
 
   Result<Response, Error> run(const Request& req, const StreamHandler* h) {
     prepare(req, h);
@@ -218,8 +217,8 @@ struct Session::Impl {
 
     // A TLS server name that differs from the URL's host (kubeconfig tls-server-name): ask for
     // the server name in the URL, so SNI and verification use it, and connect to the real host.
-    url = req.url;
-    connect_to.clear();
+    std::string url = req.url;  // curl copies it, and the connect-to entry
+    std::string connect_to;
     connect_to_list = nullptr;
     if (!tls.server_name.empty()) {
       if (CURLU* u = curl_url()) {

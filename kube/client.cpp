@@ -11,6 +11,7 @@
 #include "core/base64.h"
 #include "http/client.h"
 #include "kube/metrics.h"
+#include "kube/object.h"
 #include "kube/rate_limiter.h"
 #include "kube/watch_stream.h"
 
@@ -51,19 +52,6 @@ class Query {
  private:
   std::string text_;
 };
-
-std::string namespace_of(const Json& object) {
-  if (auto m = object.find("metadata"); m != object.end() && m->is_object())
-    if (auto n = m->find("namespace"); n != m->end() && n->is_string())
-      return n->get<std::string>();
-  return {};
-}
-
-std::string name_of(const Json& object) {
-  if (auto m = object.find("metadata"); m != object.end() && m->is_object())
-    if (auto n = m->find("name"); n != m->end() && n->is_string()) return n->get<std::string>();
-  return {};
-}
 
 struct Credentials {
   std::string authorization;  // the Authorization header value, or empty

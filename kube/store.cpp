@@ -2,13 +2,13 @@
 
 #include <algorithm>
 
-#include "core/json_fields.h"
+#include "kube/object.h"
 
 namespace aim::kube {
 namespace {
 
 std::vector<std::string> namespace_index(const Json& o) {
-  return {string_at(o, "metadata", "namespace")};
+  return {namespace_of(o)};
 }
 
 std::vector<std::string> owner_uid_index(const Json& o) {
@@ -36,14 +36,13 @@ std::vector<std::string> label_index(const Json& o) {
 }
 
 std::string resource_version(const Json& o) {
-  return string_at(o, "metadata", "resourceVersion");
+  return std::string(resource_version_view(o));
 }
 
 }  // namespace
 
 std::string object_key(const Json& object) {
-  return object_key(string_at(object, "metadata", "namespace"),
-                    string_at(object, "metadata", "name"));
+  return object_key(namespace_of(object), name_of(object));
 }
 
 std::string object_key(std::string_view ns, std::string_view name) {
@@ -195,7 +194,7 @@ std::vector<ObjectPtr> Store::by_labels(const std::map<std::string, std::string>
   }
   std::vector<ObjectPtr> out;
   for (auto& o : candidates) {
-    if (!ns.empty() && string_at(*o, "metadata", "namespace") != ns) continue;
+    if (!ns.empty() && namespace_of(*o) != ns) continue;
     if (labels_match(*o, selector)) out.push_back(std::move(o));
   }
   return out;

@@ -6,17 +6,12 @@
 #include <random>
 #include <thread>
 
+#include "kube/object.h"
+
 namespace aim::kube {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-std::string resource_version_of(const Json& object) {
-  if (auto m = object.find("metadata"); m != object.end() && m->is_object())
-    if (auto rv = m->find("resourceVersion"); rv != m->end() && rv->is_string())
-      return rv->get<std::string>();
-  return {};
-}
 
 // Sleeps for `d` or until stop, in slices short enough to notice stop within a second.
 void sleep_unless_stopped(std::chrono::milliseconds d, const std::atomic<bool>& stop) {
@@ -104,7 +99,7 @@ void Watcher::run(const std::atomic<bool>& stop, const WatchHandler& handler) {
         type_, ns_, watch_options,
         [&](WatchEvent&& ev) {
           if (stop.load()) return false;
-          std::string ev_rv = resource_version_of(ev.object);
+          std::string ev_rv(resource_version_view(ev.object));
           if (ev.type != WatchEvent::Type::kBookmark) {
             ++delivered;
             if (handler.on_event) handler.on_event(ev);

@@ -31,13 +31,6 @@ std::string scheme_of(const std::string& uri) {
   return s;
 }
 
-api::EnvVar env_var(std::string name, std::string value) {
-  api::EnvVar v;
-  v.name = std::move(name);
-  v.value = std::move(value);
-  return v;
-}
-
 }  // namespace
 
 std::string display_size(int64_t bytes) {

@@ -126,18 +126,12 @@ Json discovery_job(const TemplateScope& scope, const api::AIMServiceTemplate& tm
   const std::string name = engine::discovery_job_name(naming);
   const std::string owner = owner_label(scope);
 
-  auto env_var = [](std::string_view k, const std::string& v) {
-    api::EnvVar e;
-    e.name = std::string(k);
-    e.value = v;
-    return e;
-  };
   api::EnvList env = {env_var("AIM_LOG_LEVEL_ROOT", "CRITICAL"),
                       env_var("AIM_LOG_LEVEL", "CRITICAL")};
   if (!scope.cluster && tmpl.spec.env)
     env.insert(env.end(), tmpl.spec.env->begin(), tmpl.spec.env->end());
   auto add_env = [&](std::string_view k, const std::string& v) {
-    if (!v.empty()) env.push_back(env_var(k, v));
+    if (!v.empty()) env.push_back(env_var(std::string(k), v));
   };
   add_env(api::kEnvMetric, naming.metric);
   add_env(api::kEnvPrecision, naming.precision);
